@@ -1,0 +1,46 @@
+# gce-ccm: build, test, e2e, bench, demo, lint.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin
+PKGS := ./...
+
+.PHONY: all build test unit lint e2e bench demo clean tools
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+## lint: gofmt and go vet on the main module.
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^tools/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+## unit: every unit test of the main module under the race detector.
+unit:
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+## test: the command CI runs (README): lint, unit tests, then e2e.
+test: lint unit e2e
+
+## tools: build kube-apiserver, etcd and kubectl from Go modules (cached).
+tools:
+	@tools/build-k8s.sh >/dev/null
+
+## e2e: the end-to-end suite on a real kube-apiserver + etcd + the emulator + the CCM binary.
+e2e:
+	@if [ -d test/e2e ]; then \
+		K8S_BIN=$$(tools/build-k8s.sh) && $(GO) build -o $(BIN)/ ./cmd/... && \
+		K8S_BIN=$$K8S_BIN GCE_CCM_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 30m ./test/e2e/...; \
+	else echo "e2e: no suite yet"; fi
+
+## bench: benchmarks of the emulator and the provider (see README for figures).
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./test/fakecompute/ ./providers/...
+
+## demo: a local cluster on the emulator (see README).
+demo: build
+	@if [ -x $(BIN)/demo ]; then $(BIN)/demo; else echo "demo: not built yet"; exit 1; fi
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,321 @@
+package fakecompute
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// A filter is GCE's list filter as clients send it: comparisons
+// `field eq "RE2"` / `field ne "RE2"` (full match), `field = value`,
+// `field != value` (literal, * matches any run of characters), `<` and `>`,
+// combined by juxtaposition or AND, and by OR, with parentheses. gcloud
+// sends `(a eq "x")(b eq "y")`; the Go clients send the same forms.
+type filter interface {
+	match(obj map[string]any) bool
+}
+
+type andFilter []filter
+type orFilter []filter
+
+type cmpFilter struct {
+	path []string
+	op   string
+	raw  string
+	re   *regexp.Regexp
+}
+
+func (a andFilter) match(o map[string]any) bool {
+	for _, f := range a {
+		if !f.match(o) {
+			return false
+		}
+	}
+	return true
+}
+
+func (a orFilter) match(o map[string]any) bool {
+	for _, f := range a {
+		if f.match(o) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *cmpFilter) match(o map[string]any) bool {
+	vals := lookupField(o, c.path)
+	if len(vals) == 0 {
+		vals = []string{""}
+	}
+	want := c.op == "eq" || c.op == "=" || c.op == ":" || c.op == "<" || c.op == ">"
+	for _, v := range vals {
+		var hit bool
+		switch c.op {
+		case "eq", "ne", "=", "!=", ":":
+			hit = c.re.MatchString(v)
+		case "<", ">":
+			hit = compareValues(v, c.raw, c.op)
+		}
+		if hit {
+			return want
+		}
+	}
+	return !want
+}
+
+func compareValues(v, lit, op string) bool {
+	a, errA := strconv.ParseFloat(v, 64)
+	b, errB := strconv.ParseFloat(lit, 64)
+	if errA == nil && errB == nil {
+		if op == "<" {
+			return a < b
+		}
+		return a > b
+	}
+	if op == "<" {
+		return v < lit
+	}
+	return v > lit
+}
+
+// lookupField follows a dotted path; arrays fan out so any element may match.
+func lookupField(o any, path []string) []string {
+	if len(path) == 0 {
+		switch v := o.(type) {
+		case nil:
+			return nil
+		case string:
+			return []string{v}
+		case float64:
+			return []string{strconv.FormatFloat(v, 'f', -1, 64)}
+		case bool:
+			return []string{strconv.FormatBool(v)}
+		case []any:
+			var out []string
+			for _, e := range v {
+				out = append(out, lookupField(e, nil)...)
+			}
+			return out
+		default:
+			return []string{fmt.Sprint(v)}
+		}
+	}
+	switch v := o.(type) {
+	case map[string]any:
+		return lookupField(v[path[0]], path[1:])
+	case []any:
+		var out []string
+		for _, e := range v {
+			out = append(out, lookupField(e, path)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// parseFilter compiles a filter expression; an empty expression matches all.
+func parseFilter(expr string) (filter, error) {
+	p := &filterParser{toks: nil}
+	toks, err := tokenizeFilter(expr)
+	if err != nil {
+		return nil, err
+	}
+	p.toks = toks
+	if len(toks) == 0 {
+		return andFilter{}, nil
+	}
+	f, err := p.parseOr()
+	if err != nil {
+		return nil, err
+	}
+	if p.pos != len(p.toks) {
+		return nil, fmt.Errorf("unexpected %q at token %d", p.toks[p.pos].text, p.pos)
+	}
+	return f, nil
+}
+
+type filterTok struct {
+	text   string
+	quoted bool
+}
+
+func tokenizeFilter(s string) ([]filterTok, error) {
+	var toks []filterTok
+	i := 0
+	for i < len(s) {
+		ch := s[i]
+		switch {
+		case ch == ' ' || ch == '\t' || ch == '\n':
+			i++
+		case ch == '(' || ch == ')' || ch == ':' || ch == '<' || ch == '>':
+			toks = append(toks, filterTok{text: string(ch)})
+			i++
+		case ch == '=':
+			toks = append(toks, filterTok{text: "="})
+			i++
+		case ch == '!' && i+1 < len(s) && s[i+1] == '=':
+			toks = append(toks, filterTok{text: "!="})
+			i += 2
+		case ch == '"' || ch == '\'':
+			var b strings.Builder
+			j := i + 1
+			closed := false
+			for j < len(s) {
+				if s[j] == '\\' && j+1 < len(s) {
+					// Keep the escape: the value is a regular expression.
+					b.WriteByte(s[j])
+					b.WriteByte(s[j+1])
+					j += 2
+					continue
+				}
+				if s[j] == ch {
+					closed = true
+					break
+				}
+				b.WriteByte(s[j])
+				j++
+			}
+			if !closed {
+				return nil, fmt.Errorf("unterminated string starting at offset %d", i)
+			}
+			toks = append(toks, filterTok{text: b.String(), quoted: true})
+			i = j + 1
+		default:
+			j := i
+			for j < len(s) && !strings.ContainsRune(" \t\n()=!:<>\"'", rune(s[j])) {
+				j++
+			}
+			if j == i {
+				return nil, fmt.Errorf("unexpected character %q at offset %d", ch, i)
+			}
+			toks = append(toks, filterTok{text: s[i:j]})
+			i = j
+		}
+	}
+	return toks, nil
+}
+
+type filterParser struct {
+	toks []filterTok
+	pos  int
+}
+
+func (p *filterParser) peek() (filterTok, bool) {
+	if p.pos >= len(p.toks) {
+		return filterTok{}, false
+	}
+	return p.toks[p.pos], true
+}
+
+func (p *filterParser) parseOr() (filter, error) {
+	first, err := p.parseAnd()
+	if err != nil {
+		return nil, err
+	}
+	out := orFilter{first}
+	for {
+		t, ok := p.peek()
+		if !ok || t.quoted || t.text != "OR" {
+			break
+		}
+		p.pos++
+		next, err := p.parseAnd()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, next)
+	}
+	if len(out) == 1 {
+		return first, nil
+	}
+	return out, nil
+}
+
+func (p *filterParser) parseAnd() (filter, error) {
+	var out andFilter
+	for {
+		t, ok := p.peek()
+		if !ok || (!t.quoted && (t.text == ")" || t.text == "OR")) {
+			break
+		}
+		if !t.quoted && t.text == "AND" {
+			p.pos++
+			continue
+		}
+		f, err := p.parseTerm()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("empty expression at token %d", p.pos)
+	}
+	if len(out) == 1 {
+		return out[0], nil
+	}
+	return out, nil
+}
+
+func (p *filterParser) parseTerm() (filter, error) {
+	t, _ := p.peek()
+	if !t.quoted && t.text == "(" {
+		p.pos++
+		f, err := p.parseOr()
+		if err != nil {
+			return nil, err
+		}
+		if t, ok := p.peek(); !ok || t.quoted || t.text != ")" {
+			return nil, fmt.Errorf("missing closing parenthesis")
+		}
+		p.pos++
+		return f, nil
+	}
+	if t.quoted {
+		return nil, fmt.Errorf("expected a field name, got a string")
+	}
+	field := t.text
+	p.pos++
+	opTok, ok := p.peek()
+	if !ok || opTok.quoted {
+		return nil, fmt.Errorf("expected an operator after %q", field)
+	}
+	op := opTok.text
+	switch op {
+	case "eq", "ne", "=", "!=", ":", "<", ">":
+	default:
+		return nil, fmt.Errorf("unknown operator %q after %q", op, field)
+	}
+	p.pos++
+	val, ok := p.peek()
+	if !ok || (!val.quoted && (val.text == "(" || val.text == ")")) {
+		return nil, fmt.Errorf("expected a value after %q %s", field, op)
+	}
+	p.pos++
+	c := &cmpFilter{path: strings.Split(field, "."), op: op, raw: val.text}
+	var pattern string
+	switch op {
+	case "eq", "ne":
+		pattern = val.text
+	case "=", "!=", ":":
+		pattern = globToRegexp(val.text)
+	}
+	if pattern != "" || op == "eq" || op == "ne" || op == "=" || op == "!=" || op == ":" {
+		re, err := regexp.Compile("^(?:" + pattern + ")$")
+		if err != nil {
+			return nil, fmt.Errorf("invalid regular expression for %q: %v", field, err)
+		}
+		c.re = re
+	}
+	return c, nil
+}
+
+func globToRegexp(lit string) string {
+	parts := strings.Split(lit, "*")
+	for i, p := range parts {
+		parts[i] = regexp.QuoteMeta(p)
+	}
+	return strings.Join(parts, ".*")
+}

@@ -1,0 +1,439 @@
+package fakecompute
+
+import (
+	"fmt"
+	"net/netip"
+	"reflect"
+
+	compute "google.golang.org/api/compute/v1"
+)
+
+// Instance statuses GCE reports.
+const (
+	StatusRunning    = "RUNNING"
+	StatusTerminated = "TERMINATED"
+	StatusStopped    = "STOPPED"
+	StatusSuspended  = "SUSPENDED"
+)
+
+func insertInstance(c *call) (any, error) {
+	var in compute.Instance
+	if err := decode(c.body, &in); err != nil {
+		return nil, err
+	}
+	if err := checkName(in.Name); err != nil {
+		return nil, err
+	}
+	if !c.s.hasZone(c.location) {
+		return nil, errNotFound(Key{Project: c.project, Kind: Zonal, Location: c.location})
+	}
+	k := c.key()
+	k.Name = in.Name
+	inst, err := c.s.prepareInstance(c, k, &in)
+	if err != nil {
+		return nil, err
+	}
+	return c.s.ops.submit(c, k, "insert", func(t *tx) error { return c.s.createInstance(t, k, inst) })
+}
+
+// prepareInstance checks and normalises what does not depend on state.
+func (s *Server) prepareInstance(c *call, k Key, in *compute.Instance) (*compute.Instance, error) {
+	if in.MachineType == "" {
+		return nil, errRequired("resource.machineType")
+	}
+	mt := lastSegment(in.MachineType)
+	if _, ok := machineTypes[mt]; !ok {
+		return nil, errInvalid("Invalid value for field 'resource.machineType': '%s'. Machine type with name '%s' does not exist in zone '%s'.", in.MachineType, mt, k.Location)
+	}
+	if len(in.NetworkInterfaces) == 0 {
+		return nil, errRequired("resource.networkInterfaces")
+	}
+	out := clone(in)
+	out.MachineType = ZonalKey(k.Project, k.Location, "machineTypes", mt).SelfLink()
+	for i, ni := range out.NetworkInterfaces {
+		field := fmt.Sprintf("resource.networkInterfaces[%d]", i)
+		if ni.Network == "" && ni.Subnetwork == "" {
+			ni.Network = "global/networks/default"
+		}
+		if ni.Network != "" {
+			nk, err := c.refTo(field+".network", ni.Network, "networks")
+			if err != nil {
+				return nil, err
+			}
+			ni.Network = nk.SelfLink()
+		}
+		if ni.Subnetwork != "" {
+			sk, err := c.refTo(field+".subnetwork", ni.Subnetwork, "subnetworks")
+			if err != nil {
+				return nil, err
+			}
+			ni.Subnetwork = sk.SelfLink()
+		}
+		if ni.NetworkIP != "" {
+			if _, err := netip.ParseAddr(ni.NetworkIP); err != nil {
+				return nil, errInvalid("Invalid value for field '%s.networkIP': '%s'. Must be an IPv4 address.", field, ni.NetworkIP)
+			}
+		}
+		ni.Name = fmt.Sprintf("nic%d", i)
+		ni.Kind = "compute#networkInterface"
+	}
+	return out, nil
+}
+
+// createInstance binds the VM to its subnet, allocates its addresses, and
+// creates its boot disk.
+func (s *Server) createInstance(t *tx, k Key, in *compute.Instance) error {
+	if t.exists(k) {
+		return errAlreadyExists(k)
+	}
+	if err := t.chargeQuota(s, QuotaInstances, t.count(k.Project, "instances", Zonal, ""), regionOfZone(k.Location)); err != nil {
+		return err
+	}
+	inst := clone(in)
+	id := t.newID()
+	for _, ni := range inst.NetworkInterfaces {
+		sn, err := s.subnetFor(t, k, ni)
+		if err != nil {
+			return err
+		}
+		ni.Subnetwork, ni.Network = sn.SelfLink, sn.Network
+		if ni.NetworkIP == "" {
+			ip, err := allocateInternalIP(t, sn, k.Project)
+			if err != nil {
+				return err
+			}
+			ni.NetworkIP = ip
+		}
+		ni.StackType = "IPV4_ONLY"
+		ni.Fingerprint = fingerprint(id)
+		for _, ac := range ni.AccessConfigs {
+			ac.Kind, ac.Type = "compute#accessConfig", "ONE_TO_ONE_NAT"
+			if ac.Name == "" {
+				ac.Name = "External NAT"
+			}
+			if ac.NetworkTier == "" {
+				ac.NetworkTier = "PREMIUM"
+			}
+			if ac.NatIP == "" {
+				ip, err := allocateExternalIP(t, k.Project, regionOfZone(k.Location), ac.NetworkTier)
+				if err != nil {
+					return err
+				}
+				ac.NatIP = ip
+			}
+		}
+	}
+	inst.Kind, inst.Id, inst.SelfLink, inst.CreationTimestamp = "compute#instance", id, k.SelfLink(), nowStamp()
+	inst.Zone = ScopeLink(k.Project, Zonal, k.Location)
+	inst.Status = StatusRunning
+	inst.CpuPlatform = "Intel Cascade Lake"
+	inst.Fingerprint = fingerprint(id)
+	inst.LastStartTimestamp = inst.CreationTimestamp
+	if inst.Tags == nil {
+		inst.Tags = &compute.Tags{}
+	}
+	inst.Tags.Fingerprint = fingerprint(id + 1)
+	if inst.Metadata == nil {
+		inst.Metadata = &compute.Metadata{}
+	}
+	inst.Metadata.Kind, inst.Metadata.Fingerprint = "compute#metadata", fingerprint(id+2)
+	inst.LabelFingerprint = fingerprint(id + 3)
+	if inst.Scheduling == nil {
+		yes := true
+		inst.Scheduling = &compute.Scheduling{AutomaticRestart: &yes, OnHostMaintenance: "MIGRATE", ProvisioningModel: "STANDARD"}
+	}
+	disks, err := s.attachDisks(t, k, inst)
+	if err != nil {
+		return err
+	}
+	for _, d := range disks {
+		t.put(keyFromLink(d.SelfLink), d)
+	}
+	t.put(k, inst)
+	return nil
+}
+
+func (s *Server) subnetFor(t *tx, k Key, ni *compute.NetworkInterface) (*compute.Subnetwork, error) {
+	region := regionOfZone(k.Location)
+	if ni.Subnetwork != "" {
+		sk := keyFromLink(ni.Subnetwork)
+		if sk.Location != region {
+			return nil, errInvalid("Invalid value for field 'resource.networkInterfaces[0].subnetwork': '%s'. Subnetwork must be in region %s.", ni.Subnetwork, region)
+		}
+		return getAs[compute.Subnetwork](t, sk)
+	}
+	nk := keyFromLink(ni.Network)
+	if err := mustExist(t, nk); err != nil {
+		return nil, err
+	}
+	var found *compute.Subnetwork
+	for _, o := range t.list(Key{Project: nk.Project, Kind: Regional, Location: region, Collection: "subnetworks"}) {
+		if sn := o.(*compute.Subnetwork); sn.Network == nk.SelfLink() && found == nil {
+			found = sn
+		}
+	}
+	if found == nil {
+		return nil, errInvalid("Invalid value for field 'resource.networkInterfaces[0].network': '%s'. The network has no subnetwork in region %s.", ni.Network, region)
+	}
+	return found, nil
+}
+
+// attachDisks creates disks from initializeParams and names attached ones.
+func (s *Server) attachDisks(t *tx, k Key, inst *compute.Instance) ([]*compute.Disk, error) {
+	var created []*compute.Disk
+	for i, ad := range inst.Disks {
+		ad.Kind, ad.Index = "compute#attachedDisk", int64(i)
+		if ad.Type == "" {
+			ad.Type = "PERSISTENT"
+		}
+		if ad.Mode == "" {
+			ad.Mode = "READ_WRITE"
+		}
+		if ad.Source != "" {
+			dk, err := ParseRef(ad.Source, "disks", Ref{Project: k.Project, Zone: k.Location})
+			if err != nil {
+				return nil, errInvalid("Invalid value for field 'resource.disks[%d].source': '%s'. %v", i, ad.Source, err)
+			}
+			if err := mustExist(t, dk); err != nil {
+				return nil, err
+			}
+			ad.Source = dk.SelfLink()
+			continue
+		}
+		name := k.Name
+		if i > 0 {
+			name = fmt.Sprintf("%s-%d", k.Name, i)
+		}
+		if ad.InitializeParams != nil && ad.InitializeParams.DiskName != "" {
+			name = ad.InitializeParams.DiskName
+		}
+		dk := ZonalKey(k.Project, k.Location, "disks", name)
+		if t.exists(dk) {
+			return nil, errAlreadyExists(dk)
+		}
+		size := int64(10)
+		img := ""
+		if ip := ad.InitializeParams; ip != nil {
+			if ip.DiskSizeGb > 0 {
+				size = ip.DiskSizeGb
+			}
+			img = ip.SourceImage
+		}
+		if ad.DeviceName == "" {
+			ad.DeviceName = fmt.Sprintf("persistent-disk-%d", i)
+		}
+		ad.Source = dk.SelfLink()
+		ad.DiskSizeGb = size
+		ad.InitializeParams = nil
+		created = append(created, &compute.Disk{Kind: "compute#disk", Id: t.newID(), Name: name, SizeGb: size,
+			Zone: ScopeLink(k.Project, Zonal, k.Location), Status: "READY", SourceImage: img,
+			Type: ZonalKey(k.Project, k.Location, "diskTypes", "pd-balanced").SelfLink(),
+			Users: []string{k.SelfLink()}, SelfLink: dk.SelfLink(), CreationTimestamp: nowStamp()})
+	}
+	return created, nil
+}
+
+func getInstance(c *call) (any, error) {
+	var out any
+	err := c.s.store.read(func(t *tx) error {
+		i, err := getAs[compute.Instance](t, c.key())
+		out = i
+		return err
+	})
+	return out, err
+}
+
+func listInstances(c *call) (any, error) {
+	return c.listTable("compute#instanceList", c.key().Table())
+}
+
+func aggregatedInstances(c *call) (any, error) {
+	return c.aggregated("compute#instanceAggregatedList", "instances", Zonal, nil)
+}
+
+func deleteInstance(c *call) (any, error) {
+	k := c.key()
+	return c.s.ops.submit(c, k, "delete", func(t *tx) error {
+		inst, err := getAs[compute.Instance](t, k)
+		if err != nil {
+			return err
+		}
+		for _, ad := range inst.Disks {
+			if ad.AutoDelete {
+				t.del(keyFromLink(ad.Source))
+			}
+		}
+		t.del(k)
+		return nil
+	})
+}
+
+// Disruption levels of mostDisruptiveAllowedAction, least first.
+var actionRank = map[string]int{"NO_EFFECT": 0, "REFRESH": 1, "RESTART": 2, "REPLACE": 3}
+
+// updateInstance is instances.update: a PUT of the whole resource. The
+// fingerprint must be current; the change must not need a more disruptive
+// action than the caller allows.
+func updateInstance(c *call) (any, error) {
+	var in compute.Instance
+	if err := decode(c.body, &in); err != nil {
+		return nil, err
+	}
+	allowed := c.q.Get("mostDisruptiveAllowedAction")
+	if allowed == "" {
+		allowed = "REPLACE"
+	}
+	if _, ok := actionRank[allowed]; !ok {
+		return nil, errInvalid("Invalid value for field 'mostDisruptiveAllowedAction': '%s'.", allowed)
+	}
+	if minimal := c.q.Get("minimalAction"); minimal != "" {
+		if _, ok := actionRank[minimal]; !ok {
+			return nil, errInvalid("Invalid value for field 'minimalAction': '%s'.", minimal)
+		}
+	}
+	k := c.key()
+	return c.s.ops.submit(c, k, "update", func(t *tx) error {
+		cur, err := getAs[compute.Instance](t, k)
+		if err != nil {
+			return err
+		}
+		if in.Fingerprint != cur.Fingerprint {
+			return errConditionNotMet("Supplied fingerprint does not match current fingerprint.")
+		}
+		if in.Name != "" && in.Name != cur.Name {
+			return errInvalid("Invalid value for field 'resource.name': '%s'. The name of an instance cannot be changed.", in.Name)
+		}
+		needed := "NO_EFFECT"
+		raise := func(a string) {
+			if actionRank[a] > actionRank[needed] {
+				needed = a
+			}
+		}
+		next := clone(cur)
+		if in.CanIpForward != cur.CanIpForward {
+			raise("REFRESH")
+			next.CanIpForward = in.CanIpForward
+		}
+		if in.MachineType != "" && lastSegment(in.MachineType) != lastSegment(cur.MachineType) {
+			if _, ok := machineTypes[lastSegment(in.MachineType)]; !ok {
+				return errInvalid("Invalid value for field 'resource.machineType': '%s'.", in.MachineType)
+			}
+			if cur.Status == StatusRunning {
+				raise("RESTART")
+			}
+			next.MachineType = ZonalKey(k.Project, k.Location, "machineTypes", lastSegment(in.MachineType)).SelfLink()
+		}
+		if in.Description != cur.Description {
+			next.Description = in.Description
+		}
+		if !reflect.DeepEqual(in.Labels, cur.Labels) && !(len(in.Labels) == 0 && len(cur.Labels) == 0) {
+			next.Labels = in.Labels
+			next.LabelFingerprint = fingerprint(cur.Id + 3)
+		}
+		if in.Tags != nil && !sameStrings(in.Tags.Items, cur.Tags.Items) {
+			next.Tags = &compute.Tags{Items: in.Tags.Items, Fingerprint: fingerprint(cur.Id + 1)}
+		}
+		if in.Metadata != nil && !reflect.DeepEqual(in.Metadata.Items, cur.Metadata.Items) {
+			next.Metadata = &compute.Metadata{Kind: "compute#metadata", Items: in.Metadata.Items, Fingerprint: fingerprint(cur.Id + 2)}
+		}
+		if len(in.NetworkInterfaces) > 0 && !sameInterfaces(in.NetworkInterfaces, cur.NetworkInterfaces) {
+			return errInvalid("Invalid value for field 'resource.networkInterfaces': network interfaces cannot be changed by instances.update; use the updateNetworkInterface method.")
+		}
+		if actionRank[needed] > actionRank[allowed] {
+			return errInvalid("Invalid value for field 'mostDisruptiveAllowedAction': '%s'. The requested update requires %s.", allowed, needed)
+		}
+		next.Fingerprint = fingerprint(cur.Id + 4)
+		t.put(k, next)
+		return nil
+	})
+}
+
+func sameStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// sameInterfaces compares what a caller can express about an interface.
+func sameInterfaces(a, b []*compute.NetworkInterface) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].NetworkIP != "" && a[i].NetworkIP != b[i].NetworkIP {
+			return false
+		}
+		if a[i].Network != "" && lastSegment(a[i].Network) != lastSegment(b[i].Network) {
+			return false
+		}
+	}
+	return true
+}
+
+func setInstanceTags(c *call) (any, error) {
+	var tags compute.Tags
+	if err := decode(c.body, &tags); err != nil {
+		return nil, err
+	}
+	for i, tag := range tags.Items {
+		if !nameRE.MatchString(tag) {
+			return nil, errInvalid("Invalid value for field 'resource.items[%d]': '%s'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'", i, tag)
+		}
+	}
+	k := c.key()
+	return c.s.ops.submit(c, k, "setTags", func(t *tx) error {
+		cur, err := getAs[compute.Instance](t, k)
+		if err != nil {
+			return err
+		}
+		if tags.Fingerprint != cur.Tags.Fingerprint {
+			return errConditionNotMet("Supplied fingerprint does not match current tags fingerprint.")
+		}
+		next := clone(cur)
+		next.Tags = &compute.Tags{Items: tags.Items, Fingerprint: fingerprint(cur.Id + uint64(len(tags.Items)) + 7)}
+		t.put(k, next)
+		return nil
+	})
+}
+
+// setInstanceStatus implements stop and start.
+func setInstanceStatus(status, opType string) handler {
+	return func(c *call) (any, error) {
+		k := c.key()
+		return c.s.ops.submit(c, k, opType, func(t *tx) error {
+			cur, err := getAs[compute.Instance](t, k)
+			if err != nil {
+				return err
+			}
+			next := clone(cur)
+			next.Status = status
+			if status == StatusRunning {
+				next.LastStartTimestamp = nowStamp()
+			} else {
+				next.LastStopTimestamp = nowStamp()
+			}
+			t.put(k, next)
+			return nil
+		})
+	}
+}
+
+func getDisk(c *call) (any, error) {
+	var out any
+	err := c.s.store.read(func(t *tx) error {
+		d, err := getAs[compute.Disk](t, c.key())
+		out = d
+		return err
+	})
+	return out, err
+}
+
+func listDisks(c *call) (any, error) {
+	return c.listTable("compute#diskList", c.key().Table())
+}

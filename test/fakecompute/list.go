@@ -1,0 +1,210 @@
+package fakecompute
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+)
+
+const maxPageSize = 500
+
+// page selects, filters and pages items as GCE lists do.
+type page struct {
+	items []any
+	next  string
+}
+
+func (c *call) paginate(items []any) (page, error) {
+	f, err := parseFilter(c.q.Get("filter"))
+	if err != nil {
+		return page{}, &apiError{Code: http.StatusBadRequest, Reason: "invalid",
+			Message: fmt.Sprintf("Invalid value for field 'filter': '%s'. %v", c.q.Get("filter"), err)}
+	}
+	if fl := c.q.Get("filter"); fl != "" {
+		kept := items[:0:0]
+		for _, it := range items {
+			if f.match(asMap(it)) {
+				kept = append(kept, it)
+			}
+		}
+		items = kept
+	}
+	size := maxPageSize
+	if v := c.q.Get("maxResults"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return page{}, errInvalid("Invalid value for field 'maxResults': '%s'. Must be a non-negative integer.", v)
+		}
+		if n > 0 && n < maxPageSize {
+			size = n
+		}
+	}
+	off := 0
+	if tok := c.q.Get("pageToken"); tok != "" {
+		b, err := base64.RawURLEncoding.DecodeString(tok)
+		n, err2 := strconv.Atoi(string(b))
+		if err != nil || err2 != nil || n < 0 {
+			return page{}, errInvalid("Invalid value for field 'pageToken': '%s'.", tok)
+		}
+		off = n
+	}
+	if off > len(items) {
+		off = len(items)
+	}
+	end := off + size
+	p := page{}
+	if end < len(items) {
+		p.next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
+	} else {
+		end = len(items)
+	}
+	p.items = items[off:end]
+	return p, nil
+}
+
+// listResponse is GCE's list envelope.
+func (c *call) listResponse(kind string, table Key, items []any) (any, error) {
+	p, err := c.paginate(items)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]any{
+		"kind":     kind,
+		"id":       table.Path(),
+		"selfLink": table.SelfLink(),
+		"items":    p.items,
+	}
+	if len(p.items) == 0 {
+		delete(out, "items")
+	}
+	if p.next != "" {
+		out["nextPageToken"] = p.next
+	}
+	return out, nil
+}
+
+// scoped is one item of an aggregated list with the scope it belongs to.
+type scoped struct {
+	scope string
+	name  string
+	item  any
+}
+
+// aggregatedResponse pages across scopes and reports empty scopes with the
+// NO_RESULTS_ON_PAGE warning, as GCE does.
+func (c *call) aggregatedResponse(kind, field string, scopes []string, items []scoped) (any, error) {
+	flat := make([]any, len(items))
+	for i, it := range items {
+		flat[i] = it
+	}
+	// Filter on the item, not on the wrapper.
+	f, err := parseFilter(c.q.Get("filter"))
+	if err != nil {
+		return nil, &apiError{Code: http.StatusBadRequest, Reason: "invalid",
+			Message: fmt.Sprintf("Invalid value for field 'filter': '%s'. %v", c.q.Get("filter"), err)}
+	}
+	if c.q.Get("filter") != "" {
+		kept := flat[:0:0]
+		for _, it := range flat {
+			if f.match(asMap(it.(scoped).item)) {
+				kept = append(kept, it)
+			}
+		}
+		flat = kept
+	}
+	q := c.q
+	c.q = cloneValues(q)
+	c.q.Del("filter")
+	p, err := c.paginate(flat)
+	c.q = q
+	if err != nil {
+		return nil, err
+	}
+	byScope := map[string][]any{}
+	for _, it := range p.items {
+		s := it.(scoped)
+		byScope[s.scope] = append(byScope[s.scope], s.item)
+	}
+	out := map[string]any{}
+	for _, sc := range scopes {
+		if its := byScope[sc]; len(its) > 0 {
+			out[sc] = map[string]any{field: its}
+			continue
+		}
+		out[sc] = map[string]any{"warning": map[string]any{
+			"code":    "NO_RESULTS_ON_PAGE",
+			"message": fmt.Sprintf("There are no results for scope '%s' on this page.", sc),
+			"data":    []map[string]string{{"key": "scope", "value": sc}},
+		}}
+	}
+	for sc, its := range byScope {
+		if _, ok := out[sc]; !ok {
+			out[sc] = map[string]any{field: its}
+		}
+	}
+	resp := map[string]any{"kind": kind, "id": "projects/" + c.project + "/aggregated/" + c.collection,
+		"selfLink": SelfLinkBase + "projects/" + c.project + "/aggregated/" + c.collection, "items": out}
+	if p.next != "" {
+		resp["nextPageToken"] = p.next
+	}
+	return resp, nil
+}
+
+// asMap renders a resource as the generic JSON object filters look into.
+func asMap(v any) map[string]any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	return m
+}
+
+func cloneValues(v map[string][]string) map[string][]string {
+	out := make(map[string][]string, len(v))
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+// listTable answers a plain list of one collection in one scope.
+func (c *call) listTable(kind string, table Key) (any, error) {
+	var items []any
+	_ = c.s.store.read(func(t *tx) error { items = t.list(table); return nil })
+	return c.listResponse(kind, table, items)
+}
+
+// aggregated answers an aggregatedList: every scope of the topology is
+// present, empty ones with a warning. render, when set, decorates objects.
+func (c *call) aggregated(kind, field string, sk ScopeKind, render func(t *tx, k Key, obj any) any) (any, error) {
+	var scopes []string
+	if sk == Regional {
+		scopes = []string{"regions/" + c.s.opts.Region}
+	} else {
+		for _, z := range c.s.opts.Zones {
+			scopes = append(scopes, "zones/"+z)
+		}
+	}
+	var items []scoped
+	_ = c.s.store.read(func(t *tx) error {
+		t.scan(c.project, c.collection, func(k Key, o any) {
+			if render != nil {
+				o = render(t, k, o)
+			}
+			items = append(items, scoped{scope: k.ScopePath(), item: o, name: k.Name})
+		})
+		return nil
+	})
+	sort.Slice(items, func(i, j int) bool {
+		if items[i].scope != items[j].scope {
+			return items[i].scope < items[j].scope
+		}
+		return items[i].name < items[j].name
+	})
+	return c.aggregatedResponse(kind, field, scopes, items)
+}

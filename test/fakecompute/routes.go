@@ -1,0 +1,136 @@
+package fakecompute
+
+import (
+	"fmt"
+
+	compute "google.golang.org/api/compute/v1"
+)
+
+func insertRoute(c *call) (any, error) {
+	var r compute.Route
+	if err := decode(c.body, &r); err != nil {
+		return nil, err
+	}
+	if err := checkName(r.Name); err != nil {
+		return nil, err
+	}
+	if _, err := checkCIDR("resource.destRange", r.DestRange); err != nil {
+		return nil, err
+	}
+	if r.Network == "" {
+		return nil, errRequired("resource.network")
+	}
+	nk, err := c.refTo("resource.network", r.Network, "networks")
+	if err != nil {
+		return nil, err
+	}
+	if r.Priority < 0 || r.Priority > 65535 {
+		return nil, errInvalid("Invalid value for field 'resource.priority': '%d'. Must be between 0 and 65535.", r.Priority)
+	}
+	hops := 0
+	for _, h := range []string{r.NextHopInstance, r.NextHopIp, r.NextHopGateway, r.NextHopIlb, r.NextHopVpnTunnel} {
+		if h != "" {
+			hops++
+		}
+	}
+	if hops != 1 {
+		return nil, errInvalid("Invalid value for field 'resource': exactly one of nextHopInstance, nextHopIp, nextHopGateway, nextHopIlb or nextHopVpnTunnel must be set; got %d.", hops)
+	}
+	var ik Key
+	if r.NextHopInstance != "" {
+		if ik, err = c.refTo("resource.nextHopInstance", r.NextHopInstance, "instances"); err != nil {
+			return nil, err
+		}
+		r.NextHopInstance = ik.SelfLink()
+	}
+	if r.NextHopGateway != "" {
+		// The internet gateway is the only gateway GCE has.
+		if lastSegment(r.NextHopGateway) != "default-internet-gateway" {
+			return nil, errInvalid("Invalid value for field 'resource.nextHopGateway': '%s'.", r.NextHopGateway)
+		}
+		r.NextHopGateway = SelfLinkBase + "projects/" + c.project + "/global/gateways/default-internet-gateway"
+	}
+	if r.Priority == 0 && !containsField(c.body, "priority") {
+		r.Priority = 1000
+	}
+	k := GlobalKey(c.project, "routes", r.Name)
+	return c.s.ops.submit(c, k, "insert", func(t *tx) error {
+		if t.exists(k) {
+			return errAlreadyExists(k)
+		}
+		if err := mustExist(t, nk); err != nil {
+			return err
+		}
+		if err := t.chargeQuota(c.s, QuotaRoutes, t.count(c.project, "routes", Global, ""), ""); err != nil {
+			return err
+		}
+		obj := r
+		obj.Kind, obj.Id, obj.SelfLink, obj.CreationTimestamp = "compute#route", t.newID(), k.SelfLink(), nowStamp()
+		obj.Network = nk.SelfLink()
+		obj.RouteType = "STATIC"
+		obj.RouteStatus = "ACTIVE"
+		t.put(k, &obj)
+		return nil
+	})
+}
+
+// renderRoute adds the warnings GCE reports on a route whose next-hop VM is
+// missing or cannot forward, computed against the current state.
+func renderRoute(t *tx, _ Key, o any) any {
+	r := o.(*compute.Route)
+	if r.NextHopInstance == "" {
+		return r
+	}
+	ik := keyFromLink(r.NextHopInstance)
+	inst, err := getAs[compute.Instance](t, ik)
+	out := *r
+	switch {
+	case err != nil:
+		out.Warnings = []*compute.RouteWarnings{{Code: "NEXT_HOP_INSTANCE_NOT_FOUND",
+			Message: fmt.Sprintf("Next hop instance '%s' does not exist.", r.NextHopInstance),
+			Data:    []*compute.RouteWarningsData{{Key: "instance", Value: r.NextHopInstance}}}}
+		out.RouteStatus = "INACTIVE"
+	case !inst.CanIpForward:
+		out.Warnings = []*compute.RouteWarnings{{Code: "NEXT_HOP_CANNOT_IP_FORWARD",
+			Message: fmt.Sprintf("Next hop instance '%s' cannot ip forward.", r.NextHopInstance),
+			Data:    []*compute.RouteWarningsData{{Key: "instance", Value: r.NextHopInstance}}}}
+	default:
+		return r
+	}
+	return &out
+}
+
+func getRoute(c *call) (any, error) {
+	var out any
+	err := c.s.store.read(func(t *tx) error {
+		r, err := getAs[compute.Route](t, c.key())
+		if err == nil {
+			out = renderRoute(t, c.key(), r)
+		}
+		return err
+	})
+	return out, err
+}
+
+func listRoutes(c *call) (any, error) {
+	var items []any
+	table := c.key().Table()
+	_ = c.s.store.read(func(t *tx) error {
+		for _, o := range t.list(table) {
+			items = append(items, renderRoute(t, Key{}, o))
+		}
+		return nil
+	})
+	return c.listResponse("compute#routeList", table, items)
+}
+
+func deleteRoute(c *call) (any, error) {
+	k := c.key()
+	return c.s.ops.submit(c, k, "delete", func(t *tx) error {
+		if err := mustExist(t, k); err != nil {
+			return err
+		}
+		t.del(k)
+		return nil
+	})
+}

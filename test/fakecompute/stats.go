@@ -1,0 +1,128 @@
+package fakecompute
+
+import (
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Stats are the counters tests and benchmarks read their API figures from.
+type Stats struct {
+	// Calls counts requests per GCE method id (compute.routes.insert, ...).
+	Calls map[string]int64 `json:"calls"`
+	// Errors counts error answers per method id.
+	Errors map[string]int64 `json:"errors"`
+	// Reads and Mutations count API requests by kind (operations polls and
+	// waits are reads, as GCE counts them).
+	Reads     int64 `json:"reads"`
+	Mutations int64 `json:"mutations"`
+	// RateLimited counts 403 rateLimitExceeded answers from the rate budget.
+	RateLimited int64 `json:"rateLimited"`
+	// QuotaExceeded counts operations failed with QUOTA_EXCEEDED.
+	QuotaExceeded int64 `json:"quotaExceeded"`
+}
+
+// LogEntry is one line of the request log.
+type LogEntry struct {
+	Time     time.Time `json:"time"`
+	Method   string    `json:"method"`
+	Path     string    `json:"path"`
+	MethodID string    `json:"methodId"`
+	Status   int       `json:"status"`
+	Micros   int64     `json:"micros"`
+}
+
+const logCapacity = 10000
+
+type stats struct {
+	mu  sync.Mutex
+	st  Stats
+	log []LogEntry
+}
+
+func newStats() *stats {
+	return &stats{st: Stats{Calls: map[string]int64{}, Errors: map[string]int64{}}}
+}
+
+func (s *stats) record(r *http.Request, methodID string, status int, start time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.Calls[methodID]++
+	if status >= 400 {
+		s.st.Errors[methodID]++
+	}
+	if isMutatingMethod(r.Method, methodID) {
+		s.st.Mutations++
+	} else {
+		s.st.Reads++
+	}
+	if len(s.log) >= logCapacity {
+		copy(s.log, s.log[1:])
+		s.log = s.log[:len(s.log)-1]
+	}
+	s.log = append(s.log, LogEntry{Time: start, Method: r.Method, Path: r.URL.Path, MethodID: methodID,
+		Status: status, Micros: time.Since(start).Microseconds()})
+}
+
+func (s *stats) rateLimited() {
+	s.mu.Lock()
+	s.st.RateLimited++
+	s.mu.Unlock()
+}
+
+func (s *stats) quotaExceeded() {
+	s.mu.Lock()
+	s.st.QuotaExceeded++
+	s.mu.Unlock()
+}
+
+func (s *stats) snapshot() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.st
+	out.Calls = make(map[string]int64, len(s.st.Calls))
+	for k, v := range s.st.Calls {
+		out.Calls[k] = v
+	}
+	out.Errors = make(map[string]int64, len(s.st.Errors))
+	for k, v := range s.st.Errors {
+		out.Errors[k] = v
+	}
+	return out
+}
+
+func (s *stats) entries() []LogEntry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]LogEntry(nil), s.log...)
+}
+
+func (s *stats) reset() {
+	s.mu.Lock()
+	s.st = Stats{Calls: map[string]int64{}, Errors: map[string]int64{}}
+	s.log = nil
+	s.mu.Unlock()
+}
+
+// isMutatingMethod: operations.wait is a POST that only reads.
+func isMutatingMethod(method, methodID string) bool {
+	if method == http.MethodGet {
+		return false
+	}
+	switch methodID {
+	case "compute.globalOperations.wait", "compute.regionOperations.wait", "compute.zoneOperations.wait", "unknown":
+		return false
+	}
+	return true
+}
+
+// MethodIDs lists the counters that are non-zero, sorted, for reports.
+func (st Stats) MethodIDs() []string {
+	ids := make([]string, 0, len(st.Calls))
+	for k := range st.Calls {
+		ids = append(ids, k)
+	}
+	sort.Strings(ids)
+	return ids
+}

@@ -1,0 +1,141 @@
+package fakecompute
+
+import (
+	"encoding/json"
+	"sort"
+	"sync"
+)
+
+// store holds every resource of every project in memory. Objects are typed
+// structs of google.golang.org/api/compute/v1 and are never mutated once
+// stored: writers clone, change the clone and put it back, so readers may
+// marshal what they got after releasing the lock.
+type store struct {
+	mu     sync.RWMutex
+	tables map[Key]map[string]any // Key.Table() -> name -> object
+	nextID uint64
+}
+
+func newStore() *store { return &store{tables: map[Key]map[string]any{}, nextID: 1000} }
+
+// tx is the view a handler works on while it holds the store's lock. In a
+// dry run (the synchronous validation before an operation is queued) writes
+// are dropped and quota is not charged.
+type tx struct {
+	s   *store
+	dry bool
+}
+
+func (t *tx) get(k Key) (any, bool) {
+	o, ok := t.s.tables[k.Table()][k.Name]
+	return o, ok
+}
+
+func (t *tx) exists(k Key) bool { _, ok := t.get(k); return ok }
+
+func (t *tx) put(k Key, obj any) {
+	if t.dry {
+		return
+	}
+	tbl := t.s.tables[k.Table()]
+	if tbl == nil {
+		tbl = map[string]any{}
+		t.s.tables[k.Table()] = tbl
+	}
+	tbl[k.Name] = obj
+}
+
+func (t *tx) del(k Key) {
+	if t.dry {
+		return
+	}
+	delete(t.s.tables[k.Table()], k.Name)
+}
+
+// newID hands out a resource id. Dry runs do not consume ids.
+func (t *tx) newID() uint64 {
+	if t.dry {
+		return 0
+	}
+	t.s.nextID++
+	return t.s.nextID
+}
+
+// list returns the objects of one collection in one scope, sorted by name.
+func (t *tx) list(table Key) []any {
+	tbl := t.s.tables[table]
+	names := make([]string, 0, len(tbl))
+	for n := range tbl {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]any, len(names))
+	for i, n := range names {
+		out[i] = tbl[n]
+	}
+	return out
+}
+
+// count is the number of objects in a collection across the scopes that match.
+func (t *tx) count(project, collection string, kind ScopeKind, location string) int {
+	n := 0
+	for tk, tbl := range t.s.tables {
+		if tk.Project == project && tk.Collection == collection && (location == "" || tk.Location == location) && tk.Kind == kind {
+			n += len(tbl)
+		}
+	}
+	return n
+}
+
+// scan calls fn for every object of a collection in a project, any scope.
+func (t *tx) scan(project, collection string, fn func(k Key, obj any)) {
+	for tk, tbl := range t.s.tables {
+		if tk.Project != project || tk.Collection != collection {
+			continue
+		}
+		for n, o := range tbl {
+			k := tk
+			k.Name = n
+			fn(k, o)
+		}
+	}
+}
+
+func (s *store) read(fn func(t *tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return fn(&tx{s: s, dry: true})
+}
+
+func (s *store) write(fn func(t *tx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return fn(&tx{s: s})
+}
+
+// getAs fetches a typed object or GCE's notFound.
+func getAs[T any](t *tx, k Key) (*T, error) {
+	o, ok := t.get(k)
+	if !ok {
+		return nil, errNotFound(k)
+	}
+	v, ok := o.(*T)
+	if !ok {
+		return nil, errNotFound(k)
+	}
+	return v, nil
+}
+
+// clone deep-copies a resource through its JSON form, which is exactly the
+// part of it the API exposes.
+func clone[T any](v *T) *T {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("fakecompute: resource does not marshal: " + err.Error())
+	}
+	out := new(T)
+	if err := json.Unmarshal(b, out); err != nil {
+		panic("fakecompute: resource does not unmarshal: " + err.Error())
+	}
+	return out
+}

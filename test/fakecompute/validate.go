@@ -1,0 +1,103 @@
+package fakecompute
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strings"
+	"time"
+)
+
+var nameRE = regexp.MustCompile(`^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$`)
+
+// checkName applies GCE's RFC 1035 rule to resource.name.
+func checkName(name string) error {
+	if name == "" {
+		return errRequired("resource.name")
+	}
+	if !nameRE.MatchString(name) {
+		return errInvalid("Invalid value for field 'resource.name': '%s'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'", name)
+	}
+	return nil
+}
+
+// checkCIDR parses an IPv4 or IPv6 range for the named field.
+func checkCIDR(field, v string) (netip.Prefix, error) {
+	if v == "" {
+		return netip.Prefix{}, errRequired(field)
+	}
+	p, err := netip.ParsePrefix(v)
+	if err != nil {
+		return netip.Prefix{}, errInvalid("Invalid value for field '%s': '%s'. Must be a valid CIDR range.", field, v)
+	}
+	if p.Masked() != p {
+		return netip.Prefix{}, errInvalid("Invalid value for field '%s': '%s'. The range has host bits set; did you mean '%s'?", field, v, p.Masked())
+	}
+	return p, nil
+}
+
+// decode reads a request body into a typed resource, refusing unknown fields
+// and wrong types with GCE's wording.
+func decode(body []byte, into any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return errBadJSON(errors.New("Request body is empty."))
+	}
+	d := json.NewDecoder(bytes.NewReader(body))
+	d.DisallowUnknownFields()
+	if err := d.Decode(into); err != nil {
+		var te *json.UnmarshalTypeError
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &te):
+			return errBadJSON(fmt.Errorf("Invalid value at 'resource.%s' (%s), cannot be a JSON %s", te.Field, te.Type, te.Value))
+		case errors.As(err, &se):
+			return errBadJSON(fmt.Errorf("Syntax error at offset %d: %v", se.Offset, se))
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			f := strings.TrimPrefix(err.Error(), "json: unknown field ")
+			return errBadJSON(fmt.Errorf("Unknown name %s at 'resource': Cannot find field.", f))
+		}
+		return errBadJSON(err)
+	}
+	if d.More() {
+		return errBadJSON(errors.New("Unexpected data after the JSON object."))
+	}
+	return nil
+}
+
+// refTo resolves a reference field, naming the field when it is malformed.
+func (c *call) refTo(field, ref, collection string) (Key, error) {
+	k, err := ParseRef(ref, collection, c.ref())
+	if err != nil {
+		return Key{}, errInvalid("Invalid value for field '%s': '%s'. %v", field, ref, err)
+	}
+	return k, nil
+}
+
+// mustExist gives GCE's 404 for a reference to a missing object.
+func mustExist(t *tx, k Key) error {
+	if !t.exists(k) {
+		return errNotFound(k)
+	}
+	return nil
+}
+
+func nowStamp() string { return time.Now().Format("2006-01-02T15:04:05.000-07:00") }
+
+// fingerprint is an opaque token that changes with every write.
+func fingerprint(id uint64) string {
+	return strings.TrimRight(fmt.Sprintf("%x", time.Now().UnixNano()^int64(id<<17)), "=")
+}
+
+// containsField says whether the JSON body sets a top-level field, to tell
+// an explicit zero from an absent value.
+func containsField(body []byte, field string) bool {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(body, &m) != nil {
+		return false
+	}
+	_, ok := m[field]
+	return ok
+}
