@@ -1,23 +1,36 @@
+// Command gce-cloud-controller-manager is the cloud-controller-manager for
+// Google Compute Engine: the standard cloud controllers (cloud-node,
+// cloud-node-lifecycle, route, service) on the gce provider, plus the
+// controllers gce-ccm adds.
 package main
 
 import (
-	_ "cloud.google.com/go/compute/apiv1"
-	_ "cloud.google.com/go/compute/apiv1/computepb"
-	_ "github.com/google/go-cmp/cmp"
-	_ "golang.org/x/oauth2/google"
-	_ "golang.org/x/sync/errgroup"
-	_ "golang.org/x/time/rate"
-	_ "google.golang.org/api/compute/v1"
-	_ "google.golang.org/api/option"
-	_ "gopkg.in/gcfg.v1"
-	_ "k8s.io/client-go/kubernetes"
-	_ "k8s.io/cloud-provider"
-	_ "k8s.io/cloud-provider/app"
-	_ "k8s.io/cloud-provider/names"
-	_ "k8s.io/cloud-provider/options"
-	_ "k8s.io/component-base/cli"
-	_ "k8s.io/component-base/metrics/legacyregistry"
-	_ "k8s.io/klog/v2"
+	"os"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/cloud-provider/app"
+	"k8s.io/cloud-provider/names"
+	"k8s.io/cloud-provider/options"
+	"k8s.io/component-base/cli"
+	cliflag "k8s.io/component-base/cli/flag"
+	_ "k8s.io/component-base/logs/json/register"
+	_ "k8s.io/component-base/metrics/prometheus/clientgo"
+	_ "k8s.io/component-base/metrics/prometheus/version"
+	"k8s.io/klog/v2"
+
+	_ "github.com/gce-ccm/gce-ccm/providers/gce" // registers the "gce" provider
 )
 
-func main() {}
+func main() {
+	opts, err := options.NewCloudControllerManagerOptions()
+	if err != nil {
+		klog.Fatalf("unable to initialize command options: %v", err)
+	}
+	if err := applyDefaults(opts); err != nil {
+		klog.Fatalf("unable to set gce-ccm defaults: %v", err)
+	}
+	cmd := app.NewCloudControllerManagerCommand(opts, cloudInitializer, controllerInitializers(),
+		names.CCMControllerAliases(), cliflag.NamedFlagSets{}, wait.NeverStop)
+	cmd.Use = "gce-cloud-controller-manager"
+	os.Exit(cli.Run(cmd))
+}

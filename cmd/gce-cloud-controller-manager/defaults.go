@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
+	"k8s.io/cloud-provider/app"
+	"k8s.io/cloud-provider/app/config"
+	cloudprovider "k8s.io/cloud-provider"
+	"k8s.io/cloud-provider/options"
+	"k8s.io/controller-manager/pkg/features"
+	_ "k8s.io/controller-manager/pkg/features/register"
+	"k8s.io/klog/v2"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce"
+)
+
+// Defaults that suit this provider. Every one can be overridden by its flag,
+// which is parsed after these are set.
+const (
+	// defaultServiceSyncs: each Service waits on GCE operations, so one
+	// worker would serialise whole minutes of waiting.
+	defaultServiceSyncs = 10
+)
+
+func applyDefaults(opts *options.CloudControllerManagerOptions) error {
+	opts.KubeCloudShared.CloudProvider.Name = gce.ProviderName
+	opts.KubeCloudShared.ConfigureCloudRoutes = true
+	opts.ServiceController.ConcurrentServiceSyncs = defaultServiceSyncs
+	// Event-driven route reconciliation (KEP-5237): reconcile when a node
+	// or its pod CIDRs change instead of listing every route every 10 s,
+	// which at scale spends the project's read quota for nothing.
+	return utilfeature.DefaultMutableFeatureGate.SetFromMap(map[string]bool{
+		string(features.CloudControllerManagerWatchBasedRoutesReconciliation): true,
+	})
+}
+
+// cloudInitializer builds the provider from --cloud-provider and --cloud-config.
+func cloudInitializer(cfg *config.CompletedConfig) cloudprovider.Interface {
+	cc := cfg.ComponentConfig.KubeCloudShared.CloudProvider
+	cloud, err := cloudprovider.InitCloudProvider(cc.Name, cc.CloudConfigFile)
+	if err != nil {
+		klog.Fatalf("cloud provider %q could not be initialized: %v", cc.Name, err)
+	}
+	if cloud == nil {
+		klog.Fatalf("cloud provider %q is unknown (this binary knows %q)", cc.Name, gce.ProviderName)
+	}
+	return cloud
+}
+
+// controllerInitializers are the framework's controllers plus ours.
+func controllerInitializers() map[string]app.ControllerInitFuncConstructor {
+	ctrls := map[string]app.ControllerInitFuncConstructor{}
+	for k, v := range app.DefaultInitFuncConstructors {
+		ctrls[k] = v
+	}
+	for name, c := range extraControllers {
+		if _, dup := ctrls[name]; dup {
+			panic(fmt.Sprintf("controller %q registered twice", name))
+		}
+		ctrls[name] = c
+	}
+	return ctrls
+}
+
+// extraControllers are gce-ccm's own controllers, keyed by --controllers name.
+var extraControllers = map[string]app.ControllerInitFuncConstructor{}

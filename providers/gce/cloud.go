@@ -1,0 +1,155 @@
+// Package gce is the Google Compute Engine cloud provider of gce-ccm:
+// routes per node pod CIDR, node metadata, zones and network load
+// balancers, over the gceapi layer.
+package gce
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"google.golang.org/api/option"
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/record"
+	cloudprovider "k8s.io/cloud-provider"
+	"k8s.io/klog/v2"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+)
+
+// ProviderName is the name the provider registers under (--cloud-provider=gce).
+const ProviderName = "gce"
+
+func init() {
+	cloudprovider.RegisterCloudProvider(ProviderName, newFromConfigFile)
+}
+
+// Cloud implements cloudprovider.Interface for GCE.
+type Cloud struct {
+	cfg    *Config
+	api    *gceapi.Client
+	region string
+	zones  []string // the zones whose VMs this cluster may use
+
+	kube     kubernetes.Interface
+	nodes    corelisters.NodeLister // nil until Initialize
+	recorder record.EventRecorder
+}
+
+// newFromConfigFile is the factory the cloud-provider framework calls with
+// the --cloud-config file. The framework gives it no context: this is the
+// entry point, so it makes one.
+func newFromConfigFile(r io.Reader) (cloudprovider.Interface, error) {
+	ctx := context.TODO()
+	var md MetadataDefaults
+	if onGCE() {
+		md = metadataDefaults{ctx: ctx}
+	}
+	cfg, err := ParseConfig(r, md)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range cfg.Warnings {
+		klog.Warning(w)
+	}
+	ts, err := tokenSource(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("gce: credentials: %w", err)
+	}
+	return NewCloud(ctx, cfg, option.WithTokenSource(ts))
+}
+
+// NewCloud builds the provider from a checked config. opts carry the
+// credentials (tests pass option.WithoutAuthentication()).
+func NewCloud(ctx context.Context, cfg *Config, opts ...option.ClientOption) (*Cloud, error) {
+	api, err := gceapi.New(ctx, gceapi.Config{
+		Project: cfg.ProjectID, Endpoint: cfg.APIEndpoint, ClientOptions: opts,
+		ReadsPerSecond: cfg.ReadsPerSecond, MutationsPerSecond: cfg.MutationsPerSecond, PollInterval: cfg.PollInterval,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c := &Cloud{cfg: cfg, api: api, region: cfg.Region(), zones: []string{cfg.LocalZone}}
+	if cfg.Multizone || cfg.Regional {
+		zones, err := api.ListZones(ctx, fmt.Sprintf(`region eq ".*/regions/%s"`, c.region))
+		if err != nil {
+			return nil, fmt.Errorf("gce: listing the zones of region %s (multizone): %w", c.region, err)
+		}
+		c.zones = c.zones[:0]
+		for _, z := range zones {
+			c.zones = append(c.zones, z.GetName())
+		}
+		if len(c.zones) == 0 {
+			return nil, fmt.Errorf("gce: region %s has no zones", c.region)
+		}
+	}
+	return c, nil
+}
+
+// Config returns the provider's configuration.
+func (c *Cloud) Config() *Config { return c.cfg }
+
+// API returns the GCE API layer (for the controllers gce-ccm adds).
+func (c *Cloud) API() *gceapi.Client { return c.api }
+
+// ManagedZones are the zones searched for nodes without a providerID.
+func (c *Cloud) ManagedZones() []string { return append([]string(nil), c.zones...) }
+
+// Initialize starts the node informer the provider uses to map node names
+// to VMs without calling GCE, and the event recorder.
+func (c *Cloud) Initialize(cb cloudprovider.ControllerClientBuilder, stop <-chan struct{}) {
+	kube := cb.ClientOrDie("cloud-provider")
+	factory := informers.NewSharedInformerFactory(kube, 0)
+	c.SetKubernetes(kube, factory.Core().V1().Nodes().Lister())
+	factory.Start(stop)
+	factory.WaitForCacheSync(stop)
+}
+
+// SetKubernetes wires the Kubernetes client and a node lister; Initialize
+// calls it, tests may call it directly.
+func (c *Cloud) SetKubernetes(kube kubernetes.Interface, nodes corelisters.NodeLister) {
+	c.kube = kube
+	c.nodes = nodes
+	b := record.NewBroadcaster()
+	b.StartStructuredLogging(0)
+	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
+	c.recorder = b.NewRecorder(scheme.Scheme, v1.EventSource{Component: "gce-cloud-controller-manager"})
+}
+
+func (c *Cloud) ProviderName() string { return ProviderName }
+func (c *Cloud) HasClusterID() bool   { return true }
+
+func (c *Cloud) Instances() (cloudprovider.Instances, bool)     { return nil, false }
+func (c *Cloud) InstancesV2() (cloudprovider.InstancesV2, bool) { return c, true }
+func (c *Cloud) Zones() (cloudprovider.Zones, bool)             { return c, true }
+func (c *Cloud) Clusters() (cloudprovider.Clusters, bool)       { return nil, false }
+func (c *Cloud) Routes() (cloudprovider.Routes, bool)           { return c, true }
+
+func (c *Cloud) LoadBalancer() (cloudprovider.LoadBalancer, bool) { return nil, false }
+
+// eventOnNode records an event on a node by name (no-op before Initialize).
+func (c *Cloud) eventOnNode(nodeName, eventType, reason, msg string) {
+	if c.recorder == nil {
+		return
+	}
+	ref := &v1.ObjectReference{Kind: "Node", Name: nodeName, UID: "", APIVersion: "v1"}
+	if c.nodes != nil {
+		if n, err := c.nodes.Get(nodeName); err == nil {
+			ref.UID = n.UID
+		}
+	}
+	c.recorder.Event(ref, eventType, reason, msg)
+}
+
+func lastSegment(s string) string {
+	if i := strings.LastIndex(s, "/"); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}

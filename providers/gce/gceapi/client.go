@@ -1,0 +1,244 @@
+package gceapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"strings"
+	mrand "math/rand/v2"
+	"time"
+
+	compute "cloud.google.com/go/compute/apiv1"
+	"cloud.google.com/go/compute/apiv1/computepb"
+	"github.com/googleapis/gax-go/v2"
+	"golang.org/x/time/rate"
+	computev1 "google.golang.org/api/compute/v1"
+	"google.golang.org/api/option"
+	"k8s.io/klog/v2"
+)
+
+// Defaults sit just under GCE's default per-project quotas of 1,500 reads
+// and 1,500 mutations per minute (25/s): the controller must not be what
+// locks a project out of its API.
+const (
+	DefaultReadsPerSecond     = 20
+	DefaultMutationsPerSecond = 24
+	DefaultMaxAttempts        = 6
+	DefaultBaseBackoff        = 500 * time.Millisecond
+	DefaultMaxBackoff         = 32 * time.Second
+	DefaultPollInterval       = time.Second
+)
+
+// Config sets up a Client.
+type Config struct {
+	Project            string
+	// Endpoint is the API's host root (https://compute.googleapis.com when
+	// empty); the emulator's is http://127.0.0.1:PORT.
+	Endpoint           string
+	ClientOptions      []option.ClientOption // credentials or an HTTP client
+	ReadsPerSecond     float64               // client-side budget; 0 means the default
+	MutationsPerSecond float64
+	MaxAttempts        int           // per call, first try included
+	BaseBackoff        time.Duration // first retry delay; doubles, with full jitter
+	MaxBackoff         time.Duration
+	PollInterval       time.Duration // shortest time between two operation list polls of one scope
+}
+
+func (c *Config) setDefaults() {
+	if c.ReadsPerSecond <= 0 {
+		c.ReadsPerSecond = DefaultReadsPerSecond
+	}
+	if c.MutationsPerSecond <= 0 {
+		c.MutationsPerSecond = DefaultMutationsPerSecond
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = DefaultMaxAttempts
+	}
+	if c.BaseBackoff <= 0 {
+		c.BaseBackoff = DefaultBaseBackoff
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = DefaultMaxBackoff
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = DefaultPollInterval
+	}
+}
+
+// Client is the provider's handle on GCE. It is safe for concurrent use.
+type Client struct {
+	cfg     Config
+	Project string
+
+	reads     *rate.Limiter
+	mutations *rate.Limiter
+	waiter    *waiter
+
+	projects         *compute.ProjectsClient
+	zones            *compute.ZonesClient
+	routes           *compute.RoutesClient
+	instances        *compute.InstancesClient
+	firewalls        *compute.FirewallsClient
+	// legacy is google.golang.org/api/compute/v1, used only for the legacy
+	// httpHealthChecks collection, which target pools require and apiv1 no
+	// longer has.
+	legacy *computev1.Service
+	addresses        *compute.AddressesClient
+	targetPools      *compute.TargetPoolsClient
+	forwardingRules  *compute.ForwardingRulesClient
+	globalOps        *compute.GlobalOperationsClient
+	regionOps        *compute.RegionOperationsClient
+	zoneOps          *compute.ZoneOperationsClient
+	closers          []func() error
+}
+
+// New builds the REST clients. It makes no API call.
+func New(ctx context.Context, cfg Config) (*Client, error) {
+	cfg.setDefaults()
+	if cfg.Project == "" {
+		return nil, fmt.Errorf("gceapi: project is required")
+	}
+	RegisterMetrics()
+	c := &Client{
+		cfg:       cfg,
+		Project:   cfg.Project,
+		reads:     rate.NewLimiter(rate.Limit(cfg.ReadsPerSecond), int(math.Max(1, cfg.ReadsPerSecond))),
+		mutations: rate.NewLimiter(rate.Limit(cfg.MutationsPerSecond), int(math.Max(1, cfg.MutationsPerSecond))),
+	}
+	opts := append([]option.ClientOption{}, cfg.ClientOptions...)
+	legacyOpts := append([]option.ClientOption{}, cfg.ClientOptions...)
+	if cfg.Endpoint != "" {
+		root := strings.TrimSuffix(cfg.Endpoint, "/")
+		opts = append(opts, option.WithEndpoint(root))
+		legacyOpts = append(legacyOpts, option.WithEndpoint(root+"/compute/v1/"))
+	}
+	var err error
+	build := func(name string, f func() (closer, error)) {
+		if err != nil {
+			return
+		}
+		var cl closer
+		cl, err = f()
+		if err != nil {
+			err = fmt.Errorf("gceapi: %s client: %w", name, err)
+			return
+		}
+		c.closers = append(c.closers, cl.Close)
+	}
+	build("projects", func() (closer, error) { x, e := compute.NewProjectsRESTClient(ctx, opts...); c.projects = x; return x, e })
+	build("zones", func() (closer, error) { x, e := compute.NewZonesRESTClient(ctx, opts...); c.zones = x; return x, e })
+	build("routes", func() (closer, error) { x, e := compute.NewRoutesRESTClient(ctx, opts...); c.routes = x; return x, e })
+	build("instances", func() (closer, error) { x, e := compute.NewInstancesRESTClient(ctx, opts...); c.instances = x; return x, e })
+	build("firewalls", func() (closer, error) { x, e := compute.NewFirewallsRESTClient(ctx, opts...); c.firewalls = x; return x, e })
+	if err == nil {
+		if c.legacy, err = computev1.NewService(ctx, legacyOpts...); err != nil {
+			err = fmt.Errorf("gceapi: compute/v1 service: %w", err)
+		}
+	}
+	build("addresses", func() (closer, error) { x, e := compute.NewAddressesRESTClient(ctx, opts...); c.addresses = x; return x, e })
+	build("targetPools", func() (closer, error) { x, e := compute.NewTargetPoolsRESTClient(ctx, opts...); c.targetPools = x; return x, e })
+	build("forwardingRules", func() (closer, error) {
+		x, e := compute.NewForwardingRulesRESTClient(ctx, opts...)
+		c.forwardingRules = x
+		return x, e
+	})
+	build("globalOperations", func() (closer, error) { x, e := compute.NewGlobalOperationsRESTClient(ctx, opts...); c.globalOps = x; return x, e })
+	build("regionOperations", func() (closer, error) { x, e := compute.NewRegionOperationsRESTClient(ctx, opts...); c.regionOps = x; return x, e })
+	build("zoneOperations", func() (closer, error) { x, e := compute.NewZoneOperationsRESTClient(ctx, opts...); c.zoneOps = x; return x, e })
+	if err != nil {
+		_ = c.Close()
+		return nil, err
+	}
+	c.waiter = newWaiter(ctx, c)
+	return c, nil
+}
+
+type closer interface{ Close() error }
+
+// Close releases the HTTP clients.
+func (c *Client) Close() error {
+	var first error
+	for _, f := range c.closers {
+		if err := f(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// noRetry turns off apiv1's own retries: this layer is the only one that
+// retries, so budgets and backoff are accounted for in one place.
+var noRetry = gax.WithRetry(func() gax.Retryer { return nil })
+
+// read runs an idempotent read under the read budget, with retries.
+func (c *Client) read(ctx context.Context, call, target string, f func(ctx context.Context) error) error {
+	start := time.Now()
+	err := c.retry(ctx, call, target, c.reads, "read", f)
+	return observe(call, start, err)
+}
+
+// mutate submits a mutation under the mutation budget with a requestId that
+// every retry reuses (so a retry can never apply twice), then waits for its
+// operation to be DONE.
+func (c *Client) mutate(ctx context.Context, call, target string, submit func(ctx context.Context, requestID string) (*computepb.Operation, error)) error {
+	start := time.Now()
+	rid := newRequestID()
+	var op *computepb.Operation
+	err := c.retry(ctx, call, target, c.mutations, "mutation", func(ctx context.Context) error {
+		var err error
+		op, err = submit(ctx, rid)
+		return err
+	})
+	if err == nil {
+		err = c.waiter.wait(ctx, call, target, op)
+		opWait.WithLabelValues(call, resultLabel(err)).Observe(time.Since(start).Seconds())
+	}
+	return observe(call, start, err)
+}
+
+// retry runs f until it succeeds, fails for good, the attempts run out or
+// the context ends. Backoff is exponential with full jitter.
+func (c *Client) retry(ctx context.Context, call, target string, lim *rate.Limiter, budget string, f func(ctx context.Context) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		t0 := time.Now()
+		if werr := lim.Wait(ctx); werr != nil {
+			return fmt.Errorf("gce %s %s: waiting for the %s budget: %w", call, target, budget, werr)
+		}
+		limiterWait.WithLabelValues(budget).Observe(time.Since(t0).Seconds())
+		err = classifyHTTP(call, target, f(ctx))
+		attempts.WithLabelValues(call, resultLabel(err)).Inc()
+		if err == nil || !retryable(err) || attempt >= c.cfg.MaxAttempts {
+			return err
+		}
+		d := c.backoff(attempt)
+		klog.V(2).InfoS("Retrying GCE call", "call", call, "target", target, "attempt", attempt, "delay", d, "err", err)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (gave up: %v)", err, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func (c *Client) backoff(attempt int) time.Duration {
+	ceil := c.cfg.BaseBackoff << (attempt - 1)
+	if ceil > c.cfg.MaxBackoff || ceil <= 0 {
+		ceil = c.cfg.MaxBackoff
+	}
+	// Full jitter: many controllers backing off together must not retry in step.
+	return time.Duration(mrand.Int64N(int64(ceil))) + time.Millisecond
+}
+
+func newRequestID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	b[6] = (b[6] & 0x0f) | 0x40
+	b[8] = (b[8] & 0x3f) | 0x80
+	h := hex.EncodeToString(b)
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}

@@ -1,0 +1,289 @@
+package gceapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/compute/apiv1/computepb"
+	"google.golang.org/api/iterator"
+	"google.golang.org/protobuf/proto"
+)
+
+// maxNamesPerPoll bounds the filter of one operations.list poll; 100 names
+// keep the URL well under GCE's limits.
+const maxNamesPerPoll = 100
+
+// waiter waits for operations without a read per operation per second.
+// Each scope (global, a region, a zone) has at most one polling loop. With
+// one operation pending the loop uses operations.wait, which GCE answers
+// when the operation is DONE. With several it polls them together with one
+// operations.list filtered by name, timed for when the oldest should be
+// done (a running estimate of operation latency), at most once per
+// PollInterval.
+type waiter struct {
+	c       *Client
+	ctx     context.Context // lives as long as the Client
+	cancel  context.CancelFunc
+	mu      sync.Mutex
+	pending map[opScope]map[string]*pendingOp
+	running map[opScope]bool
+	latency time.Duration // moving estimate of submit-to-DONE time
+}
+
+type opScope struct{ region, zone string }
+
+func (s opScope) String() string {
+	switch {
+	case s.zone != "":
+		return "zones/" + s.zone
+	case s.region != "":
+		return "regions/" + s.region
+	}
+	return "global"
+}
+
+type pendingOp struct {
+	name      string
+	submitted time.Time
+	done      chan struct{}
+	result    *computepb.Operation
+	err       error
+}
+
+func newWaiter(parent context.Context, c *Client) *waiter {
+	// The loops serve every caller, so no single caller's cancellation may
+	// stop them: they keep the constructor's values but not its
+	// cancellation, and Close stops them.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	w := &waiter{c: c, ctx: ctx, cancel: cancel, pending: map[opScope]map[string]*pendingOp{},
+		running: map[opScope]bool{}, latency: c.cfg.PollInterval}
+	c.closers = append(c.closers, func() error { cancel(); return nil })
+	return w
+}
+
+func scopeOfOp(op *computepb.Operation) opScope {
+	return opScope{region: lastSegment(op.GetRegion()), zone: lastSegment(op.GetZone())}
+}
+
+// wait blocks until the operation is DONE and returns its outcome.
+func (w *waiter) wait(ctx context.Context, call, target string, op *computepb.Operation) error {
+	if op.GetStatus() == computepb.Operation_DONE {
+		return opOutcome(call, target, op)
+	}
+	sc := scopeOfOp(op)
+	p := &pendingOp{name: op.GetName(), submitted: time.Now(), done: make(chan struct{})}
+	w.mu.Lock()
+	if w.pending[sc] == nil {
+		w.pending[sc] = map[string]*pendingOp{}
+	}
+	w.pending[sc][p.name] = p
+	if !w.running[sc] {
+		w.running[sc] = true
+		go w.loop(sc)
+	}
+	w.mu.Unlock()
+	select {
+	case <-p.done:
+		if p.err != nil {
+			return p.err
+		}
+		return opOutcome(call, target, p.result)
+	case <-ctx.Done():
+		w.mu.Lock()
+		delete(w.pending[sc], p.name)
+		w.mu.Unlock()
+		return fmt.Errorf("gce %s %s: waiting for operation %s: %w", call, target, p.name, ctx.Err())
+	}
+}
+
+// opOutcome reads a DONE operation's result.
+func opOutcome(call, target string, op *computepb.Operation) error {
+	code := int(op.GetHttpErrorStatusCode())
+	errs := op.GetError().GetErrors()
+	if (code == 0 || (code >= 200 && code < 300)) && len(errs) == 0 {
+		return nil
+	}
+	opCode, msg := "", op.GetHttpErrorMessage()
+	if len(errs) > 0 {
+		opCode, msg = errs[0].GetCode(), errs[0].GetMessage()
+	}
+	return classifyOperation(call, target, code, opCode, msg)
+}
+
+func (w *waiter) oldest(sc opScope, n int) []*pendingOp {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	ops := make([]*pendingOp, 0, len(w.pending[sc]))
+	for _, p := range w.pending[sc] {
+		ops = append(ops, p)
+	}
+	if len(ops) == 0 {
+		w.running[sc] = false
+		return nil
+	}
+	sort.Slice(ops, func(i, j int) bool { return ops[i].submitted.Before(ops[j].submitted) })
+	if len(ops) > n {
+		ops = ops[:n]
+	}
+	return ops
+}
+
+func (w *waiter) resolve(sc opScope, p *pendingOp, op *computepb.Operation, err error) {
+	w.mu.Lock()
+	if _, ok := w.pending[sc][p.name]; !ok {
+		w.mu.Unlock()
+		return
+	}
+	delete(w.pending[sc], p.name)
+	if err == nil {
+		// Exponential moving average, weight 1/8 for the newest sample.
+		w.latency += (time.Since(p.submitted) - w.latency) / 8
+	}
+	w.mu.Unlock()
+	p.result, p.err = op, err
+	close(p.done)
+}
+
+func (w *waiter) loop(sc opScope) {
+	var lastPoll time.Time
+	for {
+		ops := w.oldest(sc, maxNamesPerPoll)
+		if ops == nil {
+			return
+		}
+		if len(ops) == 1 {
+			op, err := w.serverWait(sc, ops[0].name)
+			w.handle(sc, ops[0], op, err)
+			continue
+		}
+		w.mu.Lock()
+		due := ops[0].submitted.Add(w.latency)
+		w.mu.Unlock()
+		if min := lastPoll.Add(w.c.cfg.PollInterval); due.Before(min) {
+			due = min
+		}
+		if !w.sleepUntil(due) {
+			w.failAll(sc, w.ctx.Err())
+			return
+		}
+		lastPoll = time.Now()
+		done, err := w.listDone(sc, ops)
+		if err != nil {
+			// A failed poll is retried at the next round, which is at least
+			// PollInterval away, after read()'s own retries.
+			continue
+		}
+		for _, p := range ops {
+			if op, ok := done[p.name]; ok {
+				w.resolve(sc, p, op, nil)
+			}
+		}
+	}
+}
+
+// handle resolves an operation after operations.wait.
+func (w *waiter) handle(sc opScope, p *pendingOp, op *computepb.Operation, err error) {
+	switch {
+	case err == nil && op.GetStatus() == computepb.Operation_DONE:
+		w.resolve(sc, p, op, nil)
+	case err != nil && IsNotFound(err):
+		w.resolve(sc, p, nil, fmt.Errorf("operation %s vanished: %w", p.name, err))
+	case err != nil && w.ctx.Err() != nil:
+		w.failAll(sc, w.ctx.Err())
+	case err != nil:
+		// Transient: wait a poll interval before asking again.
+		w.sleepUntil(time.Now().Add(w.c.cfg.PollInterval))
+	}
+}
+
+func (w *waiter) failAll(sc opScope, err error) {
+	for _, p := range w.oldest(sc, 1<<30) {
+		w.resolve(sc, p, nil, fmt.Errorf("operation %s: client closed: %w", p.name, err))
+	}
+}
+
+func (w *waiter) sleepUntil(t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return w.ctx.Err() == nil
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return true
+	case <-w.ctx.Done():
+		return false
+	}
+}
+
+// serverWait is operations.wait in the operation's scope.
+func (w *waiter) serverWait(sc opScope, name string) (*computepb.Operation, error) {
+	c := w.c
+	var op *computepb.Operation
+	opPolls.WithLabelValues("wait").Inc()
+	err := c.read(w.ctx, "operations.wait", sc.String()+"/"+name, func(ctx context.Context) error {
+		var err error
+		switch {
+		case sc.zone != "":
+			op, err = c.zoneOps.Wait(ctx, &computepb.WaitZoneOperationRequest{Project: c.Project, Zone: sc.zone, Operation: name}, noRetry)
+		case sc.region != "":
+			op, err = c.regionOps.Wait(ctx, &computepb.WaitRegionOperationRequest{Project: c.Project, Region: sc.region, Operation: name}, noRetry)
+		default:
+			op, err = c.globalOps.Wait(ctx, &computepb.WaitGlobalOperationRequest{Project: c.Project, Operation: name}, noRetry)
+		}
+		return err
+	})
+	return op, err
+}
+
+// listDone polls several operations with one filtered list.
+func (w *waiter) listDone(sc opScope, ops []*pendingOp) (map[string]*computepb.Operation, error) {
+	c := w.c
+	names := make([]string, len(ops))
+	for i, p := range ops {
+		names[i] = p.name
+	}
+	filter := proto.String(fmt.Sprintf(`(name eq "(%s)")(status eq "DONE")`, strings.Join(names, "|")))
+	max := proto.Uint32(500)
+	out := map[string]*computepb.Operation{}
+	opPolls.WithLabelValues("list").Inc()
+	err := c.read(w.ctx, "operations.list", sc.String(), func(ctx context.Context) error {
+		var it interface {
+			Next() (*computepb.Operation, error)
+		}
+		switch {
+		case sc.zone != "":
+			it = c.zoneOps.List(ctx, &computepb.ListZoneOperationsRequest{Project: c.Project, Zone: sc.zone, Filter: filter, MaxResults: max}, noRetry)
+		case sc.region != "":
+			it = c.regionOps.List(ctx, &computepb.ListRegionOperationsRequest{Project: c.Project, Region: sc.region, Filter: filter, MaxResults: max}, noRetry)
+		default:
+			it = c.globalOps.List(ctx, &computepb.ListGlobalOperationsRequest{Project: c.Project, Filter: filter, MaxResults: max}, noRetry)
+		}
+		for {
+			op, err := it.Next()
+			if errors.Is(err, iterator.Done) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if op.GetStatus() == computepb.Operation_DONE {
+				out[op.GetName()] = op
+			}
+		}
+	})
+	return out, err
+}
+
+func lastSegment(s string) string {
+	if i := strings.LastIndex(s, "/"); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}

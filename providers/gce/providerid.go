@@ -1,0 +1,58 @@
+package gce
+
+import (
+	"fmt"
+	"strings"
+)
+
+// VM names one GCE instance; it is what a node's providerID says.
+type VM struct {
+	Project, Zone, Name string
+}
+
+const providerIDPrefix = "gce://"
+
+// ProviderID renders gce://project/zone/name.
+func (v VM) ProviderID() string { return providerIDPrefix + v.Project + "/" + v.Zone + "/" + v.Name }
+
+// URL is the instance's full selfLink, which routes and pools reference.
+func (v VM) URL() string {
+	return "https://www.googleapis.com/compute/v1/projects/" + v.Project + "/zones/" + v.Zone + "/instances/" + v.Name
+}
+
+func (v VM) String() string { return v.Project + "/" + v.Zone + "/" + v.Name }
+
+// ParseProviderID reads gce://project/zone/name.
+func ParseProviderID(id string) (VM, error) {
+	rest, ok := strings.CutPrefix(id, providerIDPrefix)
+	if !ok {
+		return VM{}, fmt.Errorf("providerID %q does not start with %s", id, providerIDPrefix)
+	}
+	parts := strings.Split(rest, "/")
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return VM{}, fmt.Errorf("providerID %q is not gce://<project>/<zone>/<instance>", id)
+	}
+	return VM{Project: parts[0], Zone: parts[1], Name: parts[2]}, nil
+}
+
+// ParseInstanceURL reads an instance selfLink (any host, or a partial path).
+func ParseInstanceURL(u string) (VM, error) {
+	i := strings.Index(u, "projects/")
+	if i < 0 {
+		return VM{}, fmt.Errorf("instance URL %q has no projects/ segment", u)
+	}
+	p := strings.Split(u[i:], "/")
+	if len(p) != 6 || p[2] != "zones" || p[4] != "instances" {
+		return VM{}, fmt.Errorf("instance URL %q is not projects/P/zones/Z/instances/N", u)
+	}
+	return VM{Project: p[1], Zone: p[3], Name: p[5]}, nil
+}
+
+// instanceNameOf maps a node name to the VM name GCE would use: a node
+// registered with its FQDN (node-a.c.proj.internal) is VM node-a.
+func instanceNameOf(nodeName string) string {
+	if i := strings.IndexByte(nodeName, '.'); i > 0 {
+		return nodeName[:i]
+	}
+	return nodeName
+}

@@ -1,0 +1,163 @@
+package gce
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"cloud.google.com/go/compute/apiv1/computepb"
+	"google.golang.org/protobuf/proto"
+)
+
+// Route naming and ownership: pure functions, no API.
+//
+// Our routes are named k8s-<h8(cluster)>-<node, cut to 32>-<h8(cluster,node,cidr)>:
+// deterministic (a restart recreates nothing), at most 63 characters,
+// distinct per cluster, node and CIDR (a dual-stack node has two), and
+// listable per cluster with one name filter. The description records the
+// owner exactly, so a hash collision between two clusters can never make
+// one touch the other's routes.
+//
+// Routes made by the upstream provider for this cluster are recognised and
+// kept: <cluster cut to 26>-<node UID>, description "k8s-node-route".
+
+const (
+	upstreamRouteDescription = "k8s-node-route"
+	routePriority            = 1000
+	managedBy                = "gce-ccm"
+)
+
+// routeOwnership is the JSON in the description of every route we create.
+type routeOwnership struct {
+	Cluster   string `json:"kubernetes.io/cluster-name"`
+	Node      string `json:"kubernetes.io/node-name"`
+	ManagedBy string `json:"managed-by"`
+}
+
+func shortHash(parts ...string) string {
+	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(h[:4])
+}
+
+// routePrefix is the name prefix of one cluster's routes.
+func routePrefix(cluster string) string { return "k8s-" + shortHash("cluster", cluster) }
+
+var notNameChar = regexp.MustCompile(`[^a-z0-9-]+`)
+
+// routeName is the name of the route for one node CIDR.
+func routeName(cluster, node, cidr string) string {
+	n := notNameChar.ReplaceAllString(strings.ToLower(node), "-")
+	if len(n) > 32 {
+		n = n[:32]
+	}
+	n = strings.Trim(n, "-")
+	if n == "" {
+		n = "node"
+	}
+	return routePrefix(cluster) + "-" + n + "-" + shortHash(cluster, node, cidr)
+}
+
+func routeDescription(cluster, node string) string {
+	b, _ := json.Marshal(routeOwnership{Cluster: cluster, Node: node, ManagedBy: managedBy})
+	return string(b)
+}
+
+// upstreamPrefix is how the upstream provider cuts cluster names.
+func upstreamPrefix(cluster string) string {
+	if len(cluster) > 26 {
+		return cluster[:26]
+	}
+	return cluster
+}
+
+const uuidRE = `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`
+
+// routeListFilter selects, server-side, the routes on our network whose
+// names are ours or upstream's for this cluster. Ownership is then checked
+// exactly on each result (ownerOf).
+func routeListFilter(cluster, networkURL string) string {
+	names := regexp.QuoteMeta(routePrefix(cluster)) + "-.*|" + regexp.QuoteMeta(upstreamPrefix(cluster)) + "-" + uuidRE
+	return fmt.Sprintf(`(network eq "%s")(name eq "%s")`, regexp.QuoteMeta(networkURL), names)
+}
+
+var upstreamNameRE = regexp.MustCompile(`^(.*)-` + uuidRE + `$`)
+
+// routeKind says who made a route.
+type routeKind int
+
+const (
+	notOurs routeKind = iota
+	ours
+	upstreams
+)
+
+// ownerOf decides whether a listed route belongs to the cluster, and for
+// which node. vmToNode maps VM names to node names for upstream routes,
+// whose only link to a node is the next-hop VM's name.
+func ownerOf(r *computepb.Route, cluster string, vmToNode func(vm string) string) (routeKind, string) {
+	if strings.HasPrefix(r.GetName(), routePrefix(cluster)+"-") {
+		var o routeOwnership
+		if json.Unmarshal([]byte(r.GetDescription()), &o) != nil || o.Cluster != cluster || o.ManagedBy != managedBy || o.Node == "" {
+			return notOurs, ""
+		}
+		return ours, o.Node
+	}
+	if m := upstreamNameRE.FindStringSubmatch(r.GetName()); m != nil && m[1] == upstreamPrefix(cluster) &&
+		r.GetDescription() == upstreamRouteDescription && r.GetNextHopInstance() != "" {
+		vm := lastSegment(r.GetNextHopInstance())
+		if node := vmToNode(vm); node != "" {
+			return upstreams, node
+		}
+		return upstreams, vm
+	}
+	return notOurs, ""
+}
+
+// desiredRoute is the route one node CIDR needs.
+func desiredRoute(cluster, nodeName, cidr, networkURL string, vm VM) *computepb.Route {
+	return &computepb.Route{
+		Name:            proto.String(routeName(cluster, nodeName, cidr)),
+		Description:     proto.String(routeDescription(cluster, nodeName)),
+		Network:         proto.String(networkURL),
+		DestRange:       proto.String(cidr),
+		NextHopInstance: proto.String(vm.URL()),
+		Priority:        proto.Uint32(routePriority),
+	}
+}
+
+// routeConflict explains how an existing route differs from the one we
+// need, or returns "" when it is the same route.
+func routeConflict(have, want *computepb.Route) string {
+	var diffs []string
+	if have.GetDestRange() != want.GetDestRange() {
+		diffs = append(diffs, fmt.Sprintf("destRange %s (want %s)", have.GetDestRange(), want.GetDestRange()))
+	}
+	if hv, err := ParseInstanceURL(have.GetNextHopInstance()); err != nil || hv.URL() != want.GetNextHopInstance() {
+		diffs = append(diffs, fmt.Sprintf("next hop %q (want %s)", have.GetNextHopInstance(), want.GetNextHopInstance()))
+	}
+	if lastSegment(have.GetNetwork()) != lastSegment(want.GetNetwork()) {
+		diffs = append(diffs, fmt.Sprintf("network %s (want %s)", have.GetNetwork(), want.GetNetwork()))
+	}
+	if have.GetDescription() != want.GetDescription() {
+		diffs = append(diffs, "description (owner) differs")
+	}
+	return strings.Join(diffs, ", ")
+}
+
+// Route warnings GCE puts on a route whose next hop cannot work.
+const (
+	warnNextHopNotFound      = "NEXT_HOP_INSTANCE_NOT_FOUND"
+	warnNextHopCannotForward = "NEXT_HOP_CANNOT_IP_FORWARD"
+)
+
+func hasWarning(r *computepb.Route, code string) bool {
+	for _, w := range r.GetWarnings() {
+		if w.GetCode() == code {
+			return true
+		}
+	}
+	return false
+}

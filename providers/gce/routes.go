@@ -1,0 +1,117 @@
+package gce
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	cloudprovider "k8s.io/cloud-provider"
+	"k8s.io/klog/v2"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+)
+
+// ListRoutes returns this cluster's routes: one filtered list (a read per
+// 500 routes), ownership checked on each. A route whose next-hop VM is gone
+// is reported as a blackhole so the route controller replaces it.
+func (c *Cloud) ListRoutes(ctx context.Context, clusterName string) ([]*cloudprovider.Route, error) {
+	routes, err := c.api.ListRoutes(ctx, routeListFilter(clusterName, c.cfg.NetworkURL))
+	if err != nil {
+		return nil, fmt.Errorf("listing routes of cluster %q: %w", clusterName, err)
+	}
+	vmToNode := c.vmToNodeIndex()
+	var out []*cloudprovider.Route
+	for _, r := range routes {
+		kind, node := ownerOf(r, clusterName, vmToNode)
+		if kind == notOurs {
+			continue
+		}
+		if hasWarning(r, warnNextHopCannotForward) {
+			c.reportCannotForward(node, r.GetName(), r.GetNextHopInstance())
+		}
+		out = append(out, &cloudprovider.Route{
+			Name:            r.GetName(),
+			TargetNode:      types.NodeName(node),
+			DestinationCIDR: r.GetDestRange(),
+			Blackhole:       hasWarning(r, warnNextHopNotFound),
+		})
+	}
+	return out, nil
+}
+
+// CreateRoute creates the route for one node CIDR. The node's VM comes
+// from its providerID (no GCE read). An existing route of the same name is
+// accepted only if it is exactly the route we want.
+func (c *Cloud) CreateRoute(ctx context.Context, clusterName, nameHint string, route *cloudprovider.Route) error {
+	node := string(route.TargetNode)
+	vm, err := c.vmOfNodeName(ctx, node)
+	if err != nil {
+		return fmt.Errorf("route for node %s (%s): %w", node, route.DestinationCIDR, err)
+	}
+	want := desiredRoute(clusterName, node, route.DestinationCIDR, c.cfg.NetworkURL, vm)
+	err = c.api.InsertRoute(ctx, want)
+	if gceapi.IsAlreadyExists(err) {
+		have, gerr := c.api.GetRoute(ctx, want.GetName())
+		if gerr != nil {
+			return fmt.Errorf("route %s exists but cannot be read: %w", want.GetName(), gerr)
+		}
+		if diff := routeConflict(have, want); diff != "" {
+			return fmt.Errorf("route %s exists with %s: not ours to change; delete it to let the controller recreate it", want.GetName(), diff)
+		}
+		return nil
+	}
+	if err != nil {
+		if gceapi.IsQuotaExceeded(err) {
+			var ge *gceapi.Error
+			if asGCE(err, &ge) {
+				return fmt.Errorf("GCE quota %s exhausted creating route %s for node %s: %w", ge.Quota, want.GetName(), node, err)
+			}
+		}
+		return fmt.Errorf("creating route %s for node %s (%s): %w", want.GetName(), node, route.DestinationCIDR, err)
+	}
+	klog.InfoS("Created route", "route", want.GetName(), "node", node, "cidr", route.DestinationCIDR, "vm", vm.String())
+	return nil
+}
+
+// DeleteRoute deletes a route by name; one already gone is fine.
+func (c *Cloud) DeleteRoute(ctx context.Context, clusterName string, route *cloudprovider.Route) error {
+	err := c.api.DeleteRoute(ctx, route.Name)
+	if err != nil && !gceapi.IsNotFound(err) {
+		return fmt.Errorf("deleting route %s: %w", route.Name, err)
+	}
+	klog.InfoS("Deleted route", "route", route.Name, "node", route.TargetNode, "cidr", route.DestinationCIDR)
+	return nil
+}
+
+// vmToNodeIndex maps VM names to node names using the providerIDs the
+// informer holds, for upstream routes that name only the VM.
+func (c *Cloud) vmToNodeIndex() func(vm string) string {
+	idx := map[string]string{}
+	if c.nodes != nil {
+		if nodes, err := c.nodes.List(everything()); err == nil {
+			for _, n := range nodes {
+				if vm, err := ParseProviderID(n.Spec.ProviderID); err == nil {
+					idx[vm.Name] = n.Name
+				}
+			}
+		}
+	}
+	return func(vm string) string { return idx[vm] }
+}
+
+// cannotForwardReported throttles the event to one per node per 10 minutes.
+var cannotForwardReported sync.Map
+
+func (c *Cloud) reportCannotForward(node, route, vm string) {
+	now := time.Now()
+	if last, ok := cannotForwardReported.Load(node); ok && now.Sub(last.(time.Time)) < 10*time.Minute {
+		return
+	}
+	cannotForwardReported.Store(node, now)
+	msg := fmt.Sprintf("route %s points at VM %s, which does not have canIpForward: GCE drops the pod traffic it carries", route, vm)
+	klog.InfoS("Route next hop cannot forward", "node", node, "route", route, "vm", vm)
+	c.eventOnNode(node, v1.EventTypeWarning, "RouteNextHopCannotForward", msg)
+}
