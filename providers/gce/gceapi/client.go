@@ -6,8 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math"
-	"strings"
 	mrand "math/rand/v2"
+	"strings"
 	"time"
 
 	compute "cloud.google.com/go/compute/apiv1"
@@ -33,7 +33,7 @@ const (
 
 // Config sets up a Client.
 type Config struct {
-	Project            string
+	Project string
 	// Endpoint is the API's host root (https://compute.googleapis.com when
 	// empty); the emulator's is http://127.0.0.1:PORT.
 	Endpoint           string
@@ -76,22 +76,22 @@ type Client struct {
 	mutations *rate.Limiter
 	waiter    *waiter
 
-	projects         *compute.ProjectsClient
-	zones            *compute.ZonesClient
-	routes           *compute.RoutesClient
-	instances        *compute.InstancesClient
-	firewalls        *compute.FirewallsClient
+	projects  *compute.ProjectsClient
+	zones     *compute.ZonesClient
+	routes    *compute.RoutesClient
+	instances *compute.InstancesClient
+	firewalls *compute.FirewallsClient
 	// legacy is google.golang.org/api/compute/v1, used only for the legacy
 	// httpHealthChecks collection, which target pools require and apiv1 no
 	// longer has.
-	legacy *computev1.Service
-	addresses        *compute.AddressesClient
-	targetPools      *compute.TargetPoolsClient
-	forwardingRules  *compute.ForwardingRulesClient
-	globalOps        *compute.GlobalOperationsClient
-	regionOps        *compute.RegionOperationsClient
-	zoneOps          *compute.ZoneOperationsClient
-	closers          []func() error
+	legacy          *computev1.Service
+	addresses       *compute.AddressesClient
+	targetPools     *compute.TargetPoolsClient
+	forwardingRules *compute.ForwardingRulesClient
+	globalOps       *compute.GlobalOperationsClient
+	regionOps       *compute.RegionOperationsClient
+	zoneOps         *compute.ZoneOperationsClient
+	closers         []func() error
 }
 
 // New builds the REST clients. It makes no API call.
@@ -127,26 +127,58 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		}
 		c.closers = append(c.closers, cl.Close)
 	}
-	build("projects", func() (closer, error) { x, e := compute.NewProjectsRESTClient(ctx, opts...); c.projects = x; return x, e })
+	build("projects", func() (closer, error) {
+		x, e := compute.NewProjectsRESTClient(ctx, opts...)
+		c.projects = x
+		return x, e
+	})
 	build("zones", func() (closer, error) { x, e := compute.NewZonesRESTClient(ctx, opts...); c.zones = x; return x, e })
 	build("routes", func() (closer, error) { x, e := compute.NewRoutesRESTClient(ctx, opts...); c.routes = x; return x, e })
-	build("instances", func() (closer, error) { x, e := compute.NewInstancesRESTClient(ctx, opts...); c.instances = x; return x, e })
-	build("firewalls", func() (closer, error) { x, e := compute.NewFirewallsRESTClient(ctx, opts...); c.firewalls = x; return x, e })
+	build("instances", func() (closer, error) {
+		x, e := compute.NewInstancesRESTClient(ctx, opts...)
+		c.instances = x
+		return x, e
+	})
+	build("firewalls", func() (closer, error) {
+		x, e := compute.NewFirewallsRESTClient(ctx, opts...)
+		c.firewalls = x
+		return x, e
+	})
 	if err == nil {
 		if c.legacy, err = computev1.NewService(ctx, legacyOpts...); err != nil {
 			err = fmt.Errorf("gceapi: compute/v1 service: %w", err)
 		}
 	}
-	build("addresses", func() (closer, error) { x, e := compute.NewAddressesRESTClient(ctx, opts...); c.addresses = x; return x, e })
-	build("targetPools", func() (closer, error) { x, e := compute.NewTargetPoolsRESTClient(ctx, opts...); c.targetPools = x; return x, e })
+	build("addresses", func() (closer, error) {
+		x, e := compute.NewAddressesRESTClient(ctx, opts...)
+		c.addresses = x
+		return x, e
+	})
+	build("targetPools", func() (closer, error) {
+		x, e := compute.NewTargetPoolsRESTClient(ctx, opts...)
+		c.targetPools = x
+		return x, e
+	})
 	build("forwardingRules", func() (closer, error) {
 		x, e := compute.NewForwardingRulesRESTClient(ctx, opts...)
 		c.forwardingRules = x
 		return x, e
 	})
-	build("globalOperations", func() (closer, error) { x, e := compute.NewGlobalOperationsRESTClient(ctx, opts...); c.globalOps = x; return x, e })
-	build("regionOperations", func() (closer, error) { x, e := compute.NewRegionOperationsRESTClient(ctx, opts...); c.regionOps = x; return x, e })
-	build("zoneOperations", func() (closer, error) { x, e := compute.NewZoneOperationsRESTClient(ctx, opts...); c.zoneOps = x; return x, e })
+	build("globalOperations", func() (closer, error) {
+		x, e := compute.NewGlobalOperationsRESTClient(ctx, opts...)
+		c.globalOps = x
+		return x, e
+	})
+	build("regionOperations", func() (closer, error) {
+		x, e := compute.NewRegionOperationsRESTClient(ctx, opts...)
+		c.regionOps = x
+		return x, e
+	})
+	build("zoneOperations", func() (closer, error) {
+		x, e := compute.NewZoneOperationsRESTClient(ctx, opts...)
+		c.zoneOps = x
+		return x, e
+	})
 	if err != nil {
 		_ = c.Close()
 		return nil, err
