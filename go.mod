@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	cloud.google.com/go/compute v1.74.0
 	cloud.google.com/go/compute/metadata v0.9.0
+	github.com/google/go-cmp v0.7.0
 	github.com/googleapis/gax-go/v2 v2.26.2
 	golang.org/x/oauth2 v0.36.0
 	golang.org/x/time v0.15.0

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"google.golang.org/api/option"
 	v1 "k8s.io/api/core/v1"
@@ -40,6 +41,8 @@ type Cloud struct {
 	kube     kubernetes.Interface
 	nodes    corelisters.NodeLister // nil until Initialize
 	recorder record.EventRecorder
+
+	cannotForwardReported sync.Map // node name -> time of the last event
 }
 
 // newFromConfigFile is the factory the cloud-provider framework calls with

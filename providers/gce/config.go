@@ -119,7 +119,7 @@ func ParseConfig(r io.Reader, md MetadataDefaults) (*Config, error) {
 func unknownKeyWarnings(err error) []string {
 	var out []string
 	for _, line := range strings.Split(err.Error(), "\n") {
-		line = strings.TrimSpace(line)
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "warning:"))
 		if line == "" {
 			continue
 		}

@@ -3,7 +3,6 @@ package gce
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
@@ -102,15 +101,14 @@ func (c *Cloud) vmToNodeIndex() func(vm string) string {
 	return func(vm string) string { return idx[vm] }
 }
 
-// cannotForwardReported throttles the event to one per node per 10 minutes.
-var cannotForwardReported sync.Map
-
+// reportCannotForward tells the node, at most once per node per 10
+// minutes (routes are listed on every reconcile).
 func (c *Cloud) reportCannotForward(node, route, vm string) {
 	now := time.Now()
-	if last, ok := cannotForwardReported.Load(node); ok && now.Sub(last.(time.Time)) < 10*time.Minute {
+	if last, ok := c.cannotForwardReported.Load(node); ok && now.Sub(last.(time.Time)) < 10*time.Minute {
 		return
 	}
-	cannotForwardReported.Store(node, now)
+	c.cannotForwardReported.Store(node, now)
 	msg := fmt.Sprintf("route %s points at VM %s, which does not have canIpForward: GCE drops the pod traffic it carries", route, vm)
 	klog.InfoS("Route next hop cannot forward", "node", node, "route", route, "vm", vm)
 	c.eventOnNode(node, v1.EventTypeWarning, "RouteNextHopCannotForward", msg)

@@ -1,0 +1,64 @@
+package gce
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"google.golang.org/api/option"
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes/fake"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/gce-ccm/gce-ccm/test/fakecompute"
+)
+
+// testEnv is a provider talking HTTP to an emulator, with a node cache.
+type testEnv struct {
+	cloud *Cloud
+	gce   *fakecompute.TestServer
+	nodes cache.Indexer
+	kube  *fake.Clientset
+}
+
+func newTestEnv(t *testing.T, opts fakecompute.Options, tweak func(*Config)) *testEnv {
+	t.Helper()
+	if opts.Project == "" {
+		opts.Project = "demo"
+	}
+	ts := fakecompute.NewTestServer(t, opts)
+	cfg := &Config{ProjectID: opts.Project, NetworkProjectID: opts.Project, LocalZone: "us-central1-a",
+		NetworkName: "default", NetworkURL: "https://www.googleapis.com/compute/v1/projects/" + opts.Project + "/global/networks/default",
+		APIEndpoint: ts.URL, StackType: StackIPv4, IPForwardMode: IPForwardEnforce, PollInterval: 20 * time.Millisecond}
+	if tweak != nil {
+		tweak(cfg)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	c, err := NewCloud(ctx, cfg, option.WithoutAuthentication())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.api.Close() })
+	idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{})
+	kube := fake.NewSimpleClientset()
+	c.SetKubernetes(kube, corelisters.NewNodeLister(idx))
+	return &testEnv{cloud: c, gce: ts, nodes: idx, kube: kube}
+}
+
+// addNode seeds a VM and registers a Node pointing at it.
+func (e *testEnv) addNode(t *testing.T, name, zone string, podCIDRs ...string) *v1.Node {
+	t.Helper()
+	if _, err := e.gce.SeedInstances(fakecompute.InstanceSeed{Name: name, Zone: zone, CanIPForward: true}); err != nil {
+		t.Fatal(err)
+	}
+	n := &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, UID: types.UID("uid-" + name)},
+		Spec: v1.NodeSpec{ProviderID: "gce://" + e.cloud.cfg.ProjectID + "/" + zone + "/" + name, PodCIDRs: podCIDRs}}
+	if err := e.nodes.Add(n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

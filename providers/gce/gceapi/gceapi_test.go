@@ -1,0 +1,270 @@
+package gceapi_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/compute/apiv1/computepb"
+	"google.golang.org/api/option"
+	"google.golang.org/protobuf/proto"
+	"k8s.io/component-base/metrics/legacyregistry"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/test/fakecompute"
+)
+
+func newClient(t *testing.T, ts *fakecompute.TestServer, tweak func(*gceapi.Config), extra ...option.ClientOption) *gceapi.Client {
+	t.Helper()
+	cfg := gceapi.Config{Project: "demo", Endpoint: ts.URL,
+		ClientOptions: append([]option.ClientOption{option.WithoutAuthentication()}, extra...),
+		BaseBackoff:   time.Millisecond, MaxBackoff: 5 * time.Millisecond, PollInterval: 20 * time.Millisecond,
+		ReadsPerSecond: 1000, MutationsPerSecond: 1000}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	c, err := gceapi.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+func route(name, cidr string) *computepb.Route {
+	return &computepb.Route{Name: proto.String(name), DestRange: proto.String(cidr),
+		Network: proto.String("global/networks/default"), NextHopGateway: proto.String("global/gateways/default-internet-gateway")}
+}
+
+func TestRetryOnTransientErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		code   int
+		reason string
+	}{{"503", 503, ""}, {"500", 500, ""}, {"429", 429, ""}, {"403 rateLimitExceeded", 403, "rateLimitExceeded"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := fakecompute.NewTestServer(t, fakecompute.Options{})
+			c := newClient(t, ts, nil)
+			if err := ts.SetFaults(fakecompute.FaultRule{Method: "POST", PathRegexp: "/global/routes$", Code: tc.code, Reason: tc.reason, Count: 2}); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.InsertRoute(context.Background(), route("r1", "10.0.0.0/24")); err != nil {
+				t.Fatalf("want success after retries, got %v", err)
+			}
+			if n := ts.Stats().Calls["compute.routes.insert"]; n != 3 {
+				t.Errorf("%d inserts, want 3", n)
+			}
+		})
+	}
+}
+
+func TestNoRetryOnFinalErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		code int
+		kind gceapi.Kind
+	}{{"400", 400, gceapi.KindInvalid}, {"404", 404, gceapi.KindNotFound}, {"409", 409, gceapi.KindAlreadyExists},
+		{"412", 412, gceapi.KindPreconditionFailed}, {"403 forbidden", 403, gceapi.KindForbidden}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := fakecompute.NewTestServer(t, fakecompute.Options{})
+			c := newClient(t, ts, nil)
+			if err := ts.SetFaults(fakecompute.FaultRule{Method: "POST", PathRegexp: "/global/routes$", Code: tc.code, Count: 5}); err != nil {
+				t.Fatal(err)
+			}
+			err := c.InsertRoute(context.Background(), route("r1", "10.0.0.0/24"))
+			if gceapi.KindOf(err) != tc.kind {
+				t.Fatalf("kind %v, want %v (%v)", gceapi.KindOf(err), tc.kind, err)
+			}
+			if n := ts.Stats().Calls["compute.routes.insert"]; n != 1 {
+				t.Errorf("%d inserts, want 1", n)
+			}
+		})
+	}
+}
+
+func TestRetriesGiveUpAfterMaxAttempts(t *testing.T) {
+	ts := fakecompute.NewTestServer(t, fakecompute.Options{})
+	c := newClient(t, ts, func(c *gceapi.Config) { c.MaxAttempts = 3 })
+	if err := ts.SetFaults(fakecompute.FaultRule{Method: "GET", PathRegexp: "/global/routes/r1$", Code: 503}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.GetRoute(context.Background(), "r1")
+	if gceapi.KindOf(err) != gceapi.KindUnavailable {
+		t.Fatalf("got %v", err)
+	}
+	if n := ts.Stats().Calls["compute.routes.get"]; n != 3 {
+		t.Errorf("%d GETs, want 3", n)
+	}
+}
+
+// lossyTransport delivers the first matching request but tells the client
+// it failed: the network lost GCE's answer.
+type lossyTransport struct {
+	mu    sync.Mutex
+	match string
+	lost  int
+	rids  []string
+}
+
+func (l *lossyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, l.match) {
+		l.mu.Lock()
+		l.rids = append(l.rids, r.URL.Query().Get("requestId"))
+		first := l.lost == 0
+		l.lost++
+		l.mu.Unlock()
+		resp, err := http.DefaultTransport.RoundTrip(r)
+		if err != nil || !first {
+			return resp, err
+		}
+		resp.Body.Close()
+		return &http.Response{StatusCode: 503, Status: "503 Service Unavailable", Header: http.Header{"Content-Type": {"application/json"}},
+			Body: http.NoBody, Request: r}, nil
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestRetryReusesRequestID(t *testing.T) {
+	ts := fakecompute.NewTestServer(t, fakecompute.Options{})
+	lt := &lossyTransport{match: "/global/routes"}
+	c := newClient(t, ts, nil, option.WithHTTPClient(&http.Client{Transport: lt}))
+	if err := c.InsertRoute(context.Background(), route("r1", "10.0.0.0/24")); err != nil {
+		t.Fatalf("the retry must find the first attempt's operation, not a conflict: %v", err)
+	}
+	if len(lt.rids) != 2 || lt.rids[0] == "" || lt.rids[0] != lt.rids[1] {
+		t.Fatalf("requestIds %q: want the same non-empty id twice", lt.rids)
+	}
+	routes, err := c.ListRoutes(context.Background(), `name eq "r1"`)
+	if err != nil || len(routes) != 1 {
+		t.Fatalf("routes %v, %v", routes, err)
+	}
+}
+
+func TestClientRateLimitKeepsUnderServerBudget(t *testing.T) {
+	// The emulator allows 600 mutations/min (10/s, burst 10). 30 concurrent
+	// inserts at a client budget of 8/s are never refused; without a client
+	// budget some are.
+	for _, tc := range []struct {
+		name     string
+		perSec   float64
+		refusals bool
+	}{{"limited", 8, false}, {"unlimited", 10000, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ts := fakecompute.NewTestServer(t, fakecompute.Options{})
+			ts.SetRateLimits(fakecompute.RateLimits{MutationsPerMinute: 600})
+			c := newClient(t, ts, func(c *gceapi.Config) {
+				c.MutationsPerSecond = tc.perSec
+				c.MaxAttempts, c.BaseBackoff, c.MaxBackoff = 20, 100*time.Millisecond, 2*time.Second
+			})
+			var wg sync.WaitGroup
+			errs := make(chan error, 30)
+			for i := 0; i < 30; i++ {
+				wg.Add(1)
+				go func(i int) {
+					defer wg.Done()
+					errs <- c.InsertRoute(context.Background(), route(fmt.Sprintf("r%d", i), fmt.Sprintf("10.0.%d.0/24", i)))
+				}(i)
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := ts.Stats().RateLimited > 0; got != tc.refusals {
+				t.Errorf("rate-limited answers: %d", ts.Stats().RateLimited)
+			}
+		})
+	}
+}
+
+func TestSharedOperationWaiting(t *testing.T) {
+	ts := fakecompute.NewTestServer(t, fakecompute.Options{OperationLatency: 300 * time.Millisecond})
+	c := newClient(t, ts, func(c *gceapi.Config) { c.PollInterval = 100 * time.Millisecond })
+	var wg sync.WaitGroup
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if err := c.InsertRoute(context.Background(), route(fmt.Sprintf("r%d", i), fmt.Sprintf("10.1.%d.0/24", i))); err != nil {
+				t.Error(err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	st := ts.Stats()
+	polls := st.Calls["compute.globalOperations.get"] + st.Calls["compute.globalOperations.wait"] + st.Calls["compute.globalOperations.list"]
+	if polls >= 20 {
+		t.Errorf("%d operation reads for 40 operations; want far fewer than one per operation (%v)", polls, st.Calls)
+	}
+	// Every route exists once the calls have returned.
+	routes, err := c.ListRoutes(context.Background(), "")
+	if err != nil || len(routes) != 40 {
+		t.Fatalf("%d routes, %v", len(routes), err)
+	}
+}
+
+func TestFailedOperationIsClassified(t *testing.T) {
+	ts := fakecompute.NewTestServer(t, fakecompute.Options{OperationLatency: 50 * time.Millisecond})
+	c := newClient(t, ts, nil)
+	ts.SetQuota(fakecompute.QuotaRoutes, 0)
+	err := c.InsertRoute(context.Background(), route("r1", "10.0.0.0/24"))
+	var ge *gceapi.Error
+	if !gceapi.IsQuotaExceeded(err) || !asErr(err, &ge) || ge.Quota != "ROUTES" {
+		t.Fatalf("want QUOTA_EXCEEDED on ROUTES, got %v", err)
+	}
+	// In use: the default network has a route on it.
+	ts.SetQuota(fakecompute.QuotaRoutes, -1)
+	if err := c.InsertRoute(context.Background(), route("r2", "10.0.1.0/24")); err != nil {
+		t.Fatal(err)
+	}
+	err = deleteNetwork(t, ts, "default")
+	if err == nil || !strings.Contains(err.Error(), "resourceInUseByAnotherResource") {
+		t.Fatalf("network delete: %v", err)
+	}
+}
+
+func TestMetricsAreRecorded(t *testing.T) {
+	ts := fakecompute.NewTestServer(t, fakecompute.Options{})
+	c := newClient(t, ts, nil)
+	if err := c.InsertRoute(context.Background(), route("r1", "10.0.0.0/24")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetRoute(context.Background(), "missing"); !gceapi.IsNotFound(err) {
+		t.Fatalf("got %v", err)
+	}
+	mfs, err := legacyregistry.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{"routes.insert/success": false, "routes.get/not_found": false}
+	for _, mf := range mfs {
+		if mf.GetName() != "gce_api_requests_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var call, result string
+			for _, l := range m.GetLabel() {
+				switch l.GetName() {
+				case "call":
+					call = l.GetValue()
+				case "result":
+					result = l.GetValue()
+				}
+			}
+			if _, ok := want[call+"/"+result]; ok && m.GetCounter().GetValue() > 0 {
+				want[call+"/"+result] = true
+			}
+		}
+	}
+	for k, seen := range want {
+		if !seen {
+			t.Errorf("no gce_api_requests_total sample for %s", k)
+		}
+	}
+}
