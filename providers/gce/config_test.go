@@ -98,7 +98,7 @@ func TestParseConfigBadInput(t *testing.T) {
 	base := "[global]\nproject-id = p1\nlocal-zone = us-east1-b\n"
 	for _, tc := range []struct {
 		name, conf, key string
-		md          MetadataDefaults
+		md              MetadataDefaults
 	}{
 		{"no project, no metadata", "[global]\nlocal-zone = us-east1-b\n", "project-id", nil},
 		{"no zone, no metadata", "[global]\nproject-id = p1\n", "local-zone", nil},
