@@ -31,7 +31,7 @@ tools:
 e2e:
 	@if [ -d test/e2e ]; then \
 		K8S_BIN=$$(tools/build-k8s.sh) && $(GO) build -o $(BIN)/ ./cmd/... && \
-		K8S_BIN=$$K8S_BIN GCE_CCM_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 30m ./test/e2e/...; \
+		K8S_BIN=$$K8S_BIN GCE_CCM_BIN=$(CURDIR)/$(BIN) $(GO) test -tags e2e -count=1 -timeout 30m -v ./test/e2e/ 2>&1 | tee $(BIN)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:'; exit $${PIPESTATUS[0]}; \
 	else echo "e2e: no suite yet"; fi
 
 ## bench: benchmarks of the emulator and the provider (see README for figures).
