@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 	"sync"
 
@@ -43,6 +44,7 @@ type Cloud struct {
 	recorder record.EventRecorder
 
 	cannotForwardReported sync.Map // node name -> time of the last event
+	clusterCIDRs          []netip.Prefix
 }
 
 // newFromConfigFile is the factory the cloud-provider framework calls with

@@ -46,6 +46,9 @@ func (c *Cloud) ListRoutes(ctx context.Context, clusterName string) ([]*cloudpro
 // accepted only if it is exactly the route we want.
 func (c *Cloud) CreateRoute(ctx context.Context, clusterName, nameHint string, route *cloudprovider.Route) error {
 	node := string(route.TargetNode)
+	if err := c.checkPodCIDR(route.DestinationCIDR); err != nil {
+		return fmt.Errorf("route for node %s: %w", node, err)
+	}
 	vm, err := c.vmOfNodeName(ctx, node)
 	if err != nil {
 		return fmt.Errorf("route for node %s (%s): %w", node, route.DestinationCIDR, err)

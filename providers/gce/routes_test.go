@@ -229,3 +229,28 @@ func TestRoutesNodeWithoutProviderIDIsFoundByName(t *testing.T) {
 		t.Errorf("lookups: %v; want one filtered list per zone and no GETs", st.Calls)
 	}
 }
+
+func TestRoutesRefusePodCIDROutsideClusterCIDR(t *testing.T) {
+	e := newTestEnv(t, fakecompute.Options{}, nil)
+	e.addNode(t, "node-a", "us-central1-a")
+	if err := e.cloud.SetClusterCIDRs("10.64.0.0/14,fd00:10::/48"); err != nil {
+		t.Fatal(err)
+	}
+	e.gce.ResetStats()
+	for _, cidr := range []string{"192.168.0.0/24", "10.60.0.0/24", "fd00:99::/64", "not-a-cidr"} {
+		if err := create(t, e.cloud, "prod", "node-a", cidr); err == nil {
+			t.Errorf("%s accepted", cidr)
+		}
+	}
+	if st := e.gce.Stats(); st.Mutations != 0 {
+		t.Errorf("%d mutations for refused CIDRs", st.Mutations)
+	}
+	for _, cidr := range []string{"10.64.3.0/24", "fd00:10:0:1::/64"} {
+		if err := create(t, e.cloud, "prod", "node-a", cidr); err != nil {
+			t.Errorf("%s: %v", cidr, err)
+		}
+	}
+	if err := e.cloud.SetClusterCIDRs("10.64.0.0/33"); err == nil {
+		t.Error("bad --cluster-cidr accepted")
+	}
+}

@@ -1,0 +1,55 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// leader reads the holder of the controller manager's lease.
+func (e *env) leader() string {
+	l, err := kube.CoordinationV1().Leases("kube-system").Get(e.ctx, "cloud-controller-manager", metav1.GetOptions{})
+	if err != nil || l.Spec.HolderIdentity == nil {
+		return ""
+	}
+	return *l.Spec.HolderIdentity
+}
+
+func TestLeaderElectionHandsOver(t *testing.T) {
+	e := newEnv(t, 4*time.Minute)
+	a := e.startCCM("ccm-a", true)
+	e.eventually("ccm-a leads", 60*time.Second, func() (bool, string) { return e.leader() != "", e.leader() })
+	leaderA := e.leader()
+	b := e.startCCM("ccm-b", true)
+	for i := 0; i < 6; i++ {
+		e.addNode(fmt.Sprintf("node-%02d", i), zones[i%3], true, podCIDR(i))
+	}
+	e.eventually("6 routes", 60*time.Second, func() (bool, string) { n := len(e.gceRoutes()); return n == 6, fmt.Sprint(n) })
+	// Only the leader wrote: the standby's log shows no controller work.
+	if strings.Contains(b.Tail(1<<20), "Created route") {
+		t.Errorf("the standby created routes")
+	}
+	if !strings.Contains(a.Tail(1<<20), "Created route") {
+		t.Errorf("the leader did not create the routes")
+	}
+	a.Kill()
+	e.eventually("ccm-b takes over the lease", 60*time.Second, func() (bool, string) {
+		l := e.leader()
+		return l != "" && l != leaderA, l
+	})
+	for i := 6; i < 9; i++ {
+		e.addNode(fmt.Sprintf("node-%02d", i), zones[i%3], true, podCIDR(i))
+	}
+	e.eventually("the new leader creates the new routes", 60*time.Second, func() (bool, string) {
+		n := len(e.gceRoutes())
+		return n == 9, fmt.Sprint(n)
+	})
+	if !strings.Contains(b.Tail(1<<20), "Created route") {
+		t.Errorf("ccm-b did not write after taking over")
+	}
+}
