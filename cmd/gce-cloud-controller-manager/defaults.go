@@ -54,24 +54,19 @@ func cloudInitializer(cfg *config.CompletedConfig) cloudprovider.Interface {
 }
 
 // controllerInitializers are the framework's controllers plus ours.
-func controllerInitializers(extra map[string]app.ControllerInitFuncConstructor) (map[string]app.ControllerInitFuncConstructor, error) {
+func controllerInitializers() map[string]app.ControllerInitFuncConstructor {
 	ctrls := map[string]app.ControllerInitFuncConstructor{}
 	for k, v := range app.DefaultInitFuncConstructors {
 		ctrls[k] = v
 	}
-	for name, c := range extra {
+	for name, c := range extraControllers {
 		if _, dup := ctrls[name]; dup {
-			return nil, fmt.Errorf("controller %q is registered twice", name)
+			panic(fmt.Sprintf("controller %q registered twice", name))
 		}
 		ctrls[name] = c
 	}
-	return ctrls, nil
+	return ctrls
 }
 
-// extraControllers are gce-ccm's own controllers, keyed by --controllers
-// name; all are on by default. o carries their flags.
-func extraControllers(o *gceCCMOptions) map[string]app.ControllerInitFuncConstructor {
-	return map[string]app.ControllerInitFuncConstructor{
-		ipforwardController: ipforwardInitFuncConstructor(o),
-	}
-}
+// extraControllers are gce-ccm's own controllers, keyed by --controllers name.
+var extraControllers = map[string]app.ControllerInitFuncConstructor{}
