@@ -264,6 +264,7 @@ func deleteInstance(c *call) (any, error) {
 			}
 		}
 		t.del(k)
+		detachInstance(t, k)
 		return nil
 	})
 }

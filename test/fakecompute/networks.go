@@ -136,6 +136,7 @@ func networkUser(t *tx, nk Key) string {
 	}
 	t.scan(nk.Project, "routes", func(k Key, o any) { check(k, o.(*compute.Route).Network) })
 	t.scan(nk.Project, "firewalls", func(k Key, o any) { check(k, o.(*compute.Firewall).Network) })
+	t.scan(nk.Project, "forwardingRules", func(k Key, o any) { check(k, o.(*compute.ForwardingRule).Network) })
 	t.scan(nk.Project, "instances", func(k Key, o any) {
 		for _, ni := range o.(*compute.Instance).NetworkInterfaces {
 			check(k, ni.Network)

@@ -116,6 +116,7 @@ func (s *Server) DeleteInstanceNow(zone, name string) error {
 		}
 		t.del(k)
 		t.del(ZonalKey(s.opts.Project, zone, "disks", name))
+		detachInstance(t, k)
 		return nil
 	})
 }

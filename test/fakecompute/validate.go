@@ -45,6 +45,9 @@ func decode(body []byte, into any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return errBadJSON(errors.New("Request body is empty."))
 	}
+	if name, at := unknownField(body, into); name != "" {
+		return errBadJSON(fmt.Errorf("Unknown name %q at '%s': Cannot find field.", name, at))
+	}
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.DisallowUnknownFields()
 	if err := d.Decode(into); err != nil {

@@ -1,0 +1,257 @@
+package fakecompute
+
+import (
+	"net/http"
+	"net/netip"
+	"sort"
+
+	compute "google.golang.org/api/compute/v1"
+)
+
+// Regional static addresses. An address stores only what was reserved;
+// whether it is IN_USE and by whom is derived from the forwarding rules and
+// VMs at read time (renderAddress), so no write elsewhere has to keep it in
+// step.
+
+// emptyLabelFingerprint is the fingerprint GCE reports for "no labels".
+const emptyLabelFingerprint = "42WmSpB8rSM="
+
+func insertAddress(c *call) (any, error) {
+	var in compute.Address
+	if err := decode(c.body, &in); err != nil {
+		return nil, err
+	}
+	sk, err := c.prepareAddress(&in)
+	if err != nil {
+		return nil, err
+	}
+	k := c.key()
+	k.Name = in.Name
+	return c.s.ops.submit(c, k, "insert", func(t *tx) error {
+		if t.exists(k) {
+			return errAlreadyExists(k)
+		}
+		a := clone(&in)
+		var err error
+		if a.AddressType == "INTERNAL" {
+			a.Address, err = reserveInternalIP(t, k, sk, a.Address)
+		} else {
+			a.Address, err = reserveExternalIP(t, k, a.Address, a.NetworkTier)
+		}
+		if err != nil {
+			return err
+		}
+		if err := t.chargeQuota(c.s, QuotaStaticAddresses, t.count(k.Project, "addresses", Regional, k.Location), k.Location); err != nil {
+			return err
+		}
+		a.Kind, a.Id, a.SelfLink, a.CreationTimestamp = "compute#address", t.newID(), k.SelfLink(), nowStamp()
+		a.Region, a.Status, a.LabelFingerprint = k.ScopeLink(), "RESERVED", emptyLabelFingerprint
+		t.put(k, a)
+		return nil
+	})
+}
+
+// prepareAddress checks what does not depend on state and fills defaults:
+// EXTERNAL in the PREMIUM tier; an INTERNAL address lives in a subnetwork,
+// the region's "default" one unless named.
+func (c *call) prepareAddress(a *compute.Address) (Key, error) {
+	if err := checkName(a.Name); err != nil {
+		return Key{}, err
+	}
+	switch a.AddressType {
+	case "":
+		a.AddressType = "EXTERNAL"
+	case "EXTERNAL", "INTERNAL":
+	default:
+		return Key{}, errInvalid("Invalid value for field 'resource.addressType': '%s'. Must be one of [EXTERNAL, INTERNAL].", a.AddressType)
+	}
+	switch a.NetworkTier {
+	case "":
+		a.NetworkTier = "PREMIUM"
+	case "PREMIUM", "STANDARD":
+	default:
+		return Key{}, errInvalid("Invalid value for field 'resource.networkTier': '%s'. Must be one of [PREMIUM, STANDARD].", a.NetworkTier)
+	}
+	if a.Address != "" {
+		if ip, err := netip.ParseAddr(a.Address); err != nil || !ip.Is4() {
+			return Key{}, errInvalid("Invalid value for field 'resource.address': '%s'. Must be an IPv4 address.", a.Address)
+		}
+	}
+	if a.AddressType == "EXTERNAL" {
+		if a.Subnetwork != "" {
+			return Key{}, errInvalid("Invalid value for field 'resource.subnetwork': '%s'. A subnetwork may only be specified for INTERNAL addresses.", a.Subnetwork)
+		}
+		return Key{}, nil
+	}
+	if a.NetworkTier != "PREMIUM" {
+		return Key{}, errInvalid("Invalid value for field 'resource.networkTier': '%s'. INTERNAL addresses are always PREMIUM.", a.NetworkTier)
+	}
+	if a.Subnetwork == "" {
+		a.Subnetwork = "default"
+	}
+	sk, err := c.refTo("resource.subnetwork", a.Subnetwork, "subnetworks")
+	if err != nil {
+		return Key{}, err
+	}
+	if sk.Location != c.location {
+		return Key{}, errInvalid("Invalid value for field 'resource.subnetwork': '%s'. The subnetwork must be in region '%s'.", a.Subnetwork, c.location)
+	}
+	a.Subnetwork = sk.SelfLink()
+	if a.Purpose == "" {
+		a.Purpose = "GCE_ENDPOINT"
+	}
+	return sk, nil
+}
+
+// reserveExternalIP picks a free address of the tier's pool, or accepts the
+// requested one. A requested IP a forwarding rule or VM already holds is
+// promoted to static: that is how GCE keeps an ephemeral IP.
+func reserveExternalIP(t *tx, k Key, ip, tier string) (string, error) {
+	if ip == "" {
+		return allocateExternalIP(t, k.Project, k.Location, tier)
+	}
+	switch owner := tierOfIP(ip); {
+	case owner == "":
+		return "", errInvalid("Invalid value for field 'resource.address': '%s'. Specified IP address is not available in region '%s'.", ip, k.Location)
+	case owner != tier:
+		return "", errInvalid("Invalid value for field 'resource.networkTier': '%s'. The specified IP address '%s' belongs to the %s network tier.", tier, ip, owner)
+	}
+	if other := reservedAddress(t, k.Project, "", ip); other != nil {
+		return "", errInvalid("Invalid value for field 'resource.address': '%s'. Specified IP address is in-use and would result in a conflict.", ip)
+	}
+	return ip, nil
+}
+
+// reserveInternalIP allocates from the subnetwork or accepts a requested IP
+// inside it that no other address holds (a VM's ephemeral IP is promoted).
+func reserveInternalIP(t *tx, k Key, sk Key, ip string) (string, error) {
+	sn, err := getAs[compute.Subnetwork](t, sk)
+	if err != nil {
+		return "", err
+	}
+	if ip == "" {
+		return allocateInternalIP(t, sn, k.Project)
+	}
+	rng, err := netip.ParsePrefix(sn.IpCidrRange)
+	if err != nil || !rng.Contains(netip.MustParseAddr(ip)) {
+		return "", errInvalid("Invalid value for field 'resource.address': '%s'. Requested internal IP is outside the subnetwork CIDR range %s.", ip, sn.IpCidrRange)
+	}
+	var clash bool
+	t.scan(k.Project, "addresses", func(_ Key, o any) {
+		a, ok := o.(*compute.Address)
+		clash = clash || (ok && a.AddressType == "INTERNAL" && a.Address == ip && a.Subnetwork == sn.SelfLink)
+	})
+	if clash {
+		return "", &apiError{Code: http.StatusConflict, Reason: "ipInUseByAnotherResource",
+			Message: "IP_IN_USE_BY_ANOTHER_RESOURCE - IP '" + ip + "' is already being used by another resource."}
+	}
+	return ip, nil
+}
+
+// reservedAddress finds the EXTERNAL address holding ip, in one region or
+// ("" region) anywhere in the project.
+func reservedAddress(t *tx, project, region, ip string) *compute.Address {
+	var found *compute.Address
+	t.scan(project, "addresses", func(k Key, o any) {
+		a, ok := o.(*compute.Address)
+		if ok && a.AddressType != "INTERNAL" && a.Address == ip && (region == "" || k.Location == region) {
+			found = a
+		}
+	})
+	return found
+}
+
+// renderAddress reports status and users as of now.
+func renderAddress(t *tx, k Key, o any) any {
+	a, ok := o.(*compute.Address)
+	if !ok {
+		return o
+	}
+	out := *a
+	out.Users = addressUsers(t, k, a)
+	out.Status = "RESERVED"
+	if len(out.Users) > 0 {
+		out.Status = "IN_USE"
+	}
+	return &out
+}
+
+// addressUsers are the forwarding rules of the region serving the IP and the
+// VMs of the region holding it.
+func addressUsers(t *tx, k Key, a *compute.Address) []string {
+	var users []string
+	if a.AddressType != "INTERNAL" {
+		for _, o := range t.list(RegionalKey(k.Project, k.Location, "forwardingRules", "")) {
+			if fr, ok := o.(*compute.ForwardingRule); ok && fr.IPAddress == a.Address {
+				users = append(users, fr.SelfLink)
+			}
+		}
+	}
+	t.scan(k.Project, "instances", func(ik Key, o any) {
+		inst, ok := o.(*compute.Instance)
+		if !ok || regionOfZone(ik.Location) != k.Location {
+			return
+		}
+		for _, ni := range inst.NetworkInterfaces {
+			held := a.AddressType == "INTERNAL" && ni.NetworkIP == a.Address && ni.Subnetwork == a.Subnetwork
+			for _, ac := range ni.AccessConfigs {
+				held = held || (a.AddressType != "INTERNAL" && ac.NatIP == a.Address)
+			}
+			if held {
+				users = append(users, ik.SelfLink())
+				return
+			}
+		}
+	})
+	sort.Strings(users)
+	return users
+}
+
+func getAddress(c *call) (any, error) {
+	var out any
+	err := c.s.store.read(func(t *tx) error {
+		a, err := getAs[compute.Address](t, c.key())
+		if err == nil {
+			out = renderAddress(t, c.key(), a)
+		}
+		return err
+	})
+	return out, err
+}
+
+func listAddresses(c *call) (any, error) {
+	return c.listRendered("compute#addressList", renderAddress)
+}
+
+func aggregatedAddresses(c *call) (any, error) {
+	return c.aggregated("compute#addressAggregatedList", "addresses", Regional, renderAddress)
+}
+
+// deleteAddress releases the reservation even while the IP is in use: the
+// rule or VM keeps it as an ephemeral IP. The upstream provider depends on
+// this, deleting its address right after creating the forwarding rule to
+// "demote the static IP back to ephemeral".
+func deleteAddress(c *call) (any, error) {
+	k := c.key()
+	return c.s.ops.submit(c, k, "delete", func(t *tx) error {
+		if err := mustExist(t, k); err != nil {
+			return err
+		}
+		t.del(k)
+		return nil
+	})
+}
+
+// listRendered is listTable for collections whose objects are decorated at
+// read time. Renderers only need the scope, so they get the table's key.
+func (c *call) listRendered(kind string, render func(t *tx, k Key, o any) any) (any, error) {
+	table := c.key().Table()
+	var items []any
+	_ = c.s.store.read(func(t *tx) error {
+		for _, o := range t.list(table) {
+			items = append(items, render(t, table, o))
+		}
+		return nil
+	})
+	return c.listResponse(kind, table, items)
+}

@@ -1,0 +1,282 @@
+package fakecompute
+
+import (
+	"net/netip"
+	"strings"
+
+	compute "google.golang.org/api/compute/v1"
+)
+
+// Regional EXTERNAL forwarding rules in front of target pools. A rule's
+// protocol and ports are immutable (there is no update verb); setTarget
+// repoints it. The IP is stored as a literal; whether it is ephemeral or a
+// reserved address is derived from the addresses at read time.
+
+// ruleProtocols are the IPProtocol values of v1; portProtocols carry ports.
+var ruleProtocols = map[string]bool{"TCP": true, "UDP": true, "SCTP": true, "ESP": true, "AH": true, "ICMP": true, "L3_DEFAULT": true}
+
+var rulePortProtocols = map[string]bool{"TCP": true, "UDP": true, "SCTP": true}
+
+// maxRulePorts is how many entries ports[] may hold.
+const maxRulePorts = 5
+
+// ruleRefs are the keys prepareForwardingRule resolved from the body.
+type ruleRefs struct {
+	target, network, address Key // network and address are zero when absent
+}
+
+func insertForwardingRule(c *call) (any, error) {
+	var in compute.ForwardingRule
+	if err := decode(c.body, &in); err != nil {
+		return nil, err
+	}
+	refs, err := c.prepareForwardingRule(&in)
+	if err != nil {
+		return nil, err
+	}
+	k := c.key()
+	k.Name = in.Name
+	return c.s.ops.submit(c, k, "insert", func(t *tx) error {
+		if t.exists(k) {
+			return errAlreadyExists(k)
+		}
+		for _, rk := range []Key{refs.target, refs.network} {
+			if rk != (Key{}) {
+				if err := mustExist(t, rk); err != nil {
+					return err
+				}
+			}
+		}
+		fr := clone(&in)
+		ip, err := bindRuleIP(t, k, fr, refs.address)
+		if err != nil {
+			return err
+		}
+		fr.IPAddress = ip
+		if err := t.chargeQuota(c.s, QuotaForwardingRules, t.count(k.Project, "forwardingRules", Regional, k.Location), k.Location); err != nil {
+			return err
+		}
+		// Rules sharing an IP use one address between them.
+		if held := ruleIPs(t, k); !held[ip] {
+			if err := t.chargeQuota(c.s, QuotaInUseAddresses, len(held), k.Location); err != nil {
+				return err
+			}
+		}
+		fr.Kind, fr.Id, fr.SelfLink, fr.CreationTimestamp = "compute#forwardingRule", t.newID(), k.SelfLink(), nowStamp()
+		fr.Region, fr.LabelFingerprint = k.ScopeLink(), emptyLabelFingerprint
+		fr.Fingerprint = fingerprint(fr.Id)
+		t.put(k, fr)
+		return nil
+	})
+}
+
+// prepareForwardingRule checks what does not depend on state, fills GCE's
+// defaults (EXTERNAL, TCP, PREMIUM) and normalises references and ports.
+func (c *call) prepareForwardingRule(fr *compute.ForwardingRule) (ruleRefs, error) {
+	var refs ruleRefs
+	if err := checkName(fr.Name); err != nil {
+		return refs, err
+	}
+	if fr.LoadBalancingScheme == "" {
+		fr.LoadBalancingScheme = "EXTERNAL"
+	}
+	if fr.LoadBalancingScheme != "EXTERNAL" {
+		return refs, errInvalid("Invalid value for field 'resource.loadBalancingScheme': '%s'. Only EXTERNAL forwarding rules are served by this emulator.", fr.LoadBalancingScheme)
+	}
+	if fr.BackendService != "" {
+		return refs, errInvalid("Invalid value for field 'resource.backendService': '%s'. Backend services are not served by this emulator; target a target pool.", fr.BackendService)
+	}
+	if fr.Subnetwork != "" {
+		return refs, errInvalid("Invalid value for field 'resource.subnetwork': '%s'. A subnetwork may only be specified for INTERNAL forwarding rules.", fr.Subnetwork)
+	}
+	if fr.IPProtocol == "" {
+		fr.IPProtocol = "TCP"
+	}
+	switch {
+	case !ruleProtocols[fr.IPProtocol]:
+		return refs, errInvalid("Invalid value for field 'resource.IPProtocol': '%s'. Must be one of [TCP, UDP, ESP, AH, SCTP, ICMP, L3_DEFAULT].", fr.IPProtocol)
+	case fr.IPProtocol == "L3_DEFAULT":
+		return refs, errInvalid("Invalid value for field 'resource.IPProtocol': 'L3_DEFAULT'. L3_DEFAULT is only supported by forwarding rules with a backend service.")
+	}
+	switch fr.NetworkTier {
+	case "":
+		fr.NetworkTier = "PREMIUM"
+	case "PREMIUM", "STANDARD":
+	default:
+		return refs, errInvalid("Invalid value for field 'resource.networkTier': '%s'. Must be one of [PREMIUM, STANDARD].", fr.NetworkTier)
+	}
+	if err := normaliseRulePorts(fr); err != nil {
+		return refs, err
+	}
+	if fr.Target == "" {
+		return refs, errRequired("resource.target")
+	}
+	var err error
+	if refs.target, err = c.regionalRef("resource.target", fr.Target, "targetPools"); err != nil {
+		return refs, err
+	}
+	fr.Target = refs.target.SelfLink()
+	if fr.Network != "" {
+		if refs.network, err = c.refTo("resource.network", fr.Network, "networks"); err != nil {
+			return refs, err
+		}
+		fr.Network = refs.network.SelfLink()
+	}
+	if fr.IPAddress == "" {
+		return refs, nil
+	}
+	if ip, err := netip.ParseAddr(fr.IPAddress); err == nil {
+		if !ip.Is4() {
+			return refs, errInvalidRuleIP(fr.IPAddress)
+		}
+		return refs, nil
+	}
+	// Not a literal: a reference to an address of the rule's region.
+	if refs.address, err = ParseRef(fr.IPAddress, "addresses", c.ref()); err != nil {
+		return refs, errInvalidRuleIP(fr.IPAddress)
+	}
+	if refs.address.Location != c.location {
+		return refs, errInvalid("Invalid value for field 'resource.IPAddress': '%s'. The address must be in region '%s'.", fr.IPAddress, c.location)
+	}
+	return refs, nil
+}
+
+// regionalRef resolves a reference that must live in the request's region.
+func (c *call) regionalRef(field, ref, collection string) (Key, error) {
+	k, err := c.refTo(field, ref, collection)
+	if err != nil {
+		return Key{}, err
+	}
+	if k.Location != c.location {
+		return Key{}, errInvalid("Invalid value for field '%s': '%s'. The resource must be in region '%s'.", field, ref, c.location)
+	}
+	return k, nil
+}
+
+func errInvalidRuleIP(ip string) *apiError {
+	return errInvalid("Invalid value for field 'resource.IPAddress': '%s'. Invalid IP address specified.", ip)
+}
+
+func errRuleIPConflict(ip string) *apiError {
+	return errInvalid("Invalid value for field 'resource.IPAddress': '%s'. Specified IP address is in-use and would result in a conflict.", ip)
+}
+
+// normaliseRulePorts allows one of portRange, ports and allPorts, and only
+// for TCP, UDP and SCTP. "80" becomes "80-80" as GCE stores it, and a port
+// protocol with no port given forwards every port ("1-65535").
+func normaliseRulePorts(fr *compute.ForwardingRule) error {
+	given := 0
+	for _, set := range []bool{fr.PortRange != "", len(fr.Ports) > 0, fr.AllPorts} {
+		if set {
+			given++
+		}
+	}
+	switch {
+	case given > 1:
+		return errInvalid("Invalid value for field 'resource': only one of portRange, ports and allPorts may be specified.")
+	case given == 1 && !rulePortProtocols[fr.IPProtocol]:
+		field, value := "portRange", fr.PortRange
+		if len(fr.Ports) > 0 {
+			field, value = "ports", strings.Join(fr.Ports, ",")
+		} else if fr.AllPorts {
+			field, value = "allPorts", "true"
+		}
+		return errInvalid("Invalid value for field 'resource.%s': '%s'. Ports may only be specified for TCP, UDP or SCTP forwarding rules.", field, value)
+	case !rulePortProtocols[fr.IPProtocol], fr.AllPorts:
+		return nil
+	case len(fr.Ports) > maxRulePorts:
+		return errInvalid("Invalid value for field 'resource.ports': %d ports were given; at most %d may be specified.", len(fr.Ports), maxRulePorts)
+	case len(fr.Ports) > 0:
+		for i, p := range fr.Ports {
+			if r, ok := parsePortRange(p, 1); !ok || r.lo != r.hi {
+				return errInvalid("Invalid value for field 'resource.ports[%d]': '%s'. Must be a port number between 1 and 65535.", i, p)
+			}
+		}
+		return nil
+	case fr.PortRange == "":
+		fr.PortRange = "1-65535"
+		return nil
+	}
+	r, ok := parsePortRange(fr.PortRange, 1)
+	if !ok {
+		return errInvalid("Invalid value for field 'resource.portRange': '%s'. Must be a port or a range 'low-high' of ports between 1 and 65535.", fr.PortRange)
+	}
+	fr.PortRange = r.String()
+	return nil
+}
+
+// rulePorts reads the ports of a normalised rule.
+func rulePorts(fr *compute.ForwardingRule) portSet {
+	var s portSet
+	for _, p := range fr.Ports {
+		r, _ := parsePortRange(p, 1)
+		s.ranges = append(s.ranges, r)
+	}
+	if r, ok := parsePortRange(fr.PortRange, 1); ok {
+		s.ranges = append(s.ranges, r)
+	}
+	s.all = fr.AllPorts || len(s.ranges) == 0
+	return s
+}
+
+func getForwardingRule(c *call) (any, error) {
+	var out any
+	err := c.s.store.read(func(t *tx) error {
+		fr, err := getAs[compute.ForwardingRule](t, c.key())
+		out = fr
+		return err
+	})
+	return out, err
+}
+
+func listForwardingRules(c *call) (any, error) {
+	return c.listTable("compute#forwardingRuleList", c.key().Table())
+}
+
+func aggregatedForwardingRules(c *call) (any, error) {
+	return c.aggregated("compute#forwardingRuleAggregatedList", "forwardingRules", Regional, nil)
+}
+
+// deleteForwardingRule frees the IP: an ephemeral one returns to the pool,
+// a reserved address goes back to RESERVED (both follow from the rule being
+// gone).
+func deleteForwardingRule(c *call) (any, error) {
+	k := c.key()
+	return c.s.ops.submit(c, k, "delete", func(t *tx) error {
+		if err := mustExist(t, k); err != nil {
+			return err
+		}
+		t.del(k)
+		return nil
+	})
+}
+
+// setForwardingRuleTarget repoints a rule at another target pool.
+func setForwardingRuleTarget(c *call) (any, error) {
+	var ref compute.TargetReference
+	if err := decode(c.body, &ref); err != nil {
+		return nil, err
+	}
+	if ref.Target == "" {
+		return nil, errRequired("resource.target")
+	}
+	tk, err := c.regionalRef("resource.target", ref.Target, "targetPools")
+	if err != nil {
+		return nil, err
+	}
+	k := c.key()
+	return c.s.ops.submit(c, k, "setTarget", func(t *tx) error {
+		cur, err := getAs[compute.ForwardingRule](t, k)
+		if err != nil {
+			return err
+		}
+		if err := mustExist(t, tk); err != nil {
+			return err
+		}
+		next := clone(cur)
+		next.Target = tk.SelfLink()
+		next.Fingerprint = fingerprint(cur.Id + 1)
+		t.put(k, next)
+		return nil
+	})
+}

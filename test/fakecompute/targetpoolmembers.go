@@ -1,0 +1,231 @@
+package fakecompute
+
+import (
+	"fmt"
+	"sort"
+
+	compute "google.golang.org/api/compute/v1"
+)
+
+// The verbs that change who is in a target pool (instances, health check)
+// and getHealth, which reports on a member.
+
+func addPoolInstances(c *call) (any, error) {
+	var req compute.TargetPoolsAddInstanceRequest
+	if err := decode(c.body, &req); err != nil {
+		return nil, err
+	}
+	iks, err := c.poolUpdate(req.Instances)
+	if err != nil {
+		return nil, err
+	}
+	k := c.key()
+	return c.s.ops.submit(c, k, "addInstance", func(t *tx) error {
+		tp, err := getAs[compute.TargetPool](t, k)
+		if err != nil {
+			return err
+		}
+		next := clone(tp)
+		for _, ik := range iks {
+			if err := mustExist(t, ik); err != nil {
+				return err
+			}
+			// Adding a member again changes nothing, as in GCE.
+			if !containsLink(next.Instances, ik.SelfLink()) {
+				next.Instances = append(next.Instances, ik.SelfLink())
+			}
+		}
+		t.put(k, next)
+		return nil
+	})
+}
+
+// removePoolInstances fails as a whole when one instance is not a member,
+// with the 400 GCE gives ("Instance is not currently attached to this
+// target pool").
+func removePoolInstances(c *call) (any, error) {
+	var req compute.TargetPoolsRemoveInstanceRequest
+	if err := decode(c.body, &req); err != nil {
+		return nil, err
+	}
+	iks, err := c.poolUpdate(req.Instances)
+	if err != nil {
+		return nil, err
+	}
+	k := c.key()
+	return c.s.ops.submit(c, k, "removeInstance", func(t *tx) error {
+		tp, err := getAs[compute.TargetPool](t, k)
+		if err != nil {
+			return err
+		}
+		drop := map[string]bool{}
+		for _, ik := range iks {
+			if !containsLink(tp.Instances, ik.SelfLink()) {
+				return errNotAttached("instance", ik.SelfLink(), "Instance")
+			}
+			drop[ik.SelfLink()] = true
+		}
+		next := clone(tp)
+		next.Instances = removeLinks(tp.Instances, drop)
+		t.put(k, next)
+		return nil
+	})
+}
+
+// poolUpdate checks the size and the references of an add/remove request.
+func (c *call) poolUpdate(refs []*compute.InstanceReference) ([]Key, error) {
+	if len(refs) == 0 {
+		return nil, errRequired("resource.instances")
+	}
+	if len(refs) > maxPoolUpdate {
+		return nil, errInvalid("Invalid value for field 'resource.instances': %d instances were given; at most %d may be added or removed in one request.", len(refs), maxPoolUpdate)
+	}
+	links := make([]string, len(refs))
+	for i, r := range refs {
+		if r == nil || r.Instance == "" {
+			return nil, errRequired(fmt.Sprintf("resource.instances[%d].instance", i))
+		}
+		links[i] = r.Instance
+	}
+	return c.poolInstances("resource.instances", links)
+}
+
+func errNotAttached(field, link, what string) *apiError {
+	return errInvalid("Invalid value for field 'resource.%s': '%s'. %s is not currently attached to this target pool.", field, link, what)
+}
+
+// addPoolHealthCheck attaches a legacy HTTP health check; a pool holds one.
+func addPoolHealthCheck(c *call) (any, error) {
+	var req compute.TargetPoolsAddHealthCheckRequest
+	if err := decode(c.body, &req); err != nil {
+		return nil, err
+	}
+	hks, err := c.poolHealthChecks(req.HealthChecks)
+	if err != nil {
+		return nil, err
+	}
+	k := c.key()
+	return c.s.ops.submit(c, k, "addHealthCheck", func(t *tx) error {
+		tp, err := getAs[compute.TargetPool](t, k)
+		if err != nil {
+			return err
+		}
+		next := clone(tp)
+		for _, hk := range hks {
+			if err := mustExist(t, hk); err != nil {
+				return err
+			}
+			if !containsLink(next.HealthChecks, hk.SelfLink()) {
+				next.HealthChecks = append(next.HealthChecks, hk.SelfLink())
+			}
+		}
+		if len(next.HealthChecks) > 1 {
+			return errInvalid("Invalid value for field 'resource.healthChecks': a target pool may have at most one health check; remove '%s' first.", tp.HealthChecks[0])
+		}
+		t.put(k, next)
+		return nil
+	})
+}
+
+func removePoolHealthCheck(c *call) (any, error) {
+	var req compute.TargetPoolsRemoveHealthCheckRequest
+	if err := decode(c.body, &req); err != nil {
+		return nil, err
+	}
+	hks, err := c.poolHealthChecks(req.HealthChecks)
+	if err != nil {
+		return nil, err
+	}
+	k := c.key()
+	return c.s.ops.submit(c, k, "removeHealthCheck", func(t *tx) error {
+		tp, err := getAs[compute.TargetPool](t, k)
+		if err != nil {
+			return err
+		}
+		drop := map[string]bool{}
+		for _, hk := range hks {
+			if !containsLink(tp.HealthChecks, hk.SelfLink()) {
+				return errNotAttached("healthCheck", hk.SelfLink(), "Health check")
+			}
+			drop[hk.SelfLink()] = true
+		}
+		next := clone(tp)
+		next.HealthChecks = removeLinks(tp.HealthChecks, drop)
+		t.put(k, next)
+		return nil
+	})
+}
+
+func (c *call) poolHealthChecks(refs []*compute.HealthCheckReference) ([]Key, error) {
+	if len(refs) == 0 {
+		return nil, errRequired("resource.healthChecks")
+	}
+	out := make([]Key, 0, len(refs))
+	for i, r := range refs {
+		field := fmt.Sprintf("resource.healthChecks[%d].healthCheck", i)
+		if r == nil || r.HealthCheck == "" {
+			return nil, errRequired(field)
+		}
+		hk, err := c.refTo(field, r.HealthCheck, "httpHealthChecks")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, hk)
+	}
+	return out, nil
+}
+
+// getPoolHealth reports a member as GCE's prober would see it: HEALTHY when
+// the VM exists and is RUNNING. There is one status per IP of the
+// forwarding rules that target the pool (none: one status without an IP).
+func getPoolHealth(c *call) (any, error) {
+	var ref compute.InstanceReference
+	if err := decode(c.body, &ref); err != nil {
+		return nil, err
+	}
+	if ref.Instance == "" {
+		return nil, errRequired("resource.instance")
+	}
+	ik, err := c.refTo("resource.instance", ref.Instance, "instances")
+	if err != nil {
+		return nil, err
+	}
+	var out *compute.TargetPoolInstanceHealth
+	err = c.s.store.read(func(t *tx) error {
+		tp, err := getAs[compute.TargetPool](t, c.key())
+		if err != nil {
+			return err
+		}
+		if !containsLink(tp.Instances, ik.SelfLink()) {
+			return errNotAttached("instance", ik.SelfLink(), "Instance")
+		}
+		state := "UNHEALTHY"
+		if inst, err := getAs[compute.Instance](t, ik); err == nil && inst.Status == StatusRunning {
+			state = "HEALTHY"
+		}
+		out = &compute.TargetPoolInstanceHealth{Kind: "compute#targetPoolInstanceHealth"}
+		for _, ip := range poolIPs(t, c.key()) {
+			out.HealthStatus = append(out.HealthStatus, &compute.HealthStatus{HealthState: state, Instance: ik.SelfLink(), IpAddress: ip})
+		}
+		if len(out.HealthStatus) == 0 {
+			out.HealthStatus = []*compute.HealthStatus{{HealthState: state, Instance: ik.SelfLink()}}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// poolIPs are the distinct IPs of the forwarding rules targeting a pool.
+func poolIPs(t *tx, pk Key) []string {
+	seen := map[string]bool{}
+	var ips []string
+	t.scan(pk.Project, "forwardingRules", func(_ Key, o any) {
+		fr, ok := o.(*compute.ForwardingRule)
+		if ok && sameRef(fr.Target, pk) && !seen[fr.IPAddress] {
+			seen[fr.IPAddress] = true
+			ips = append(ips, fr.IPAddress)
+		}
+	})
+	sort.Strings(ips)
+	return ips
+}

@@ -1,0 +1,207 @@
+package fakecompute
+
+import (
+	"fmt"
+	"sort"
+
+	compute "google.golang.org/api/compute/v1"
+)
+
+// Target pools: the backends of a target-pool network load balancer.
+// Regional; members are VMs in the region's zones, health checks are legacy
+// httpHealthChecks, at most one.
+
+// maxPoolUpdate is how many instances one addInstance/removeInstance may name.
+const maxPoolUpdate = 1000
+
+func insertTargetPool(c *call) (any, error) {
+	var in compute.TargetPool
+	if err := decode(c.body, &in); err != nil {
+		return nil, err
+	}
+	refs, err := c.prepareTargetPool(&in)
+	if err != nil {
+		return nil, err
+	}
+	k := c.key()
+	k.Name = in.Name
+	return c.s.ops.submit(c, k, "insert", func(t *tx) error {
+		if t.exists(k) {
+			return errAlreadyExists(k)
+		}
+		for _, rk := range refs {
+			if err := mustExist(t, rk); err != nil {
+				return err
+			}
+		}
+		if err := t.chargeQuota(c.s, QuotaTargetPools, t.count(k.Project, "targetPools", Regional, k.Location), k.Location); err != nil {
+			return err
+		}
+		tp := clone(&in)
+		tp.Kind, tp.Id, tp.SelfLink, tp.CreationTimestamp = "compute#targetPool", t.newID(), k.SelfLink(), nowStamp()
+		tp.Region = k.ScopeLink()
+		t.put(k, tp)
+		return nil
+	})
+}
+
+// prepareTargetPool normalises every reference and returns the keys that
+// must exist when the pool is created.
+func (c *call) prepareTargetPool(tp *compute.TargetPool) ([]Key, error) {
+	if err := checkName(tp.Name); err != nil {
+		return nil, err
+	}
+	switch tp.SessionAffinity {
+	case "":
+		tp.SessionAffinity = "NONE"
+	case "NONE", "CLIENT_IP", "CLIENT_IP_PROTO":
+	default:
+		return nil, errInvalid("Invalid value for field 'resource.sessionAffinity': '%s'. Must be one of [NONE, CLIENT_IP, CLIENT_IP_PROTO].", tp.SessionAffinity)
+	}
+	var refs []Key
+	iks, err := c.poolInstances("resource.instances", tp.Instances)
+	if err != nil {
+		return nil, err
+	}
+	tp.Instances = nil
+	for _, ik := range iks {
+		if !containsLink(tp.Instances, ik.SelfLink()) {
+			tp.Instances = append(tp.Instances, ik.SelfLink())
+			refs = append(refs, ik)
+		}
+	}
+	if len(tp.HealthChecks) > 1 {
+		return nil, errInvalid("Invalid value for field 'resource.healthChecks': a target pool may have at most one health check; got %d.", len(tp.HealthChecks))
+	}
+	for i, ref := range tp.HealthChecks {
+		hk, err := c.refTo(fmt.Sprintf("resource.healthChecks[%d]", i), ref, "httpHealthChecks")
+		if err != nil {
+			return nil, err
+		}
+		tp.HealthChecks[i] = hk.SelfLink()
+		refs = append(refs, hk)
+	}
+	if tp.FailoverRatio < 0 || tp.FailoverRatio > 1 {
+		return nil, errInvalid("Invalid value for field 'resource.failoverRatio': '%g'. Must be between 0 and 1.", tp.FailoverRatio)
+	}
+	if tp.BackupPool == "" {
+		if tp.FailoverRatio > 0 {
+			return nil, errInvalid("Invalid value for field 'resource.failoverRatio': '%g'. A failover ratio needs a backup pool.", tp.FailoverRatio)
+		}
+		return refs, nil
+	}
+	bk, err := c.refTo("resource.backupPool", tp.BackupPool, "targetPools")
+	if err != nil {
+		return nil, err
+	}
+	if bk.Location != c.location {
+		return nil, errInvalid("Invalid value for field 'resource.backupPool': '%s'. The backup pool must be in region '%s'.", tp.BackupPool, c.location)
+	}
+	tp.BackupPool = bk.SelfLink()
+	return append(refs, bk), nil
+}
+
+// poolInstances resolves instance references, which must name a zone of the
+// pool's region.
+func (c *call) poolInstances(field string, refs []string) ([]Key, error) {
+	out := make([]Key, 0, len(refs))
+	for i, ref := range refs {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		ik, err := c.refTo(f, ref, "instances")
+		if err != nil {
+			return nil, err
+		}
+		if regionOfZone(ik.Location) != c.location {
+			return nil, errInvalid("Invalid value for field '%s': '%s'. The instance must be in a zone of region '%s'.", f, ref, c.location)
+		}
+		out = append(out, ik)
+	}
+	return out, nil
+}
+
+func containsLink(links []string, link string) bool {
+	for _, l := range links {
+		if l == link {
+			return true
+		}
+	}
+	return false
+}
+
+func getTargetPool(c *call) (any, error) {
+	var out any
+	err := c.s.store.read(func(t *tx) error {
+		tp, err := getAs[compute.TargetPool](t, c.key())
+		out = tp
+		return err
+	})
+	return out, err
+}
+
+func listTargetPools(c *call) (any, error) {
+	return c.listTable("compute#targetPoolList", c.key().Table())
+}
+
+func aggregatedTargetPools(c *call) (any, error) {
+	return c.aggregated("compute#targetPoolAggregatedList", "targetPools", Regional, nil)
+}
+
+// deleteTargetPool refuses while a forwarding rule targets the pool or
+// another pool fails over to it.
+func deleteTargetPool(c *call) (any, error) {
+	k := c.key()
+	return c.s.ops.submit(c, k, "delete", func(t *tx) error {
+		if err := mustExist(t, k); err != nil {
+			return err
+		}
+		if by := targetPoolUser(t, k); by != "" {
+			return errInUse(k, by)
+		}
+		t.del(k)
+		return nil
+	})
+}
+
+func targetPoolUser(t *tx, k Key) string {
+	var users []string
+	t.scan(k.Project, "forwardingRules", func(fk Key, o any) {
+		if fr, ok := o.(*compute.ForwardingRule); ok && sameRef(fr.Target, k) {
+			users = append(users, fk.Path())
+		}
+	})
+	t.scan(k.Project, "targetPools", func(pk Key, o any) {
+		if tp, ok := o.(*compute.TargetPool); ok && sameRef(tp.BackupPool, k) {
+			users = append(users, pk.Path())
+		}
+	})
+	if len(users) == 0 {
+		return ""
+	}
+	sort.Strings(users)
+	return users[0]
+}
+
+// detachInstance takes a deleted VM out of every pool, as GCE does: a
+// removeInstance after the VM is gone answers "not currently attached".
+func detachInstance(t *tx, ik Key) {
+	link := ik.SelfLink()
+	t.scan(ik.Project, "targetPools", func(pk Key, o any) {
+		tp, ok := o.(*compute.TargetPool)
+		if !ok || !containsLink(tp.Instances, link) {
+			return
+		}
+		next := clone(tp)
+		next.Instances = removeLinks(tp.Instances, map[string]bool{link: true})
+		t.put(pk, next)
+	})
+}
+
+func removeLinks(links []string, drop map[string]bool) []string {
+	kept := make([]string, 0, len(links))
+	for _, l := range links {
+		if !drop[l] {
+			kept = append(kept, l)
+		}
+	}
+	return kept
+}
