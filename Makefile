@@ -40,7 +40,7 @@ bench:
 
 ## demo: a local cluster on the emulator (see README).
 demo: build
-	@if [ -x $(BIN)/demo ]; then $(BIN)/demo; else echo "demo: not built yet"; exit 1; fi
+	@K8S_BIN=$$(tools/build-k8s.sh) && $(GO) run ./test/e2e/demo --k8s-bin "$$K8S_BIN" --ccm-bin $(BIN)/gce-cloud-controller-manager
 
 clean:
 	rm -rf $(BIN)
