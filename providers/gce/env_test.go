@@ -25,6 +25,10 @@ type testEnv struct {
 }
 
 func newTestEnv(t *testing.T, opts fakecompute.Options, tweak func(*Config)) *testEnv {
+	return newTestEnvTB(t, opts, tweak)
+}
+
+func newTestEnvTB(t testing.TB, opts fakecompute.Options, tweak func(*Config)) *testEnv {
 	t.Helper()
 	if opts.Project == "" {
 		opts.Project = "demo"

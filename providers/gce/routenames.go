@@ -76,8 +76,8 @@ func upstreamPrefix(cluster string) string {
 const uuidRE = `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`
 
 // routeListFilter selects, server-side, the routes on our network whose
-// names are ours or upstream's for this cluster. Ownership is then checked
-// exactly on each result (ownerOf).
+// names are routeOurs or upstream's for this cluster. Ownership is then checked
+// exactly on each result (routeOwnerOf).
 func routeListFilter(cluster, networkURL string) string {
 	names := regexp.QuoteMeta(routePrefix(cluster)) + "-.*|" + regexp.QuoteMeta(upstreamPrefix(cluster)) + "-" + uuidRE
 	return fmt.Sprintf(`(network eq "%s")(name eq "%s")`, regexp.QuoteMeta(networkURL), names)
@@ -89,31 +89,31 @@ var upstreamNameRE = regexp.MustCompile(`^(.*)-` + uuidRE + `$`)
 type routeKind int
 
 const (
-	notOurs routeKind = iota
-	ours
-	upstreams
+	routeNotOurs routeKind = iota
+	routeOurs
+	routeUpstream
 )
 
-// ownerOf decides whether a listed route belongs to the cluster, and for
+// routeOwnerOf decides whether a listed route belongs to the cluster, and for
 // which node. vmToNode maps VM names to node names for upstream routes,
 // whose only link to a node is the next-hop VM's name.
-func ownerOf(r *computepb.Route, cluster string, vmToNode func(vm string) string) (routeKind, string) {
+func routeOwnerOf(r *computepb.Route, cluster string, vmToNode func(vm string) string) (routeKind, string) {
 	if strings.HasPrefix(r.GetName(), routePrefix(cluster)+"-") {
 		var o routeOwnership
 		if json.Unmarshal([]byte(r.GetDescription()), &o) != nil || o.Cluster != cluster || o.ManagedBy != managedBy || o.Node == "" {
-			return notOurs, ""
+			return routeNotOurs, ""
 		}
-		return ours, o.Node
+		return routeOurs, o.Node
 	}
 	if m := upstreamNameRE.FindStringSubmatch(r.GetName()); m != nil && m[1] == upstreamPrefix(cluster) &&
 		r.GetDescription() == upstreamRouteDescription && r.GetNextHopInstance() != "" {
 		vm := lastSegment(r.GetNextHopInstance())
 		if node := vmToNode(vm); node != "" {
-			return upstreams, node
+			return routeUpstream, node
 		}
-		return upstreams, vm
+		return routeUpstream, vm
 	}
-	return notOurs, ""
+	return routeNotOurs, ""
 }
 
 // desiredRoute is the route one node CIDR needs.

@@ -24,8 +24,8 @@ func (c *Cloud) ListRoutes(ctx context.Context, clusterName string) ([]*cloudpro
 	vmToNode := c.vmToNodeIndex()
 	var out []*cloudprovider.Route
 	for _, r := range routes {
-		kind, node := ownerOf(r, clusterName, vmToNode)
-		if kind == notOurs {
+		kind, node := routeOwnerOf(r, clusterName, vmToNode)
+		if kind == routeNotOurs {
 			continue
 		}
 		if hasWarning(r, warnNextHopCannotForward) {
@@ -61,7 +61,7 @@ func (c *Cloud) CreateRoute(ctx context.Context, clusterName, nameHint string, r
 			return fmt.Errorf("route %s exists but cannot be read: %w", want.GetName(), gerr)
 		}
 		if diff := routeConflict(have, want); diff != "" {
-			return fmt.Errorf("route %s exists with %s: not ours to change; delete it to let the controller recreate it", want.GetName(), diff)
+			return fmt.Errorf("route %s exists with %s: not routeOurs to change; delete it to let the controller recreate it", want.GetName(), diff)
 		}
 		return nil
 	}
