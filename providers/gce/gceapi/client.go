@@ -104,8 +104,8 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	c := &Client{
 		cfg:       cfg,
 		Project:   cfg.Project,
-		reads:     rate.NewLimiter(rate.Limit(cfg.ReadsPerSecond), int(math.Max(1, cfg.ReadsPerSecond))),
-		mutations: rate.NewLimiter(rate.Limit(cfg.MutationsPerSecond), int(math.Max(1, cfg.MutationsPerSecond))),
+		reads:     newLimiter(cfg.ReadsPerSecond),
+		mutations: newLimiter(cfg.MutationsPerSecond),
 	}
 	opts := append([]option.ClientOption{}, cfg.ClientOptions...)
 	legacyOpts := append([]option.ClientOption{}, cfg.ClientOptions...)
@@ -188,6 +188,15 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 }
 
 type closer interface{ Close() error }
+
+// newLimiter allows perSecond calls per second with a burst of a fifth of
+// a second's worth: GCE measures its quotas over short windows, and a
+// client that starts with a full second's burst can meet a server whose
+// window is already partly spent (by retries, other clients, or requests
+// that arrive bunched after network jitter).
+func newLimiter(perSecond float64) *rate.Limiter {
+	return rate.NewLimiter(rate.Limit(perSecond), int(math.Max(1, math.Ceil(perSecond/5))))
+}
 
 // Close releases the HTTP clients.
 func (c *Client) Close() error {
