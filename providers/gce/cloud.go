@@ -43,7 +43,8 @@ type Cloud struct {
 	nodes    corelisters.NodeLister // nil until Initialize
 	recorder record.EventRecorder
 
-	cannotForwardReported sync.Map // node name -> time of the last event
+	instances             *instanceCache // bulk-refreshed VMs for InstanceMetadata
+	cannotForwardReported sync.Map       // node name -> time of the last event
 	clusterCIDRs          []netip.Prefix
 }
 
@@ -80,7 +81,7 @@ func NewCloud(ctx context.Context, cfg *Config, opts ...option.ClientOption) (*C
 	if err != nil {
 		return nil, err
 	}
-	c := &Cloud{cfg: cfg, api: api, region: cfg.Region(), zones: []string{cfg.LocalZone}}
+	c := &Cloud{cfg: cfg, api: api, region: cfg.Region(), zones: []string{cfg.LocalZone}, instances: newInstanceCache(api)}
 	if cfg.Multizone || cfg.Regional {
 		zones, err := api.ListZones(ctx, fmt.Sprintf(`region eq ".*/regions/%s"`, c.region))
 		if err != nil {

@@ -35,8 +35,9 @@ func (c *Cloud) InstanceShutdown(ctx context.Context, node *v1.Node) (bool, erro
 }
 
 // InstanceMetadata gives the cloud-node controller what it sets on a node.
+// It is served from a bulk-refreshed cache when the node has a providerID.
 func (c *Cloud) InstanceMetadata(ctx context.Context, node *v1.Node) (*cloudprovider.InstanceMetadata, error) {
-	vm, inst, err := c.instanceOf(ctx, node)
+	vm, inst, err := c.cachedInstanceOf(ctx, node)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +85,22 @@ func nodeAddresses(inst *computepb.Instance, stack string) []v1.NodeAddress {
 		out = append(append(append(out, v4...), ext...), v6...)
 	}
 	return out
+}
+
+// cachedInstanceOf answers from the instance cache, falling back to a read.
+func (c *Cloud) cachedInstanceOf(ctx context.Context, node *v1.Node) (VM, *computepb.Instance, error) {
+	if node.Spec.ProviderID != "" && c.instances != nil {
+		if vm, err := ParseProviderID(node.Spec.ProviderID); err == nil {
+			if inst, ok := c.instances.get(ctx, vm); ok {
+				return vm, inst, nil
+			}
+		}
+	}
+	vm, inst, err := c.instanceOf(ctx, node)
+	if err == nil && c.instances != nil {
+		c.instances.put(vm, inst)
+	}
+	return vm, inst, err
 }
 
 func regionOfZone(zone string) string {

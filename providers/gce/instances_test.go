@@ -123,3 +123,45 @@ func lower(s string) string {
 	}
 	return string(b)
 }
+
+func TestInstanceMetadataIsServedInBulk(t *testing.T) {
+	e := newTestEnv(t, fakecompute.Options{}, nil)
+	var nodes []*v1.Node
+	for i := 0; i < 50; i++ {
+		name := "vm-" + string(rune('a'+i/26)) + string(rune('a'+i%26))
+		if _, err := e.gce.SeedInstances(fakecompute.InstanceSeed{Name: name, Zone: "us-central1-b"}); err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, nodeFor("gce://demo/us-central1-b/"+name, name))
+	}
+	e.gce.ResetStats()
+	for _, n := range nodes {
+		if _, err := e.cloud.InstanceMetadata(context.Background(), n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := e.gce.Stats()
+	if st.Calls["compute.instances.aggregatedList"] != 1 || st.Calls["compute.instances.get"] != 0 {
+		t.Fatalf("50 metadata questions cost %v; want one aggregated list", st.Calls)
+	}
+	// A VM created after the refresh is read once, then cached.
+	if _, err := e.gce.SeedInstances(fakecompute.InstanceSeed{Name: "vm-late", Zone: "us-central1-c"}); err != nil {
+		t.Fatal(err)
+	}
+	late := nodeFor("gce://demo/us-central1-c/vm-late", "vm-late")
+	for i := 0; i < 3; i++ {
+		if _, err := e.cloud.InstanceMetadata(context.Background(), late); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.gce.Stats().Calls["compute.instances.get"]; n != 1 {
+		t.Errorf("%d GETs for a new VM asked three times, want 1", n)
+	}
+	// Existence is never answered from the cache: a deleted VM is seen at once.
+	if err := e.gce.DeleteInstanceNow("us-central1-c", "vm-late"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := e.cloud.InstanceExists(context.Background(), late); ok || err != nil {
+		t.Errorf("exists = %v, %v after deletion", ok, err)
+	}
+}
