@@ -81,6 +81,15 @@ func (s *Server) admin(route string, r *http.Request) (any, error) {
 			return nil, errInvalid("%v", err)
 		}
 		return s.Faults(), nil
+	case "POST faults":
+		var rule FaultRule
+		if err := readJSON(r, &rule); err != nil {
+			return nil, err
+		}
+		if err := s.AddFault(rule); err != nil {
+			return nil, errInvalid("%v", err)
+		}
+		return s.Faults(), nil
 	case "GET stats":
 		return s.Stats(), nil
 	case "POST stats/reset":

@@ -11,10 +11,12 @@ import (
 // Reset drops every resource, operation, fault and counter and recreates
 // the default network. Latency, quotas and rate limits are kept.
 func (s *Server) Reset() {
+	// Operations first: one completing concurrently then sees its stale
+	// generation, or lands before the store is cleared.
+	s.ops.reset()
 	s.store.mu.Lock()
 	s.store.tables = map[Key]map[string]any{}
 	s.store.mu.Unlock()
-	s.ops.reset()
 	_ = s.faults.set(nil)
 	s.stats.reset()
 	s.seedDefaults()

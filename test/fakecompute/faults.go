@@ -1,6 +1,8 @@
 package fakecompute
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"net/http"
@@ -25,9 +27,45 @@ type FaultRule struct {
 	Delay         time.Duration `json:"delay,omitempty"`
 	Count         int           `json:"count,omitempty"`
 	Probability   float64       `json:"probability,omitempty"`
+	// Hits is how many requests the rule has hit so far (output only).
+	Hits int `json:"hits,omitempty"`
 
 	re   *regexp.Regexp
 	hits int
+}
+
+// UnmarshalJSON accepts the delay as a Go duration string ("250ms") as well
+// as a number of nanoseconds, which is what a time.Duration marshals to.
+func (r *FaultRule) UnmarshalJSON(b []byte) error {
+	type plain FaultRule
+	var aux struct {
+		plain
+		Delay json.RawMessage `json:"delay,omitempty"`
+	}
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&aux); err != nil {
+		return err
+	}
+	*r = FaultRule(aux.plain)
+	r.Delay = 0
+	if len(aux.Delay) > 0 && string(aux.Delay) != "null" {
+		var str string
+		if err := json.Unmarshal(aux.Delay, &str); err == nil {
+			d, err := time.ParseDuration(str)
+			if err != nil {
+				return fmt.Errorf("delay: %w", err)
+			}
+			r.Delay = d
+		} else {
+			var n int64
+			if err := json.Unmarshal(aux.Delay, &n); err != nil {
+				return fmt.Errorf("delay: want a duration string or nanoseconds, got %s", aux.Delay)
+			}
+			r.Delay = time.Duration(n)
+		}
+	}
+	return nil
 }
 
 type faults struct {
@@ -46,6 +84,13 @@ type faultEffect struct {
 }
 
 func (r *FaultRule) compile() error {
+	r.hits, r.Hits = 0, 0
+	if r.Delay < 0 {
+		return fmt.Errorf("delay %v is negative", r.Delay)
+	}
+	if r.Count < 0 {
+		return fmt.Errorf("count %d is negative", r.Count)
+	}
 	if r.PathRegexp != "" {
 		re, err := regexp.Compile(r.PathRegexp)
 		if err != nil {
@@ -132,6 +177,7 @@ func (f *faults) list() []FaultRule {
 	for i, r := range f.rules {
 		out[i] = *r
 		out[i].re = nil
+		out[i].Hits = r.hits
 	}
 	return out
 }

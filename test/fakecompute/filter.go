@@ -5,11 +5,13 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // A filter is GCE's list filter as clients send it: comparisons
 // `field eq "RE2"` / `field ne "RE2"` (full match), `field = value`,
-// `field != value` (literal, * matches any run of characters), `<` and `>`,
+// `field != value` (literal, * matches any run of characters), `field:value`,
+// `<`, `<=`, `>` and `>=` (numeric when both sides are numbers),
 // combined by juxtaposition or AND, and by OR, with parentheses. gcloud
 // sends `(a eq "x")(b eq "y")`; the Go clients send the same forms.
 type filter interface {
@@ -47,15 +49,19 @@ func (a orFilter) match(o map[string]any) bool {
 func (c *cmpFilter) match(o map[string]any) bool {
 	vals := lookupField(o, c.path)
 	if len(vals) == 0 {
+		if c.op == ":" {
+			// "has": a missing field has nothing.
+			return false
+		}
 		vals = []string{""}
 	}
-	want := c.op == "eq" || c.op == "=" || c.op == ":" || c.op == "<" || c.op == ">"
+	want := c.op != "ne" && c.op != "!="
 	for _, v := range vals {
 		var hit bool
 		switch c.op {
 		case "eq", "ne", "=", "!=", ":":
 			hit = c.re.MatchString(v)
-		case "<", ">":
+		default:
 			hit = compareValues(v, c.raw, c.op)
 		}
 		if hit {
@@ -66,18 +72,30 @@ func (c *cmpFilter) match(o map[string]any) bool {
 }
 
 func compareValues(v, lit, op string) bool {
+	cmp := strings.Compare(v, lit)
 	a, errA := strconv.ParseFloat(v, 64)
 	b, errB := strconv.ParseFloat(lit, 64)
 	if errA == nil && errB == nil {
-		if op == "<" {
-			return a < b
+		switch {
+		case a < b:
+			cmp = -1
+		case a > b:
+			cmp = 1
+		default:
+			cmp = 0
 		}
-		return a > b
 	}
-	if op == "<" {
-		return v < lit
+	switch op {
+	case "<":
+		return cmp < 0
+	case "<=":
+		return cmp <= 0
+	case ">":
+		return cmp > 0
+	case ">=":
+		return cmp >= 0
 	}
-	return v > lit
+	return false
 }
 
 // lookupField follows a dotted path; arrays fan out so any element may match.
@@ -117,6 +135,9 @@ func lookupField(o any, path []string) []string {
 
 // parseFilter compiles a filter expression; an empty expression matches all.
 func parseFilter(expr string) (filter, error) {
+	if !utf8.ValidString(expr) {
+		return nil, fmt.Errorf("the filter is not valid UTF-8")
+	}
 	p := &filterParser{toks: nil}
 	toks, err := tokenizeFilter(expr)
 	if err != nil {
@@ -149,6 +170,9 @@ func tokenizeFilter(s string) ([]filterTok, error) {
 		switch {
 		case ch == ' ' || ch == '\t' || ch == '\n':
 			i++
+		case (ch == '<' || ch == '>') && i+1 < len(s) && s[i+1] == '=':
+			toks = append(toks, filterTok{text: s[i : i+2]})
+			i += 2
 		case ch == '(' || ch == ')' || ch == ':' || ch == '<' || ch == '>':
 			toks = append(toks, filterTok{text: string(ch)})
 			i++
@@ -198,8 +222,22 @@ func tokenizeFilter(s string) ([]filterTok, error) {
 }
 
 type filterParser struct {
-	toks []filterTok
-	pos  int
+	toks  []filterTok
+	pos   int
+	depth int
+}
+
+// maxFilterDepth bounds parenthesis nesting: the parser recurses per level
+// and a query string of a million '(' must not exhaust the stack.
+const maxFilterDepth = 64
+
+// isOperator says whether an unquoted token is a comparison operator.
+func isOperator(s string) bool {
+	switch s {
+	case "eq", "ne", "=", "!=", ":", "<", ">", "<=", ">=":
+		return true
+	}
+	return false
 }
 
 func (p *filterParser) peek() (filterTok, bool) {
@@ -262,8 +300,13 @@ func (p *filterParser) parseAnd() (filter, error) {
 func (p *filterParser) parseTerm() (filter, error) {
 	t, _ := p.peek()
 	if !t.quoted && t.text == "(" {
+		if p.depth >= maxFilterDepth {
+			return nil, fmt.Errorf("parentheses nested deeper than %d", maxFilterDepth)
+		}
 		p.pos++
+		p.depth++
 		f, err := p.parseOr()
+		p.depth--
 		if err != nil {
 			return nil, err
 		}
@@ -283,33 +326,55 @@ func (p *filterParser) parseTerm() (filter, error) {
 		return nil, fmt.Errorf("expected an operator after %q", field)
 	}
 	op := opTok.text
-	switch op {
-	case "eq", "ne", "=", "!=", ":", "<", ">":
-	default:
+	if !isOperator(op) {
 		return nil, fmt.Errorf("unknown operator %q after %q", op, field)
+	}
+	if isOperator(field) || field == "AND" || field == "OR" {
+		return nil, fmt.Errorf("expected a field name, got %q", field)
 	}
 	p.pos++
 	val, ok := p.peek()
-	if !ok || (!val.quoted && (val.text == "(" || val.text == ")")) {
+	if !ok || (!val.quoted && (val.text == "(" || val.text == ")" || isOperator(val.text))) {
 		return nil, fmt.Errorf("expected a value after %q %s", field, op)
 	}
 	p.pos++
 	c := &cmpFilter{path: strings.Split(field, "."), op: op, raw: val.text}
-	var pattern string
 	switch op {
 	case "eq", "ne":
-		pattern = val.text
-	case "=", "!=", ":":
-		pattern = globToRegexp(val.text)
-	}
-	if pattern != "" || op == "eq" || op == "ne" || op == "=" || op == "!=" || op == ":" {
-		re, err := regexp.Compile("^(?:" + pattern + ")$")
+		// The value is an RE2 expression that must match the whole field.
+		re, err := regexp.Compile("^(?:" + val.text + ")$")
 		if err != nil {
 			return nil, fmt.Errorf("invalid regular expression for %q: %v", field, err)
 		}
 		c.re = re
+	case "=", "!=", ":":
+		// The value is a literal where * matches any run of characters.
+		c.raw = unescapeLiteral(val.text)
+		re, err := regexp.Compile("^(?:" + globToRegexp(c.raw) + ")$")
+		if err != nil {
+			return nil, fmt.Errorf("invalid value for %q: %v", field, err)
+		}
+		c.re = re
+	default:
+		c.raw = unescapeLiteral(val.text)
 	}
 	return c, nil
+}
+
+// unescapeLiteral drops the backslashes the tokenizer kept in a quoted
+// value: outside a regular expression "a\"b" means a"b.
+func unescapeLiteral(s string) string {
+	if !strings.Contains(s, "\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 func globToRegexp(lit string) string {

@@ -97,6 +97,11 @@ func (s *Server) createInstance(t *tx, k Key, in *compute.Instance) error {
 			return err
 		}
 		ni.Subnetwork, ni.Network = sn.SelfLink, sn.Network
+		if ni.NetworkIP != "" {
+			if err := checkStaticInternalIP(t, sn, k.Project, ni.NetworkIP); err != nil {
+				return err
+			}
+		}
 		if ni.NetworkIP == "" {
 			ip, err := allocateInternalIP(t, sn, k.Project)
 			if err != nil {
@@ -150,6 +155,22 @@ func (s *Server) createInstance(t *tx, k Key, in *compute.Instance) error {
 		t.put(keyFromLink(d.SelfLink), d)
 	}
 	t.put(k, inst)
+	return nil
+}
+
+// checkStaticInternalIP refuses a requested networkIP outside the subnet's
+// usable range or held by another resource, as GCE does.
+func checkStaticInternalIP(t *tx, sn *compute.Subnetwork, project, ip string) error {
+	a, err := netip.ParseAddr(ip)
+	rng, err2 := netip.ParsePrefix(sn.IpCidrRange)
+	if err != nil || err2 != nil || !rng.Contains(a) || a == rng.Addr() || a == rng.Addr().Next() ||
+		!rng.Contains(a.Next().Next()) {
+		return errInvalid("Invalid value for field 'resource.networkInterfaces[0].networkIP': '%s'. Requested internal IP is outside the subnetwork CIDR range or reserved.", ip)
+	}
+	if internalInUse(t, project)[ip] {
+		return &apiError{Code: 400, Reason: "invalid",
+			Message: fmt.Sprintf("IP '%s' is already being used by another resource.", ip)}
+	}
 	return nil
 }
 
@@ -218,6 +239,14 @@ func (s *Server) attachDisks(t *tx, k Key, inst *compute.Instance) ([]*compute.D
 				size = ip.DiskSizeGb
 			}
 			img = ip.SourceImage
+			// A plain image reference must name an image that exists; family
+			// references ("global/images/family/x") are taken as given.
+			if ik, err := ParseRef(img, "images", Ref{Project: k.Project}); err == nil {
+				if _, ok := imageObject(ik.Project, ik.Name); !ok {
+					return nil, errNotFound(ik)
+				}
+				img = ik.SelfLink()
+			}
 		}
 		if ad.DeviceName == "" {
 			ad.DeviceName = fmt.Sprintf("persistent-disk-%d", i)
@@ -227,7 +256,7 @@ func (s *Server) attachDisks(t *tx, k Key, inst *compute.Instance) ([]*compute.D
 		ad.InitializeParams = nil
 		created = append(created, &compute.Disk{Kind: "compute#disk", Id: t.newID(), Name: name, SizeGb: size,
 			Zone: ScopeLink(k.Project, Zonal, k.Location), Status: "READY", SourceImage: img,
-			Type: ZonalKey(k.Project, k.Location, "diskTypes", "pd-balanced").SelfLink(),
+			Type:  ZonalKey(k.Project, k.Location, "diskTypes", "pd-balanced").SelfLink(),
 			Users: []string{k.SelfLink()}, SelfLink: dk.SelfLink(), CreationTimestamp: nowStamp()})
 	}
 	return created, nil

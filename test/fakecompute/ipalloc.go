@@ -19,19 +19,23 @@ var externalPools = map[string]netip.Prefix{
 func externalInUse(t *tx, project string) map[string]bool {
 	used := map[string]bool{}
 	t.scan(project, "instances", func(_ Key, o any) {
-		for _, ni := range o.(*compute.Instance).NetworkInterfaces {
-			for _, ac := range ni.AccessConfigs {
-				used[ac.NatIP] = true
+		if inst, ok := o.(*compute.Instance); ok {
+			for _, ni := range inst.NetworkInterfaces {
+				for _, ac := range ni.AccessConfigs {
+					used[ac.NatIP] = true
+				}
 			}
 		}
 	})
 	t.scan(project, "addresses", func(_ Key, o any) {
-		if a := o.(*compute.Address); a.AddressType != "INTERNAL" {
+		if a, ok := o.(*compute.Address); ok && a.AddressType != "INTERNAL" {
 			used[a.Address] = true
 		}
 	})
 	t.scan(project, "forwardingRules", func(_ Key, o any) {
-		used[o.(*compute.ForwardingRule).IPAddress] = true
+		if fr, ok := o.(*compute.ForwardingRule); ok {
+			used[fr.IPAddress] = true
+		}
 	})
 	return used
 }

@@ -161,7 +161,31 @@ func ParseRef(ref, collection string, ctx Ref) (Key, error) {
 	if k.Name == "" || k.Project == "" || (k.Kind != Global && k.Location == "") {
 		return Key{}, fmt.Errorf("reference %q is incomplete", orig)
 	}
+	for _, seg := range []string{k.Project, k.Location, k.Name} {
+		if !validSegment(seg) {
+			return Key{}, fmt.Errorf("reference %q: %q is not a valid name", orig, seg)
+		}
+	}
 	return k, nil
+}
+
+// validSegment accepts what a project id ("example.com:proj"), a region or
+// zone and a resource name can hold. Anything else (spaces, '?', '#', '%'
+// after unescaping) would make the key's selfLink name something else.
+func validSegment(s string) bool {
+	if s == "." || s == ".." {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '-', c == '_', c == '.', c == ':', c == '~':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // ScopeLink builds the URL of a region or zone.

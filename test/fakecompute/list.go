@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 const maxPageSize = 500
@@ -42,27 +44,79 @@ func (c *call) paginate(items []any) (page, error) {
 			size = n
 		}
 	}
+	// A page token names the last item handed out, not an offset: items
+	// created or deleted between two pages then neither repeat nor hide
+	// the items that were there all along.
+	keys := make([]string, len(items))
+	for i, it := range items {
+		keys[i] = sortKey(it)
+	}
+	if !sort.StringsAreSorted(keys) {
+		idx := make([]int, len(items))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool { return keys[idx[a]] < keys[idx[b]] })
+		sortedItems, sortedKeys := make([]any, len(items)), make([]string, len(items))
+		for i, j := range idx {
+			sortedItems[i], sortedKeys[i] = items[j], keys[j]
+		}
+		items, keys = sortedItems, sortedKeys
+	}
 	off := 0
 	if tok := c.q.Get("pageToken"); tok != "" {
 		b, err := base64.RawURLEncoding.DecodeString(tok)
-		n, err2 := strconv.Atoi(string(b))
-		if err != nil || err2 != nil || n < 0 {
+		last, ok := strings.CutPrefix(string(b), pageTokenPrefix)
+		if err != nil || !ok {
 			return page{}, errInvalid("Invalid value for field 'pageToken': '%s'.", tok)
 		}
-		off = n
-	}
-	if off > len(items) {
-		off = len(items)
+		off = sort.SearchStrings(keys, last)
+		if off < len(keys) && keys[off] == last {
+			off++
+		}
 	}
 	end := off + size
 	p := page{}
 	if end < len(items) {
-		p.next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
+		p.next = base64.RawURLEncoding.EncodeToString([]byte(pageTokenPrefix + keys[end-1]))
 	} else {
 		end = len(items)
 	}
 	p.items = items[off:end]
 	return p, nil
+}
+
+const pageTokenPrefix = "after:"
+
+// sortKey orders list items: by name, and in aggregated lists by scope
+// then name.
+func sortKey(it any) string {
+	if s, ok := it.(scoped); ok {
+		return s.scope + "\x00" + s.name
+	}
+	return nameOf(it)
+}
+
+// nameOf reads the Name field of a typed resource (or "name" of a map).
+func nameOf(obj any) string {
+	if m, ok := obj.(map[string]any); ok {
+		n, _ := m["name"].(string)
+		return n
+	}
+	v := reflect.ValueOf(obj)
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return ""
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return ""
+	}
+	if f := v.FieldByName("Name"); f.IsValid() && f.Kind() == reflect.String {
+		return f.String()
+	}
+	return ""
 }
 
 // listResponse is GCE's list envelope.

@@ -109,18 +109,27 @@ func listNetworks(c *call) (any, error) {
 func deleteNetwork(c *call) (any, error) {
 	k := c.key()
 	return c.s.ops.submit(c, k, "delete", func(t *tx) error {
-		if err := mustExist(t, k); err != nil {
+		n, err := getAs[compute.Network](t, k)
+		if err != nil {
 			return err
 		}
 		if by := networkUser(t, k); by != "" {
 			return errInUse(k, by)
 		}
-		// An auto-mode network takes its subnets with it.
+		var subnets []Key
 		t.scan(k.Project, "subnetworks", func(sk Key, o any) {
-			if sameRef(o.(*compute.Subnetwork).Network, k) {
-				t.del(sk)
+			if sn, ok := o.(*compute.Subnetwork); ok && sameRef(sn.Network, k) {
+				subnets = append(subnets, sk)
 			}
 		})
+		if len(subnets) > 0 && !n.AutoCreateSubnetworks {
+			// A custom-mode network's subnets are the user's: they must go first.
+			return errInUse(k, subnets[0].Path())
+		}
+		// An auto-mode network takes its subnets with it.
+		for _, sk := range subnets {
+			t.del(sk)
+		}
 		t.del(k)
 		return nil
 	})
@@ -134,12 +143,26 @@ func networkUser(t *tx, nk Key) string {
 			by = k.Path()
 		}
 	}
-	t.scan(nk.Project, "routes", func(k Key, o any) { check(k, o.(*compute.Route).Network) })
-	t.scan(nk.Project, "firewalls", func(k Key, o any) { check(k, o.(*compute.Firewall).Network) })
-	t.scan(nk.Project, "forwardingRules", func(k Key, o any) { check(k, o.(*compute.ForwardingRule).Network) })
+	t.scan(nk.Project, "routes", func(k Key, o any) {
+		if r, ok := o.(*compute.Route); ok {
+			check(k, r.Network)
+		}
+	})
+	t.scan(nk.Project, "firewalls", func(k Key, o any) {
+		if fw, ok := o.(*compute.Firewall); ok {
+			check(k, fw.Network)
+		}
+	})
+	t.scan(nk.Project, "forwardingRules", func(k Key, o any) {
+		if fr, ok := o.(*compute.ForwardingRule); ok && fr.Network != "" {
+			check(k, fr.Network)
+		}
+	})
 	t.scan(nk.Project, "instances", func(k Key, o any) {
-		for _, ni := range o.(*compute.Instance).NetworkInterfaces {
-			check(k, ni.Network)
+		if inst, ok := o.(*compute.Instance); ok {
+			for _, ni := range inst.NetworkInterfaces {
+				check(k, ni.Network)
+			}
 		}
 	})
 	return by
@@ -160,6 +183,10 @@ func insertSubnetwork(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !rng.Addr().Is4() || rng.Bits() < 8 || rng.Bits() > 29 {
+		// GCE's primary ranges are IPv4, from /8 to /29.
+		return nil, errInvalid("Invalid value for field 'resource.ipCidrRange': '%s'. Invalid IPCidrRange: the range must be an IPv4 range with a prefix length from 8 to 29.", sn.IpCidrRange)
+	}
 	if sn.Network == "" {
 		return nil, errRequired("resource.network")
 	}
@@ -178,8 +205,8 @@ func insertSubnetwork(c *call) (any, error) {
 		}
 		var clash string
 		t.scan(c.project, "subnetworks", func(ok Key, o any) {
-			other := o.(*compute.Subnetwork)
-			if other.Network != nk.SelfLink() {
+			other, isSubnet := o.(*compute.Subnetwork)
+			if !isSubnet || other.Network != nk.SelfLink() {
 				return
 			}
 			if p, err := netip.ParsePrefix(other.IpCidrRange); err == nil && p.Overlaps(rng) {
@@ -237,10 +264,17 @@ func deleteSubnetwork(c *call) (any, error) {
 		}
 		var by string
 		t.scan(k.Project, "instances", func(ik Key, o any) {
-			for _, ni := range o.(*compute.Instance).NetworkInterfaces {
-				if ni.Subnetwork == k.SelfLink() {
-					by = ik.Path()
+			if inst, ok := o.(*compute.Instance); ok {
+				for _, ni := range inst.NetworkInterfaces {
+					if ni.Subnetwork == k.SelfLink() {
+						by = ik.Path()
+					}
 				}
+			}
+		})
+		t.scan(k.Project, "addresses", func(ak Key, o any) {
+			if a, ok := o.(*compute.Address); ok && a.Subnetwork == k.SelfLink() && by == "" {
+				by = ak.Path()
 			}
 		})
 		if by != "" {
@@ -271,18 +305,7 @@ func allocateInternalIP(t *tx, subnet *compute.Subnetwork, project string) (stri
 	if err != nil {
 		return "", errInvalid("subnetwork %s has a malformed range %q", subnet.Name, subnet.IpCidrRange)
 	}
-	used := map[string]bool{}
-	t.scan(project, "instances", func(_ Key, o any) {
-		for _, ni := range o.(*compute.Instance).NetworkInterfaces {
-			used[ni.NetworkIP] = true
-		}
-	})
-	t.scan(project, "addresses", func(_ Key, o any) {
-		a := o.(*compute.Address)
-		if a.AddressType == "INTERNAL" {
-			used[a.Address] = true
-		}
-	})
+	used := internalInUse(t, project)
 	a := rng.Addr().Next().Next()
 	for rng.Contains(a) {
 		last := a.Next()
@@ -296,4 +319,23 @@ func allocateInternalIP(t *tx, subnet *compute.Subnetwork, project string) (stri
 	}
 	return "", &apiError{Code: 400, Reason: "ipSpaceExhausted",
 		Message: "IP space of '" + subnet.SelfLink + "' is exhausted."}
+}
+
+// internalInUse collects the internal addresses held by VMs and by reserved
+// internal addresses of the project.
+func internalInUse(t *tx, project string) map[string]bool {
+	used := map[string]bool{}
+	t.scan(project, "instances", func(_ Key, o any) {
+		if inst, ok := o.(*compute.Instance); ok {
+			for _, ni := range inst.NetworkInterfaces {
+				used[ni.NetworkIP] = true
+			}
+		}
+	})
+	t.scan(project, "addresses", func(_ Key, o any) {
+		if a, ok := o.(*compute.Address); ok && a.AddressType == "INTERNAL" {
+			used[a.Address] = true
+		}
+	})
+	return used
 }

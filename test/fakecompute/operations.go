@@ -2,10 +2,10 @@ package fakecompute
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
-	"sort"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -13,20 +13,51 @@ import (
 	compute "google.golang.org/api/compute/v1"
 )
 
+// Retention of finished operations. GCE keeps operations for a while and
+// then forgets them; an emulator that kept every one would grow without
+// bound over a long benchmark or a standalone run. A DONE operation is
+// kept for OperationRetention after it finished and, per scope (global,
+// each region, each zone), only the newest OperationRetentionCount DONE
+// operations are kept. Pending and running operations are always kept.
+// Sweeps run when operations are created and are amortised: between two,
+// up to an eighth more operations (plus those that were running at the
+// last sweep) may be held. A forgotten operation answers 404 and its
+// requestId may be reused.
+const (
+	OperationRetention      = time.Hour
+	OperationRetentionCount = 10000
+)
+
 // operations tracks every operation: its scope, timing and outcome.
 type operations struct {
 	s         *Server
 	mu        sync.Mutex
 	byKey     map[Key]*opRecord
-	byRequest map[string]*opRecord // project + "/" + requestId
+	byRequest map[string]*ridEntry // project + "/" + requestId
+	tables    map[Key][]*opRecord  // scope table -> records, oldest first
+	pruneAt   map[Key]int          // scope table -> length that triggers the next count-based scan
 	seq       uint64
+	gen       uint64 // bumped by reset: operations of an older generation change nothing
+
+	keepFor time.Duration // OperationRetention; tests shorten it
+	keepMax int           // OperationRetentionCount; tests shrink it
+}
+
+// ridEntry reserves a requestId while its first request is validated, so
+// that concurrent retries of one request create one operation.
+type ridEntry struct {
+	rec   *opRecord     // set once the operation exists
+	ready chan struct{} // closed when the first request is decided
 }
 
 type opRecord struct {
 	key      Key
+	target   Key
 	base     compute.Operation // fields fixed at creation
 	start    time.Time
 	latency  time.Duration
+	gen      uint64
+	rid      string // key in byRequest, "" if none
 	done     chan struct{}
 	finished bool
 	end      time.Time
@@ -35,7 +66,8 @@ type opRecord struct {
 }
 
 func newOperations(s *Server) *operations {
-	return &operations{s: s, byKey: map[Key]*opRecord{}, byRequest: map[string]*opRecord{}}
+	return &operations{s: s, byKey: map[Key]*opRecord{}, byRequest: map[string]*ridEntry{},
+		tables: map[Key][]*opRecord{}, pruneAt: map[Key]int{}, keepFor: OperationRetention, keepMax: OperationRetentionCount}
 }
 
 // mutation is what a verb does to the store. It runs twice: once as a dry run
@@ -49,45 +81,85 @@ type mutation func(t *tx) error
 func (o *operations) submit(c *call, target Key, opType string, m mutation) (any, error) {
 	rid := c.q.Get("requestId")
 	if rid != "" {
-		o.mu.Lock()
-		rec := o.byRequest[c.project+"/"+rid]
-		o.mu.Unlock()
+		rkey := c.project + "/" + rid
+		rec, release := o.claim(rkey)
 		if rec != nil {
-			// A retried insert with the same requestId gets the first
+			// A retried request with the same requestId gets the first
 			// operation back and changes nothing.
 			return o.snapshot(rec), nil
 		}
+		var created *opRecord
+		defer func() { release(created) }()
+		op, rec, err := o.start(c, target, opType, m, rkey)
+		created = rec
+		return op, err
 	}
-	if err := o.s.store.read(func(t *tx) error { return m(t) }); err != nil && !isQuota(err) {
-		return nil, err
-	}
-	rec := o.create(c, target, opType)
-	if rid != "" {
-		o.mu.Lock()
-		o.byRequest[c.project+"/"+rid] = rec
-		o.mu.Unlock()
-	}
-	if rec.latency <= 0 {
-		o.complete(rec, c.failOp, m)
-		return o.snapshot(rec), nil
-	}
-	failOp := c.failOp
-	time.AfterFunc(rec.latency, func() { o.complete(rec, failOp, m) })
-	return o.snapshot(rec), nil
+	op, _, err := o.start(c, target, opType, m, "")
+	return op, err
 }
 
-func (o *operations) create(c *call, target Key, opType string) *opRecord {
+// claim returns the operation a requestId already names, or reserves the
+// requestId; release(rec) then publishes the operation (nil: the request
+// was refused, the requestId stays free).
+func (o *operations) claim(rkey string) (*opRecord, func(*opRecord)) {
+	for {
+		o.mu.Lock()
+		e := o.byRequest[rkey]
+		if e == nil {
+			e = &ridEntry{ready: make(chan struct{})}
+			o.byRequest[rkey] = e
+			o.mu.Unlock()
+			return nil, func(rec *opRecord) {
+				o.mu.Lock()
+				if rec == nil {
+					delete(o.byRequest, rkey)
+				} else {
+					e.rec = rec
+				}
+				o.mu.Unlock()
+				close(e.ready)
+			}
+		}
+		if e.rec != nil {
+			o.mu.Unlock()
+			return e.rec, nil
+		}
+		ch := e.ready
+		o.mu.Unlock()
+		<-ch
+	}
+}
+
+func (o *operations) start(c *call, target Key, opType string, m mutation, rkey string) (any, *opRecord, error) {
+	if err := o.s.store.read(func(t *tx) error { return m(t) }); err != nil && !isQuota(err) {
+		return nil, nil, err
+	}
+	rec := o.create(target, opType, rkey)
+	failOp := c.failOp
+	if rec.latency <= 0 {
+		o.complete(rec, failOp, m)
+		return o.snapshot(rec), rec, nil
+	}
+	time.AfterFunc(rec.latency, func() { o.complete(rec, failOp, m) })
+	return o.snapshot(rec), rec, nil
+}
+
+func (o *operations) create(target Key, opType, rkey string) *opRecord {
 	now := time.Now()
+	latency := o.s.opLatency()
 	o.mu.Lock()
+	defer o.mu.Unlock()
 	o.seq++
 	seq := o.seq
-	o.mu.Unlock()
 	name := fmt.Sprintf("operation-%d-%013x-%08x", now.UnixMilli(), seq, uint32(seq*2654435761))
 	k := Key{Project: target.Project, Kind: target.Kind, Location: target.Location, Collection: "operations", Name: name}
 	rec := &opRecord{
 		key:     k,
+		target:  target,
 		start:   now,
-		latency: o.s.opLatency(),
+		latency: latency,
+		gen:     o.gen,
+		rid:     rkey,
 		done:    make(chan struct{}),
 		base: compute.Operation{
 			Kind:          "compute#operation",
@@ -106,39 +178,109 @@ func (o *operations) create(c *call, target Key, opType string) *opRecord {
 	case Zonal:
 		rec.base.Zone = k.ScopeLink()
 	}
-	o.mu.Lock()
 	o.byKey[k] = rec
-	o.mu.Unlock()
+	table := k.Table()
+	o.tables[table] = append(o.tables[table], rec)
+	o.pruneLocked(table, now)
 	return rec
 }
 
+// pruneLocked forgets the DONE operations of one scope that are past the
+// retention. It runs on every create but only scans when there is
+// something to drop, so its cost is amortised O(1).
+func (o *operations) pruneLocked(table Key, now time.Time) {
+	recs := o.tables[table]
+	slack := o.keepMax / 8
+	if slack < 1 {
+		slack = 1
+	}
+	expired := len(recs) > 0 && recs[0].finished && now.Sub(recs[0].end) > o.keepFor
+	if len(recs) <= max(o.keepMax+slack, o.pruneAt[table]) && !expired {
+		return
+	}
+	keep := make([]bool, len(recs))
+	done := 0
+	for i := len(recs) - 1; i >= 0; i-- {
+		r := recs[i]
+		if !r.finished {
+			keep[i] = true
+			continue
+		}
+		done++
+		keep[i] = done <= o.keepMax && now.Sub(r.end) <= o.keepFor
+	}
+	kept := make([]*opRecord, 0, len(recs))
+	for i, r := range recs {
+		if keep[i] {
+			kept = append(kept, r)
+			continue
+		}
+		o.forgetLocked(r)
+	}
+	o.tables[table] = kept
+	// Running operations cannot be dropped: do not rescan on every create
+	// while many are in flight.
+	o.pruneAt[table] = len(kept) + slack
+}
+
+func (o *operations) forgetLocked(r *opRecord) {
+	delete(o.byKey, r.key)
+	if r.rid != "" {
+		if e := o.byRequest[r.rid]; e != nil && e.rec == r {
+			delete(o.byRequest, r.rid)
+		}
+	}
+}
+
+// errStale marks an operation started before a reset: it must not touch
+// the fresh state.
+var errStale = errors.New("operation predates a reset")
+
 // complete applies the mutation (unless a fault fails the operation) and
-// marks the operation DONE.
+// marks the operation DONE. Both happen under the store's lock, so a client
+// that has seen the change and then reads the operation sees it DONE.
 func (o *operations) complete(rec *opRecord, failOp *apiError, m mutation) {
+	finish := func(err error, tid uint64) {
+		o.mu.Lock()
+		rec.finished = true
+		rec.end = time.Now()
+		rec.targetID = tid
+		if err != nil {
+			rec.err = asAPIError(err)
+		}
+		o.mu.Unlock()
+	}
 	var err error
 	if failOp != nil {
 		err = failOp
+		finish(err, 0)
 	} else {
-		err = o.s.store.write(func(t *tx) error {
-			if err := m(t); err != nil {
-				return err
+		_ = o.s.store.write(func(t *tx) error {
+			o.mu.Lock()
+			stale := rec.gen != o.gen
+			o.mu.Unlock()
+			if stale {
+				err = errStale
+				finish(err, 0)
+				return nil
 			}
-			if obj, ok := t.get(keyFromLink(rec.base.TargetLink)); ok {
-				rec.targetID = idOf(obj)
+			// Deletes report the id of what they removed.
+			var tid uint64
+			if obj, ok := t.get(rec.target); ok {
+				tid = idOf(obj)
 			}
+			if err = m(t); err == nil {
+				if obj, ok := t.get(rec.target); ok {
+					tid = idOf(obj)
+				}
+			}
+			finish(err, tid)
 			return nil
 		})
 	}
-	o.mu.Lock()
-	rec.finished = true
-	rec.end = time.Now()
-	if err != nil {
-		rec.err = asAPIError(err)
-		if rec.err.Reason == "quotaExceeded" {
-			o.s.stats.quotaExceeded()
-		}
+	if err != nil && asAPIError(err).Reason == "quotaExceeded" {
+		o.s.stats.quotaExceeded()
 	}
-	o.mu.Unlock()
 	close(rec.done)
 }
 
@@ -200,14 +342,8 @@ func (o *operations) wait(ctx context.Context, k Key, timeout time.Duration) (*c
 // list returns snapshots of the operations in one scope, oldest first.
 func (o *operations) list(table Key) []any {
 	o.mu.Lock()
-	recs := make([]*opRecord, 0)
-	for k, rec := range o.byKey {
-		if k.Table() == table {
-			recs = append(recs, rec)
-		}
-	}
+	recs := append([]*opRecord(nil), o.tables[table]...)
 	o.mu.Unlock()
-	sortRecords(recs)
 	out := make([]any, len(recs))
 	for i, r := range recs {
 		out[i] = o.snapshot(r)
@@ -218,22 +354,39 @@ func (o *operations) list(table Key) []any {
 func (o *operations) remove(k Key) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	if o.byKey[k] == nil {
+	rec := o.byKey[k]
+	if rec == nil {
 		return errNotFound(k)
 	}
-	delete(o.byKey, k)
+	o.forgetLocked(rec)
+	table := k.Table()
+	recs := o.tables[table]
+	for i, r := range recs {
+		if r == rec {
+			o.tables[table] = append(recs[:i:i], recs[i+1:]...)
+			break
+		}
+	}
 	return nil
 }
 
+// reset forgets every operation. Operations still running complete into
+// the void: their generation is stale.
 func (o *operations) reset() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	o.gen++
 	o.byKey = map[Key]*opRecord{}
-	o.byRequest = map[string]*opRecord{}
+	o.byRequest = map[string]*ridEntry{}
+	o.tables = map[Key][]*opRecord{}
+	o.pruneAt = map[Key]int{}
 }
 
-func sortRecords(recs []*opRecord) {
-	sort.Slice(recs, func(i, j int) bool { return recs[i].base.Name < recs[j].base.Name })
+// count is the number of operations held, for tests of the retention.
+func (o *operations) count() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.byKey)
 }
 
 func isQuota(err error) bool {
@@ -265,15 +418,22 @@ func keyFromLink(link string) Key {
 	return k
 }
 
-// idOf reads the numeric id every GCE resource carries.
+// idOf reads the numeric id every GCE resource carries (the Id field of
+// the typed structs), without a JSON round trip.
 func idOf(obj any) uint64 {
-	b, err := json.Marshal(obj)
-	if err != nil {
+	v := reflect.ValueOf(obj)
+	if v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return 0
+		}
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
 		return 0
 	}
-	var v struct {
-		ID uint64 `json:"id,string"`
+	f := v.FieldByName("Id")
+	if f.IsValid() && f.Kind() == reflect.Uint64 {
+		return f.Uint()
 	}
-	_ = json.Unmarshal(b, &v)
-	return v.ID
+	return 0
 }

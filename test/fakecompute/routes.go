@@ -2,6 +2,7 @@ package fakecompute
 
 import (
 	"fmt"
+	"net/netip"
 
 	compute "google.golang.org/api/compute/v1"
 )
@@ -42,6 +43,11 @@ func insertRoute(c *call) (any, error) {
 			return nil, err
 		}
 		r.NextHopInstance = ik.SelfLink()
+	}
+	if r.NextHopIp != "" {
+		if _, err := netip.ParseAddr(r.NextHopIp); err != nil {
+			return nil, errInvalid("Invalid value for field 'resource.nextHopIp': '%s'. Must be an IP address.", r.NextHopIp)
+		}
 	}
 	if r.NextHopGateway != "" {
 		// The internet gateway is the only gateway GCE has.

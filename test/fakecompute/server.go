@@ -202,6 +202,12 @@ func (s *Server) run(c *call, rt route) (int, any, error) {
 		return 0, nil, &apiError{Code: http.StatusNotFound, Reason: "notFound",
 			Message: "The resource 'projects/" + c.project + "' was not found"}
 	}
+	switch {
+	case c.kind == Regional && c.location != s.opts.Region:
+		return 0, nil, errInvalid("Invalid value for field 'region': '%s'. Unknown region.", c.location)
+	case c.kind == Zonal && !s.hasZone(c.location):
+		return 0, nil, errInvalid("Invalid value for field 'zone': '%s'. Unknown zone.", c.location)
+	}
 	if c.r.Body != nil {
 		b, err := io.ReadAll(io.LimitReader(c.r.Body, 32<<20))
 		if err != nil {

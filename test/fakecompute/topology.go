@@ -6,7 +6,9 @@ import (
 	compute "google.golang.org/api/compute/v1"
 )
 
-func (s *Server) zoneKey(project, zone string) Key { return Key{Project: project, Kind: Zonal, Location: zone} }
+func (s *Server) zoneKey(project, zone string) Key {
+	return Key{Project: project, Kind: Zonal, Location: zone}
+}
 
 func (s *Server) hasZone(zone string) bool {
 	for _, z := range s.opts.Zones {
@@ -42,15 +44,15 @@ func getProject(c *call) (any, error) {
 	}
 	return &compute.Project{
 		Kind: "compute#project", Name: c.project, Id: uint64(num),
-		SelfLink:                   SelfLinkBase + "projects/" + c.project,
-		DefaultServiceAccount:      fmt.Sprintf("%d-compute@developer.gserviceaccount.com", num),
-		DefaultNetworkTier:         "PREMIUM",
-		XpnProjectStatus:           "UNSPECIFIED_XPN_PROJECT_STATUS",
-		CreationTimestamp:          "2020-01-01T00:00:00.000-07:00",
-		CommonInstanceMetadata:     &compute.Metadata{Kind: "compute#metadata", Fingerprint: "c2VlZA=="},
-		VmDnsSetting:               "ZONAL_ONLY",
-		CloudArmorTier:             "CA_STANDARD",
-		EnabledFeatures:            []string{},
+		SelfLink:               SelfLinkBase + "projects/" + c.project,
+		DefaultServiceAccount:  fmt.Sprintf("%d-compute@developer.gserviceaccount.com", num),
+		DefaultNetworkTier:     "PREMIUM",
+		XpnProjectStatus:       "UNSPECIFIED_XPN_PROJECT_STATUS",
+		CreationTimestamp:      "2020-01-01T00:00:00.000-07:00",
+		CommonInstanceMetadata: &compute.Metadata{Kind: "compute#metadata", Fingerprint: "c2VlZA=="},
+		VmDnsSetting:           "ZONAL_ONLY",
+		CloudArmorTier:         "CA_STANDARD",
+		EnabledFeatures:        []string{},
 	}, nil
 }
 
@@ -123,4 +125,3 @@ func getImage(c *call) (any, error) {
 	}
 	return img, nil
 }
-

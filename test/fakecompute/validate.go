@@ -2,12 +2,15 @@ package fakecompute
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -89,9 +92,27 @@ func mustExist(t *tx, k Key) error {
 
 func nowStamp() string { return time.Now().Format("2006-01-02T15:04:05.000-07:00") }
 
-// fingerprint is an opaque token that changes with every write.
+// fpSeq numbers fingerprints; it starts at a clock-derived offset so that
+// fingerprints of a restarted emulator do not repeat old ones.
+var fpSeq atomic.Uint64
+
+func init() { fpSeq.Store(uint64(time.Now().UnixNano())) }
+
+// fingerprint is an opaque token, 8 bytes in base64 as GCE's, that differs
+// on every call: two writes in the same clock tick must not share one, or
+// a stale fingerprint would pass. The id is kept for readability of call
+// sites; uniqueness comes from a counter mixed through a bijection.
 func fingerprint(id uint64) string {
-	return strings.TrimRight(fmt.Sprintf("%x", time.Now().UnixNano()^int64(id<<17)), "=")
+	_ = id
+	x := fpSeq.Add(1)
+	// splitmix64's finaliser: a bijection, so distinct counters give
+	// distinct fingerprints.
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	x ^= x >> 31
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], x)
+	return base64.StdEncoding.EncodeToString(b[:])
 }
 
 // containsField says whether the JSON body sets a top-level field, to tell
