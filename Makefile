@@ -34,9 +34,12 @@ e2e:
 		K8S_BIN=$$K8S_BIN GCE_CCM_BIN=$(CURDIR)/$(BIN) $(GO) test -tags e2e -count=1 -timeout 30m -v ./test/e2e/ 2>&1 | tee $(BIN)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:'; exit $${PIPESTATUS[0]}; \
 	else echo "e2e: no suite yet"; fi
 
-## bench: benchmarks of the emulator and the provider (see README for figures).
-bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./test/fakecompute/ ./providers/...
+## bench: micro-benchmarks (emulator, provider), then the scale scenarios on the
+## full stack (BENCH_QUICK=1 for a small smoke run). Results in bench-results/.
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./providers/...
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./test/fakecompute/
+	@K8S_BIN=$$(tools/build-k8s.sh) && $(GO) run ./test/bench --k8s-bin "$$K8S_BIN" --ccm-bin $(BIN)/gce-cloud-controller-manager --out bench-results
 
 ## demo: a local cluster on the emulator (see README).
 demo: build

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	corelisters "k8s.io/client-go/listers/core/v1"
+
+	"github.com/gce-ccm/gce-ccm/test/e2e/harness"
+	"github.com/gce-ccm/gce-ccm/test/fakecompute"
+)
+
+const (
+	project     = "bench"
+	clusterCIDR = "100.64.0.0/10" // room for 16,384 /24 pod ranges
+)
+
+var zones = []string{"us-central1-a", "us-central1-b", "us-central1-c"}
+
+// bench holds what all scenarios share: the API server and its clients.
+type bench struct {
+	ctx    context.Context
+	p      params
+	cp     *harness.ControlPlane
+	kube   kubernetes.Interface
+	ccmBin string
+	dir    string
+
+	// per scenario
+	gce      *harness.Emulator
+	ccm      *harness.CCM
+	nodes    corelisters.NodeLister
+	services corelisters.ServiceLister
+	stopInf  context.CancelFunc
+	scenario int
+}
+
+func newBench(ctx context.Context, p params, cp *harness.ControlPlane, ccmBin, dir string) (*bench, error) {
+	cfg := cp.Config()
+	cfg.QPS, cfg.Burst = 2000, 4000
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &bench{ctx: ctx, p: p, cp: cp, kube: kube, ccmBin: ccmBin, dir: dir}, nil
+}
+
+// world starts a fresh emulator and informers; the CCM starts separately so
+// a scenario can prepare the cluster first.
+func (b *bench) world() error {
+	b.teardown()
+	b.scenario++
+	g, err := harness.StartEmulator(fakecompute.Options{Project: project, Region: "us-central1", Zones: zones,
+		OperationLatency: b.p.latency})
+	if err != nil {
+		return err
+	}
+	b.gce = g
+	ictx, cancel := context.WithCancel(b.ctx)
+	b.stopInf = cancel
+	f := informers.NewSharedInformerFactory(b.kube, 0)
+	b.nodes, b.services = f.Core().V1().Nodes().Lister(), f.Core().V1().Services().Lister()
+	f.Start(ictx.Done())
+	f.WaitForCacheSync(ictx.Done())
+	return nil
+}
+
+// startCCM starts the controller manager against the current emulator,
+// with the emulator's quotas switched on from that moment.
+func (b *bench) startCCM() error {
+	b.gce.SetRateLimits(fakecompute.RateLimits{ReadsPerMinute: b.p.readsPerMin, MutationsPerMinute: b.p.writesPerMin})
+	dir := filepath.Join(b.dir, fmt.Sprintf("s%d", b.scenario))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	c, err := harness.StartCCM(b.ctx, harness.CCMOptions{Bin: b.ccmBin, Dir: dir, Name: "ccm", Kubeconfig: b.cp.KubeconfigPath,
+		Emulator: b.gce, ClusterName: "bench", ClusterCIDR: clusterCIDR, PollInterval: time.Second,
+		// A large cluster needs a faster Kubernetes client than the
+		// framework's 20 QPS: the route controller patches every node's
+		// NetworkUnavailable condition after creating its routes.
+		ExtraArgs: []string{"--kube-api-qps=300", "--kube-api-burst=600", "--v=1"}})
+	if err != nil {
+		return err
+	}
+	b.ccm = c
+	return nil
+}
+
+func (b *bench) teardown() {
+	if b.ccm != nil {
+		b.ccm.Stop(10 * time.Second)
+		b.ccm = nil
+	}
+	if b.stopInf != nil {
+		b.stopInf()
+	}
+	if b.gce != nil {
+		b.gce.Stop()
+		b.gce = nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	svcs, _ := b.kube.CoreV1().Services("default").List(ctx, metav1.ListOptions{LabelSelector: "bench=true"})
+	for _, s := range svcs.Items {
+		s.Finalizers = nil
+		_, _ = b.kube.CoreV1().Services("default").Update(ctx, &s, metav1.UpdateOptions{})
+		_ = b.kube.CoreV1().Services("default").Delete(ctx, s.Name, metav1.DeleteOptions{})
+	}
+	_ = b.kube.CoreV1().Nodes().DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{})
+	for ctx.Err() == nil {
+		l, err := b.kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{Limit: 1})
+		if err == nil && len(l.Items) == 0 {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func nodeName(i int) string { return fmt.Sprintf("node-%05d", i) }
+
+func podCIDR(i int) string { return fmt.Sprintf("100.%d.%d.0/24", 64+i/256, i%256) }
+
+// addNodes seeds VMs and registers Ready nodes from..to-1 in parallel.
+func (b *bench) addNodes(from, to int) error {
+	seeds := make([]fakecompute.InstanceSeed, 0, to-from)
+	for i := from; i < to; i++ {
+		seeds = append(seeds, fakecompute.InstanceSeed{Name: nodeName(i), Zone: zones[i%3], CanIPForward: true, Tags: []string{"bench-node"}})
+	}
+	if _, err := b.gce.SeedInstances(seeds...); err != nil {
+		return err
+	}
+	return parallel(32, from, to, func(i int) error {
+		n := &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: nodeName(i)}, Spec: v1.NodeSpec{
+			ProviderID: "gce://" + project + "/" + zones[i%3] + "/" + nodeName(i), PodCIDR: podCIDR(i), PodCIDRs: []string{podCIDR(i)}}}
+		n, err := b.kube.CoreV1().Nodes().Create(b.ctx, n, metav1.CreateOptions{})
+		if err != nil {
+			return err
+		}
+		n.Status.Conditions = []v1.NodeCondition{{Type: v1.NodeReady, Status: v1.ConditionTrue, Reason: "KubeletReady",
+			LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}}
+		_, err = b.kube.CoreV1().Nodes().UpdateStatus(b.ctx, n, metav1.UpdateOptions{})
+		return err
+	})
+}
+
+func (b *bench) deleteNodes(from, to int) error {
+	return parallel(32, from, to, func(i int) error {
+		return b.kube.CoreV1().Nodes().Delete(b.ctx, nodeName(i), metav1.DeleteOptions{})
+	})
+}
+
+func (b *bench) addServices(n int) error {
+	return parallel(16, 0, n, func(i int) error {
+		svc := &v1.Service{ObjectMeta: metav1.ObjectMeta{Name: "svc-" + strconv.Itoa(i), Namespace: "default", Labels: map[string]string{"bench": "true"}},
+			Spec: v1.ServiceSpec{Type: v1.ServiceTypeLoadBalancer, Selector: map[string]string{"app": "x"},
+				Ports: []v1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080), Protocol: v1.ProtocolTCP}}}}
+		_, err := b.kube.CoreV1().Services("default").Create(b.ctx, svc, metav1.CreateOptions{})
+		return err
+	})
+}
+
+func parallel(workers, from, to int, f func(i int) error) error {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	ch := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range ch {
+				if err := f(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := from; i < to; i++ {
+		ch <- i
+	}
+	close(ch)
+	wg.Wait()
+	return first
+}
+
+// routesReady counts nodes whose NetworkUnavailable is False (RouteCreated).
+func (b *bench) routesReady() int {
+	nodes, _ := b.nodes.List(everything)
+	n := 0
+	for _, node := range nodes {
+		for _, c := range node.Status.Conditions {
+			if c.Type == v1.NodeNetworkUnavailable && c.Status == v1.ConditionFalse {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// servicesWithIP counts bench Services that have an external IP.
+func (b *bench) servicesWithIP() int {
+	svcs, _ := b.services.List(everything)
+	n := 0
+	for _, s := range svcs {
+		if s.Labels["bench"] == "true" && len(s.Status.LoadBalancer.Ingress) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// gceCount counts objects of a collection in the emulator.
+func (b *bench) gceCount(collection string) int {
+	n := 0
+	for path, items := range b.gce.Dump() {
+		if strings.HasSuffix(path, "/"+collection) {
+			n += len(items)
+		}
+	}
+	return n
+}
+
+// poolMembers is the number of instances summed over every target pool.
+func (b *bench) poolMembers() int {
+	n := 0
+	for path, items := range b.gce.Dump() {
+		if strings.HasSuffix(path, "/targetPools") {
+			for _, raw := range items {
+				n += strings.Count(string(raw), "/instances/")
+			}
+		}
+	}
+	return n
+}
+
+// peakRSSMiB reads the CCM's high-water resident set from /proc.
+func (b *bench) peakRSSMiB() float64 {
+	if b.ccm == nil {
+		return 0
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", b.ccm.PID()))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			f := strings.Fields(line)
+			if len(f) >= 2 {
+				kb, _ := strconv.ParseFloat(f[1], 64)
+				return kb / 1024
+			}
+		}
+	}
+	return 0
+}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"fmt"
+	"time"
+)
+
+// Writes a LoadBalancer Service needs at minimum, as the provider builds
+// it: a firewall rule, a target pool and a forwarding rule per Service,
+// plus the shared node health check and its firewall once per cluster.
+const (
+	lbWritesPerService = 3
+	lbSharedWrites     = 2
+	lbChain            = 3 // sequential operation waits per Service
+)
+
+type point struct {
+	T    float64 `json:"t"`
+	Done int     `json:"done"`
+}
+
+type result struct {
+	Name          string  `json:"name"`
+	Nodes         int     `json:"nodes"`
+	Services      int     `json:"services"`
+	Converged     bool    `json:"converged"`
+	WallS         float64 `json:"wallSeconds"`
+	BoundS        float64 `json:"boundSeconds"`
+	Ratio         float64 `json:"ratio"`
+	Writes        int64   `json:"writes"`
+	MinWrites     int64   `json:"minWrites"`
+	Reads         int64   `json:"reads"`
+	RateLimited   int64   `json:"rateLimited"`
+	ReadsPerMin   float64 `json:"readsPerMinute,omitempty"`
+	WritesPerMin  float64 `json:"writesPerMinute,omitempty"`
+	PeakRSSMiB    float64 `json:"peakRssMiB,omitempty"`
+	Series        []point `json:"series,omitempty"`
+	QuotaPerS     float64 `json:"quotaPerSecond,omitempty"`
+	Note          string  `json:"note,omitempty"`
+	idle, measure bool
+}
+
+func (b *bench) writeRate() float64 { return float64(b.p.writesPerMin) / 60 }
+
+// converge polls done() every 500 ms until it reaches want or the timeout,
+// recording progress once a second.
+func (b *bench) converge(start time.Time, want int, timeout time.Duration, done func() int) ([]point, bool) {
+	var series []point
+	last := -1.0
+	for {
+		d := done()
+		el := time.Since(start).Seconds()
+		if el-last >= 1 || d >= want {
+			series = append(series, point{T: el, Done: d})
+			last = el
+		}
+		if d >= want {
+			return series, true
+		}
+		if time.Since(start) > timeout || b.ctx.Err() != nil {
+			return series, false
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+func (b *bench) fill(r *result, start time.Time) {
+	st := b.gce.Stats()
+	r.WallS = time.Since(start).Seconds()
+	r.Writes, r.Reads, r.RateLimited = st.Mutations, st.Reads, st.RateLimited
+	if r.BoundS > 0 {
+		r.Ratio = r.WallS / r.BoundS
+	}
+}
+
+func (b *bench) fail(name string, err error) result {
+	return result{Name: name, Note: "error: " + err.Error()}
+}
+
+// routesFromEmpty: n nodes exist with pod CIDRs, the CCM starts, and every
+// node must get its route and NetworkUnavailable=False.
+func (b *bench) routesFromEmpty(n int, keepWorld bool) result {
+	name := fmt.Sprintf("routes from empty, %d nodes", n)
+	fmt.Printf("==> %s\n", name)
+	if err := b.world(); err != nil {
+		return b.fail(name, err)
+	}
+	if err := b.addNodes(0, n); err != nil {
+		return b.fail(name, err)
+	}
+	b.gce.ResetStats()
+	start := time.Now()
+	if err := b.startCCM(); err != nil {
+		return b.fail(name, err)
+	}
+	r := result{Name: name, Nodes: n, MinWrites: int64(n), measure: true, QuotaPerS: b.writeRate(),
+		BoundS: float64(n)/b.writeRate() + b.p.latency.Seconds()}
+	timeout := time.Duration(3*r.BoundS)*time.Second + 2*time.Minute
+	series, ok := b.converge(start, n, timeout, func() int { return min(b.gceCount("routes"), b.routesReady()) })
+	b.fill(&r, start)
+	r.Converged, r.Series = ok, series
+	r.PeakRSSMiB = b.peakRSSMiB()
+	fmt.Printf("    %.1f s (bound %.1f s), %d writes, %d reads, %d rate-limited\n", r.WallS, r.BoundS, r.Writes, r.Reads, r.RateLimited)
+	if !keepWorld {
+		b.teardown()
+	}
+	return r
+}
+
+// servicesAtOnce: n Services of type LoadBalancer created together on a
+// cluster whose routes are done.
+func (b *bench) servicesAtOnce(nodes, services int) result {
+	name := fmt.Sprintf("%d LoadBalancer Services at once, %d nodes", services, nodes)
+	fmt.Printf("==> %s\n", name)
+	if err := b.prepared(nodes, 0); err != nil {
+		return b.fail(name, err)
+	}
+	b.gce.ResetStats()
+	start := time.Now()
+	if err := b.addServices(services); err != nil {
+		return b.fail(name, err)
+	}
+	minW := int64(lbWritesPerService*services + lbSharedWrites)
+	r := result{Name: name, Nodes: nodes, Services: services, MinWrites: minW, measure: true,
+		BoundS: float64(minW)/b.writeRate() + lbChain*b.p.latency.Seconds()}
+	series, ok := b.converge(start, services, time.Duration(4*r.BoundS)*time.Second+2*time.Minute, func() int {
+		if b.poolMembers() < services*nodes {
+			return min(b.servicesWithIP(), services-1)
+		}
+		return b.servicesWithIP()
+	})
+	b.fill(&r, start)
+	r.Converged, r.Series = ok, series
+	fmt.Printf("    %.1f s (bound %.1f s), %d writes, %d reads\n", r.WallS, r.BoundS, r.Writes, r.Reads)
+	b.teardown()
+	return r
+}
+
+// nodeChurn: churn nodes join a cluster with services LoadBalancers, then leave.
+func (b *bench) nodeChurn(nodes, churn, services int) []result {
+	name := fmt.Sprintf("node churn: %d nodes added then removed, %d LoadBalancers", churn, services)
+	fmt.Printf("==> %s\n", name)
+	if err := b.prepared(nodes, services); err != nil {
+		return []result{b.fail(name, err)}
+	}
+	var out []result
+	for _, phase := range []struct {
+		label string
+		act   func() error
+		total int
+	}{
+		{"added", func() error { return b.addNodes(nodes, nodes+churn) }, nodes + churn},
+		{"removed", func() error { return b.deleteNodes(nodes, nodes+churn) }, nodes},
+	} {
+		b.gce.ResetStats()
+		start := time.Now()
+		if err := phase.act(); err != nil {
+			return append(out, b.fail(name, err))
+		}
+		minW := int64(churn + services) // a route per node, one membership write per pool
+		r := result{Name: fmt.Sprintf("node churn: %d nodes %s, %d LBs", churn, phase.label, services), Nodes: phase.total,
+			Services: services, MinWrites: minW, measure: true, BoundS: float64(minW)/b.writeRate() + b.p.latency.Seconds()}
+		total := phase.total
+		_, ok := b.converge(start, 1, time.Duration(4*r.BoundS)*time.Second+2*time.Minute, func() int {
+			if b.gceCount("routes") == total && b.poolMembers() == services*total && (phase.label == "removed" || b.routesReady() == total) {
+				return 1
+			}
+			return 0
+		})
+		b.fill(&r, start)
+		r.Converged = ok
+		fmt.Printf("    %s: %.1f s (bound %.1f s), %d writes (min %d), %d reads\n", phase.label, r.WallS, r.BoundS, r.Writes, minW, r.Reads)
+		out = append(out, r)
+	}
+	b.teardown()
+	return out
+}
+
+// prepared builds a converged cluster of nodes and services (not measured).
+func (b *bench) prepared(nodes, services int) error {
+	if err := b.world(); err != nil {
+		return err
+	}
+	if err := b.addNodes(0, nodes); err != nil {
+		return err
+	}
+	if err := b.startCCM(); err != nil {
+		return err
+	}
+	if err := b.addServices(services); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(15 * time.Minute)
+	for time.Now().Before(deadline) && b.ctx.Err() == nil {
+		if b.gceCount("routes") == nodes && b.routesReady() == nodes && b.servicesWithIP() == services && b.poolMembers() == services*nodes {
+			return nil
+		}
+		time.Sleep(time.Second)
+	}
+	return fmt.Errorf("cluster of %d nodes and %d services did not converge", nodes, services)
+}
+
+// idle measures API use over a quiet period on a converged cluster. It
+// continues the world of the largest route scenario when sizes match.
+func (b *bench) idle(nodes, services int, dur time.Duration) result {
+	name := fmt.Sprintf("idle %v, %d nodes, %d LoadBalancers", dur, nodes, services)
+	fmt.Printf("==> %s\n", name)
+	reuse := b.gce != nil && b.gceCount("routes") == nodes
+	if reuse {
+		if err := b.addServices(services); err != nil {
+			return b.fail(name, err)
+		}
+		deadline := time.Now().Add(20 * time.Minute)
+		for time.Now().Before(deadline) && b.ctx.Err() == nil && !(b.servicesWithIP() == services && b.poolMembers() == services*nodes) {
+			time.Sleep(time.Second)
+		}
+	} else if err := b.prepared(nodes, services); err != nil {
+		return b.fail(name, err)
+	}
+	// Let post-convergence work (condition patches, events) finish.
+	time.Sleep(30 * time.Second)
+	b.gce.ResetStats()
+	start := time.Now()
+	select {
+	case <-time.After(dur):
+	case <-b.ctx.Done():
+	}
+	r := result{Name: name, Nodes: nodes, Services: services, idle: true, Converged: true}
+	b.fill(&r, start)
+	mins := r.WallS / 60
+	r.ReadsPerMin, r.WritesPerMin = float64(r.Reads)/mins, float64(r.Writes)/mins
+	r.PeakRSSMiB = b.peakRSSMiB()
+	r.Ratio, r.BoundS = 0, 0
+	fmt.Printf("    %.1f reads/min, %.1f writes/min, peak RSS %.0f MiB\n", r.ReadsPerMin, r.WritesPerMin, r.PeakRSSMiB)
+	b.teardown()
+	return r
+}
