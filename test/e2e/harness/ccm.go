@@ -21,7 +21,7 @@ type CCMOptions struct {
 	ClusterName  string
 	ClusterCIDR  string
 	LeaderElect  bool
-	GCEConfExtra string   // more [global] lines
+	GCEConfExtra string // more [global] lines
 	// PollInterval is gce-ccm-operation-poll-interval; the tests use a short
 	// one (250 ms) for speed, the benchmark the production default (1 s).
 	PollInterval time.Duration
