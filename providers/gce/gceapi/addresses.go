@@ -1,0 +1,51 @@
+package gceapi
+
+import (
+	"context"
+
+	"cloud.google.com/go/compute/apiv1/computepb"
+	"google.golang.org/protobuf/proto"
+)
+
+// GetAddress reads one regional address.
+func (c *Client) GetAddress(ctx context.Context, region, name string) (*computepb.Address, error) {
+	var out *computepb.Address
+	err := c.read(ctx, "addresses.get", "regions/"+region+"/addresses/"+name, func(ctx context.Context) error {
+		var err error
+		out, err = c.addresses.Get(ctx, &computepb.GetAddressRequest{Project: c.Project, Region: region, Address: name}, noRetry)
+		return err
+	})
+	return out, err
+}
+
+// ListAddresses lists a region's addresses that match a filter.
+func (c *Client) ListAddresses(ctx context.Context, region, filter string) ([]*computepb.Address, error) {
+	var out []*computepb.Address
+	err := c.read(ctx, "addresses.list", "regions/"+region+"/addresses", func(ctx context.Context) error {
+		req := &computepb.ListAddressesRequest{Project: c.Project, Region: region, MaxResults: proto.Uint32(pageSize)}
+		if filter != "" {
+			req.Filter = proto.String(filter)
+		}
+		var err error
+		out, err = collect(c.addresses.List(ctx, req, noRetry))
+		return err
+	})
+	return out, err
+}
+
+// InsertAddress reserves an address and waits until it is reserved.
+func (c *Client) InsertAddress(ctx context.Context, region string, a *computepb.Address) error {
+	return c.mutate(ctx, "addresses.insert", "regions/"+region+"/addresses/"+a.GetName(), func(ctx context.Context, rid string) (*computepb.Operation, error) {
+		op, err := c.addresses.Insert(ctx, &computepb.InsertAddressRequest{Project: c.Project, Region: region, AddressResource: a, RequestId: &rid}, noRetry)
+		return protoOf(op), err
+	})
+}
+
+// DeleteAddress releases an address. One that a forwarding rule holds
+// stays with the rule as an ephemeral IP.
+func (c *Client) DeleteAddress(ctx context.Context, region, name string) error {
+	return c.mutate(ctx, "addresses.delete", "regions/"+region+"/addresses/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
+		op, err := c.addresses.Delete(ctx, &computepb.DeleteAddressRequest{Project: c.Project, Region: region, Address: name, RequestId: &rid}, noRetry)
+		return protoOf(op), err
+	})
+}
