@@ -46,6 +46,8 @@ type Cloud struct {
 	instances             *instanceCache // bulk-refreshed VMs for InstanceMetadata
 	cannotForwardReported sync.Map       // node name -> time of the last event
 	clusterCIDRs          []netip.Prefix
+
+	lbs lbHolder // the LoadBalancer implementation, built on first use (lb.go)
 }
 
 // newFromConfigFile is the factory the cloud-provider framework calls with
@@ -137,7 +139,7 @@ func (c *Cloud) Zones() (cloudprovider.Zones, bool)             { return c, true
 func (c *Cloud) Clusters() (cloudprovider.Clusters, bool)       { return nil, false }
 func (c *Cloud) Routes() (cloudprovider.Routes, bool)           { return c, true }
 
-func (c *Cloud) LoadBalancer() (cloudprovider.LoadBalancer, bool) { return nil, false }
+func (c *Cloud) LoadBalancer() (cloudprovider.LoadBalancer, bool) { return c.loadBalancers(), true }
 
 // eventOnNode records an event on a node by name (no-op before Initialize).
 func (c *Cloud) eventOnNode(nodeName, eventType, reason, msg string) {

@@ -1,0 +1,37 @@
+package gce
+
+import (
+	"errors"
+
+	v1 "k8s.io/api/core/v1"
+)
+
+// Event reasons of the load balancer, beside the service controller's own.
+const (
+	// reasonInvalid: a Service field GCE cannot serve; nothing was changed.
+	reasonInvalid = "LoadBalancerInvalid"
+	// reasonConflict: an object under the load balancer's names belongs to
+	// someone else; nothing was changed.
+	reasonConflict = "LoadBalancerConflict"
+)
+
+// refuse records a Warning event on the Service for an error the user can
+// act on (a bad field, a name conflict) and returns the error.
+func (l *loadBalancers) refuse(svc *v1.Service, err error) error {
+	var ie *inputError
+	var ce *conflictError
+	switch {
+	case errors.As(err, &ie):
+		l.event(svc, v1.EventTypeWarning, reasonInvalid, ie.Error()+"; the load balancer was left unchanged")
+	case errors.As(err, &ce):
+		l.event(svc, v1.EventTypeWarning, reasonConflict, ce.Error())
+	}
+	return err
+}
+
+func (l *loadBalancers) event(svc *v1.Service, eventType, reason, msg string) {
+	if l.c.recorder == nil {
+		return
+	}
+	l.c.recorder.Event(svc, eventType, reason, msg)
+}

@@ -1,0 +1,224 @@
+package gce
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/gce-ccm/gce-ccm/test/fakecompute"
+)
+
+// Helpers of the load-balancer tests: a provider on the emulator with a
+// fixed cluster id and nodes whose VMs carry the tag "node" (a prefix of
+// their names, as upstream derives node tags).
+
+const (
+	testCluster   = "prod"
+	testClusterID = "0123456789abcdef"
+)
+
+type lbTestEnv struct {
+	*testEnv
+	lb *loadBalancers
+}
+
+func newLBTestEnv(t testing.TB, opts fakecompute.Options, tweak func(*Config)) *lbTestEnv {
+	t.Helper()
+	e := newTestEnvTB(t, opts, tweak)
+	cm := newClusterIDConfigMap()
+	cm.Data = map[string]string{clusterIDKey: testClusterID}
+	if _, err := e.kube.CoreV1().ConfigMaps(clusterIDNamespace).Create(context.Background(), cm, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	lb, ok := e.cloud.LoadBalancer()
+	if !ok {
+		t.Fatal("LoadBalancer() not implemented")
+	}
+	return &lbTestEnv{testEnv: e, lb: lb.(*loadBalancers)}
+}
+
+// seedNodes makes VMs node-<i> for i in [from, to) in zone, tagged "node".
+func (e *lbTestEnv) seedNodes(t testing.TB, zone string, from, to int) []*v1.Node {
+	t.Helper()
+	var seeds []fakecompute.InstanceSeed
+	var nodes []*v1.Node
+	for i := from; i < to; i++ {
+		name := fmt.Sprintf("node-%03d", i)
+		seeds = append(seeds, fakecompute.InstanceSeed{Name: name, Zone: zone, CanIPForward: true, Tags: []string{"node", "other"}})
+		n := &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, UID: types.UID("uid-" + name)},
+			Spec: v1.NodeSpec{ProviderID: "gce://demo/" + zone + "/" + name}}
+		nodes = append(nodes, n)
+		if err := e.nodes.Add(n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := e.gce.SeedInstances(seeds...); err != nil {
+		t.Fatal(err)
+	}
+	return nodes
+}
+
+// lbService is a LoadBalancer Service with one TCP port 80, changed by opts.
+func lbService(name string, opts ...func(*v1.Service)) *v1.Service {
+	uid := fmt.Sprintf("%08x-1111-2222-3333-444455556666", hash32(name))
+	svc := &v1.Service{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name, UID: types.UID(uid)},
+		Spec: v1.ServiceSpec{Type: v1.ServiceTypeLoadBalancer, ExternalTrafficPolicy: v1.ServiceExternalTrafficPolicyCluster,
+			Ports: []v1.ServicePort{{Name: "http", Protocol: v1.ProtocolTCP, Port: 80}}},
+	}
+	for _, o := range opts {
+		o(svc)
+	}
+	return svc
+}
+
+func hash32(s string) uint32 {
+	var h uint32 = 2166136261
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
+}
+
+func withPorts(ports ...v1.ServicePort) func(*v1.Service) {
+	return func(s *v1.Service) { s.Spec.Ports = ports }
+}
+
+func tcp(port int32) v1.ServicePort { return v1.ServicePort{Protocol: v1.ProtocolTCP, Port: port} }
+func udp(port int32) v1.ServicePort { return v1.ServicePort{Protocol: v1.ProtocolUDP, Port: port} }
+
+func withLocal(port int32) func(*v1.Service) {
+	return func(s *v1.Service) {
+		s.Spec.ExternalTrafficPolicy, s.Spec.HealthCheckNodePort = v1.ServiceExternalTrafficPolicyLocal, port
+	}
+}
+
+func withAffinity(s *v1.Service) { s.Spec.SessionAffinity = v1.ServiceAffinityClientIP }
+
+func withAnnotation(k, v string) func(*v1.Service) {
+	return func(s *v1.Service) {
+		if s.Annotations == nil {
+			s.Annotations = map[string]string{}
+		}
+		s.Annotations[k] = v
+	}
+}
+
+func withIP(ip string) func(*v1.Service) { return func(s *v1.Service) { s.Spec.LoadBalancerIP = ip } }
+
+func withRanges(r ...string) func(*v1.Service) {
+	return func(s *v1.Service) { s.Spec.LoadBalancerSourceRanges = r }
+}
+
+func (e *lbTestEnv) ensure(t testing.TB, svc *v1.Service, nodes []*v1.Node) string {
+	t.Helper()
+	st, err := e.lb.EnsureLoadBalancer(context.Background(), testCluster, svc, nodes)
+	if err != nil {
+		t.Fatalf("EnsureLoadBalancer(%s): %v", svc.Name, err)
+	}
+	if len(st.Ingress) != 1 || st.Ingress[0].IP == "" {
+		t.Fatalf("EnsureLoadBalancer(%s) status %+v", svc.Name, st)
+	}
+	return st.Ingress[0].IP
+}
+
+func (e *lbTestEnv) remove(t testing.TB, svc *v1.Service) {
+	t.Helper()
+	if err := e.lb.EnsureLoadBalancerDeleted(context.Background(), testCluster, svc); err != nil {
+		t.Fatalf("EnsureLoadBalancerDeleted(%s): %v", svc.Name, err)
+	}
+}
+
+// lbCollections are the emulator collections a load balancer lives in.
+var lbCollections = []string{"forwardingRules", "targetPools", "httpHealthChecks", "firewalls", "addresses"}
+
+// lbState is the load-balancing part of the emulator, objects reduced to
+// what a load balancer is (no ids, times, fingerprints), by collection.
+func (e *lbTestEnv) lbState(t testing.TB) map[string][]map[string]any {
+	t.Helper()
+	out := map[string][]map[string]any{}
+	for path, objs := range e.gce.Dump() {
+		coll := path[strings.LastIndex(path, "/")+1:]
+		if !containsString(lbCollections, coll) {
+			continue
+		}
+		for _, raw := range objs {
+			var m map[string]any
+			if err := json.Unmarshal(raw, &m); err != nil {
+				t.Fatal(err)
+			}
+			if coll == "firewalls" && m["name"] == "default-allow-internal" {
+				continue
+			}
+			for _, k := range []string{"id", "creationTimestamp", "fingerprint", "labelFingerprint"} {
+				delete(m, k)
+			}
+			out[coll] = append(out[coll], m)
+		}
+		sort.Slice(out[coll], func(i, j int) bool { return fmt.Sprint(out[coll][i]["name"]) < fmt.Sprint(out[coll][j]["name"]) })
+	}
+	return out
+}
+
+// ids maps "collection/name" to the GCE id of every load-balancing object.
+func (e *lbTestEnv) ids(t testing.TB) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for path, objs := range e.gce.Dump() {
+		coll := path[strings.LastIndex(path, "/")+1:]
+		for _, raw := range objs {
+			var m struct {
+				Name string      `json:"name"`
+				ID   json.Number `json:"id"`
+			}
+			_ = json.Unmarshal(raw, &m)
+			out[coll+"/"+m.Name] = m.ID.String()
+		}
+	}
+	return out
+}
+
+// names lists the names in each load-balancing collection.
+func (e *lbTestEnv) names(t testing.TB) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	for coll, objs := range e.lbState(t) {
+		for _, o := range objs {
+			out[coll] = append(out[coll], fmt.Sprint(o["name"]))
+		}
+	}
+	return out
+}
+
+// events waits until the Service has an event with reason, or fails.
+func (e *lbTestEnv) waitEvent(t testing.TB, svc *v1.Service, reason string) string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		evs, err := e.kube.CoreV1().Events("").List(context.Background(), metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs.Items {
+			if ev.InvolvedObject.Name == svc.Name && ev.Reason == reason {
+				return ev.Message
+			}
+		}
+		if time.Now().After(deadline) {
+			var got []string
+			for _, ev := range evs.Items {
+				got = append(got, ev.InvolvedObject.Name+":"+ev.Reason)
+			}
+			t.Fatalf("no %s event on %s; events: %v", reason, svc.Name, got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
