@@ -161,7 +161,7 @@ func TestFaults(t *testing.T) {
 
 	t.Run("delay", func(t *testing.T) {
 		e := newEnv(t, fakecompute.Options{})
-		const delay = 250 * time.Millisecond
+		const delay = 400 * time.Millisecond
 		if err := e.ts.SetFaults(fakecompute.FaultRule{Method: "GET", PathRegexp: `/global/networks/default$`, Delay: delay}); err != nil {
 			t.Fatal(err)
 		}

@@ -218,46 +218,55 @@ func TestOperationLatency(t *testing.T) {
 // TestOperationWait: wait blocks until DONE, and gives up after the
 // server's wait timeout with the operation as it stands.
 func TestOperationWait(t *testing.T) {
-	cases := []struct {
-		name        string
-		latency     time.Duration
-		waitTimeout time.Duration
-		want        computepb.Operation_Status
-		minElapsed  time.Duration
-		maxElapsed  time.Duration
-	}{
-		{"returns when DONE", 300 * time.Millisecond, 30 * time.Second, computepb.Operation_DONE, 200 * time.Millisecond, 20 * time.Second},
-		{"times out", time.Hour, 150 * time.Millisecond, computepb.Operation_PENDING, 150 * time.Millisecond, 20 * time.Second},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, fakecompute.Options{OperationLatency: tc.latency, WaitTimeout: tc.waitTimeout})
-			op, err := e.routes.Insert(e.ctx, routeReq("r", "10.0.0.0/24", "vm"))
-			if err != nil {
-				t.Fatal(err)
-			}
+	t.Run("returns when DONE", func(t *testing.T) {
+		const latency = 300 * time.Millisecond
+		e := newEnv(t, fakecompute.Options{OperationLatency: latency, WaitTimeout: time.Minute})
+		start := time.Now()
+		op, err := e.routes.Insert(e.ctx, routeReq("r", "10.0.0.0/24", "vm"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.gops.Wait(e.ctx, &computepb.WaitGlobalOperationRequest{Project: project, Operation: op.Name()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if elapsed := time.Since(start); got.GetStatus() != computepb.Operation_DONE || elapsed < latency || elapsed > 30*time.Second {
+			t.Errorf("wait returned %v after %v; want DONE after the %v latency, well before the wait timeout", got.GetStatus(), elapsed, latency)
+		}
+		// The legacy client's Wait (gcloud's verb) on a DONE operation.
+		lw, err := e.legacy.GlobalOperations.Wait(project, op.Name()).Do()
+		if err != nil || lw.Status != "DONE" {
+			t.Errorf("legacy wait: %v %v", lw, err)
+		}
+	})
+	t.Run("times out", func(t *testing.T) {
+		const waitTimeout = 150 * time.Millisecond
+		e := newEnv(t, fakecompute.Options{OperationLatency: time.Hour, WaitTimeout: waitTimeout})
+		op, err := e.routes.Insert(e.ctx, routeReq("r", "10.0.0.0/24", "vm"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for client, wait := range map[string]func() (string, error){
+			"apiv1": func() (string, error) {
+				got, err := e.gops.Wait(e.ctx, &computepb.WaitGlobalOperationRequest{Project: project, Operation: op.Name()})
+				return got.GetStatus().String(), err
+			},
+			"legacy": func() (string, error) {
+				got, err := e.legacy.GlobalOperations.Wait(project, op.Name()).Do()
+				if err != nil {
+					return "", err
+				}
+				return got.Status, nil
+			},
+		} {
 			start := time.Now()
-			got, err := e.gops.Wait(e.ctx, &computepb.WaitGlobalOperationRequest{Project: project, Operation: op.Name()})
-			elapsed := time.Since(start)
-			if err != nil {
-				t.Fatal(err)
+			status, err := wait()
+			if elapsed := time.Since(start); err != nil || status != "PENDING" || elapsed < waitTimeout {
+				t.Errorf("%s: wait returned %q, %v after %v; want the PENDING operation after the %v wait timeout",
+					client, status, err, elapsed, waitTimeout)
 			}
-			if got.GetStatus() != tc.want {
-				t.Errorf("status after wait = %v, want %v", got.GetStatus(), tc.want)
-			}
-			if elapsed < tc.minElapsed || elapsed > tc.maxElapsed {
-				t.Errorf("wait took %v, want within [%v, %v]", elapsed, tc.minElapsed, tc.maxElapsed)
-			}
-			// The legacy client's Wait (gcloud's verb) behaves the same.
-			lw, err := e.legacy.GlobalOperations.Wait(project, op.Name()).Do()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tc.want == computepb.Operation_DONE && lw.Status != "DONE" {
-				t.Errorf("legacy wait status = %s", lw.Status)
-			}
-		})
-	}
+		}
+	})
 }
 
 // TestFailedOperation: an operation that fails carries error.errors[] and
