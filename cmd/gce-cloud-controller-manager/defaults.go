@@ -54,19 +54,24 @@ func cloudInitializer(cfg *config.CompletedConfig) cloudprovider.Interface {
 }
 
 // controllerInitializers are the framework's controllers plus ours.
-func controllerInitializers() map[string]app.ControllerInitFuncConstructor {
+func controllerInitializers(extra map[string]app.ControllerInitFuncConstructor) (map[string]app.ControllerInitFuncConstructor, error) {
 	ctrls := map[string]app.ControllerInitFuncConstructor{}
 	for k, v := range app.DefaultInitFuncConstructors {
 		ctrls[k] = v
 	}
-	for name, c := range extraControllers {
+	for name, c := range extra {
 		if _, dup := ctrls[name]; dup {
-			panic(fmt.Sprintf("controller %q registered twice", name))
+			return nil, fmt.Errorf("controller %q is registered twice", name)
 		}
 		ctrls[name] = c
 	}
-	return ctrls
+	return ctrls, nil
 }
 
-// extraControllers are gce-ccm's own controllers, keyed by --controllers name.
-var extraControllers = map[string]app.ControllerInitFuncConstructor{}
+// extraControllers are gce-ccm's own controllers, keyed by --controllers
+// name; all are on by default. o carries their flags.
+func extraControllers(o *gceCCMOptions) map[string]app.ControllerInitFuncConstructor {
+	return map[string]app.ControllerInitFuncConstructor{
+		ipforwardController: ipforwardInitFuncConstructor(o),
+	}
+}

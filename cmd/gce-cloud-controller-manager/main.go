@@ -12,7 +12,6 @@ import (
 	"k8s.io/cloud-provider/names"
 	"k8s.io/cloud-provider/options"
 	"k8s.io/component-base/cli"
-	cliflag "k8s.io/component-base/cli/flag"
 	_ "k8s.io/component-base/logs/json/register"
 	_ "k8s.io/component-base/metrics/prometheus/clientgo"
 	_ "k8s.io/component-base/metrics/prometheus/version"
@@ -29,8 +28,13 @@ func main() {
 	if err := applyDefaults(opts); err != nil {
 		klog.Fatalf("unable to set gce-ccm defaults: %v", err)
 	}
-	cmd := app.NewCloudControllerManagerCommand(opts, cloudInitializer, controllerInitializers(),
-		names.CCMControllerAliases(), cliflag.NamedFlagSets{}, wait.NeverStop)
+	gceOpts := newGCECCMOptions()
+	ctrls, err := controllerInitializers(extraControllers(gceOpts))
+	if err != nil {
+		klog.Fatalf("unable to register the controllers: %v", err)
+	}
+	cmd := app.NewCloudControllerManagerCommand(opts, cloudInitializer, ctrls,
+		names.CCMControllerAliases(), gceOpts.flagSets(), wait.NeverStop)
 	cmd.Use = "gce-cloud-controller-manager"
 	os.Exit(cli.Run(cmd))
 }

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/pflag"
+	cliflag "k8s.io/component-base/cli/flag"
+
+	"github.com/gce-ccm/gce-ccm/controllers/ipforward"
+	"github.com/gce-ccm/gce-ccm/providers/gce"
+)
+
+// gceCCMOptions are gce-ccm's own flags (the "gce-ccm" section of --help).
+type gceCCMOptions struct {
+	// IPForwardMode is --ipforward-mode; empty means gce.conf decides.
+	IPForwardMode         ipforward.Mode
+	IPForwardResyncPeriod time.Duration
+}
+
+func newGCECCMOptions() *gceCCMOptions {
+	return &gceCCMOptions{IPForwardResyncPeriod: ipforward.DefaultResyncPeriod}
+}
+
+// flagSets returns the flags in a "gce-ccm" section. Values are checked as
+// they are parsed, so a bad one stops the binary before it starts anything,
+// with an error that names the flag.
+func (o *gceCCMOptions) flagSets() cliflag.NamedFlagSets {
+	var fss cliflag.NamedFlagSets
+	fs := fss.FlagSet("gce-ccm")
+	fs.Var(&modeValue{&o.IPForwardMode}, "ipforward-mode",
+		"What the ipforward controller does about a node VM without canIpForward: enforce (turn it on), audit (only report) or off (the controller does not start). "+
+			"Overrides gce-ccm-ipforward-mode in --cloud-config; when neither is set: enforce.")
+	fs.Var(&positiveDuration{&o.IPForwardResyncPeriod}, "ipforward-resync-period",
+		"How often the ipforward controller reads the project's VMs in bulk (one instances.aggregatedList) and re-checks every node whose VM does not forward.")
+	return fss
+}
+
+// ipForwardMode is the flag's mode when set, else gce.conf's.
+func (o *gceCCMOptions) ipForwardMode(cfg *gce.Config) (ipforward.Mode, error) {
+	if o.IPForwardMode != "" {
+		return o.IPForwardMode, nil
+	}
+	m, err := ipforward.ParseMode(cfg.IPForwardMode)
+	if err != nil {
+		return "", fmt.Errorf("gce.conf: gce-ccm-ipforward-mode: %w", err)
+	}
+	return m, nil
+}
+
+type modeValue struct{ m *ipforward.Mode }
+
+var _ pflag.Value = (*modeValue)(nil)
+
+func (v *modeValue) String() string { return string(*v.m) }
+func (v *modeValue) Type() string   { return "mode" }
+func (v *modeValue) Set(s string) error {
+	// pflag names the flag: invalid argument "x" for "--ipforward-mode" flag: ...
+	m, err := ipforward.ParseMode(s)
+	if err != nil {
+		return err
+	}
+	*v.m = m
+	return nil
+}
+
+type positiveDuration struct{ d *time.Duration }
+
+func (v *positiveDuration) String() string { return v.d.String() }
+func (v *positiveDuration) Type() string   { return "duration" }
+func (v *positiveDuration) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return fmt.Errorf("%q is not a positive duration like 5m", s)
+	}
+	*v.d = d
+	return nil
+}

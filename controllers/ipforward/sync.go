@@ -1,0 +1,124 @@
+package ipforward
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"cloud.google.com/go/compute/apiv1/computepb"
+	v1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/klog/v2"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce"
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+)
+
+// sync brings one node to its decision: read the VM (from the inventory
+// when it can), decide, enable when the decision says so and decide again
+// on the outcome, then write the report. An error asks for a retry.
+func (c *Controller) sync(ctx context.Context, name string) error {
+	node, err := c.nodes.Get(name)
+	if apierrors.IsNotFound(err) {
+		c.dropNode(name)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	vm, why := target(node, c.project)
+	if why != "" {
+		c.skip(ctx, name, why)
+		return nil
+	}
+	inst, err := c.readVM(ctx, node, vm)
+	if err != nil {
+		return err
+	}
+	if inst == nil {
+		c.skip(ctx, name, vmGone(vm))
+		return nil
+	}
+	c.unskip(name)
+	in := Input{Mode: c.opts.Mode, Current: conditionOf(node), VM: VMFacts{VM: vm, CanIPForward: inst.GetCanIpForward()},
+		LastFailure: c.lastFailure(name), Epoch: c.currentEpoch(), Now: time.Now(), Recheck: c.opts.ResyncPeriod}
+	d := Decide(in)
+	var retry error
+	if d.Action == ActionEnable {
+		res := c.enable(ctx, vm, inst)
+		if res.gone {
+			c.skip(ctx, name, vmGone(vm))
+			return nil
+		}
+		in.Attempt, in.VM.CanIPForward = &res.attempt, res.canIPForward
+		if f := res.attempt.Failure; f != nil {
+			f.Epoch = in.Epoch
+			c.setFailure(name, f)
+			if !f.Refused {
+				retry = fmt.Errorf("turning canIpForward on for VM %s: %s", vm, f.Detail)
+			}
+		}
+		d = Decide(in)
+	}
+	if in.VM.CanIPForward {
+		c.setFailure(name, nil)
+	}
+	c.setForwarding(name, in.VM.CanIPForward)
+	if err := c.write(ctx, node, d); err != nil {
+		return errors.Join(retry, err)
+	}
+	return retry
+}
+
+func vmGone(vm gce.VM) string { return fmt.Sprintf("its VM %s does not exist", vm) }
+
+// readVM returns a node's VM, nil if it does not exist. It reads the
+// inventory first and GETs only what the last bulk read does not cover.
+func (c *Controller) readVM(ctx context.Context, node *v1.Node, vm gce.VM) (*computepb.Instance, error) {
+	inst, res := c.inv.lookup(vm, node.CreationTimestamp.Time, time.Now(), c.ttl())
+	switch res {
+	case cacheHit:
+		return inst, nil
+	case cacheAbsent:
+		return nil, nil
+	}
+	return c.get(ctx, vm)
+}
+
+// get reads one VM and records it; nil, nil when it does not exist.
+func (c *Controller) get(ctx context.Context, vm gce.VM) (*computepb.Instance, error) {
+	at := time.Now()
+	inst, err := c.api.GetInstance(ctx, vm.Project, vm.Zone, vm.Name)
+	if gceapi.IsNotFound(err) {
+		c.inv.put(vm, nil, at)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading VM %s: %w", vm, err)
+	}
+	c.inv.put(vm, inst, at)
+	return inst, nil
+}
+
+// write patches the condition (the decision carries one only on change)
+// and then records the event, so an event always matches a condition that
+// was written.
+func (c *Controller) write(ctx context.Context, node *v1.Node, d Decision) error {
+	if d.Condition != nil {
+		patch, err := json.Marshal(map[string]any{"status": map[string]any{"conditions": []v1.NodeCondition{*d.Condition}}})
+		if err != nil {
+			return err
+		}
+		if _, err := c.kube.CoreV1().Nodes().PatchStatus(ctx, node.Name, patch); err != nil {
+			return fmt.Errorf("writing condition %s on node %s: %w", ConditionType, node.Name, err)
+		}
+		klog.FromContext(ctx).Info("IP forwarding condition changed", "node", node.Name,
+			"status", d.Condition.Status, "reason", d.Condition.Reason)
+	}
+	if d.Event != nil {
+		c.recorder.Event(node, d.Event.Type, d.Event.Reason, d.Event.Message)
+	}
+	return nil
+}
