@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	compute "cloud.google.com/go/compute/apiv1"
 	"cloud.google.com/go/compute/apiv1/computepb"
@@ -20,6 +21,18 @@ import (
 // cores: at least 10,000 routes.get/s and 2,000 completed inserts/s.
 //
 //	go test -run '^$' -bench . -benchtime 5s ./test/fakecompute/
+
+// reportThroughput adds the wall-clock rate and, where the process CPU
+// time is known, the CPU cost per operation and the rate two dedicated
+// cores would sustain (2 s of CPU per second / CPU per operation).
+func reportThroughput(b *testing.B, cpuStart time.Duration, unit string) {
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), unit+"/s")
+	if cpu := processCPU() - cpuStart; cpuStart > 0 && cpu > 0 {
+		perOp := cpu.Seconds() / float64(b.N)
+		b.ReportMetric(perOp*1e6, "cpu-µs/op")
+		b.ReportMetric(2/perOp, unit+"/s@2cpu")
+	}
+}
 
 // benchParallelism goroutines per GOMAXPROCS: loopback requests spend
 // most of their time waiting, so a few per core keep the CPUs busy.
@@ -61,6 +74,7 @@ func BenchmarkGet(b *testing.B) {
 	b.ReportAllocs()
 	b.SetParallelism(benchParallelism)
 	b.ResetTimer()
+	cpu := processCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if _, err := rc.Get(ctx, req); err != nil {
@@ -69,7 +83,7 @@ func BenchmarkGet(b *testing.B) {
 			}
 		}
 	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "gets/s")
+	reportThroughput(b, cpu, "gets")
 }
 
 // BenchmarkInsertUntilDone measures routes.insert plus the operation poll
@@ -82,6 +96,7 @@ func BenchmarkInsertUntilDone(b *testing.B) {
 	b.ReportAllocs()
 	b.SetParallelism(benchParallelism)
 	b.ResetTimer()
+	cpu := processCPU()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			i := seq.Add(1)
@@ -97,5 +112,5 @@ func BenchmarkInsertUntilDone(b *testing.B) {
 			}
 		}
 	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "inserts/s")
+	reportThroughput(b, cpu, "inserts")
 }
