@@ -34,7 +34,7 @@ type loadBalancers struct {
 	// hold it for reading from observation to apply; deleting it takes it
 	// for writing, so the check never vanishes under a pool being made.
 	shared       sync.RWMutex
-	sharedCreate sync.Mutex // one creator of the shared check and its firewall
+	sharedCreate keyedLocks // one creator of the shared check, one of its firewall
 	pools        *poolCache
 	vms          *listCache[vmIndex]
 	cid          clusterIDCache

@@ -226,8 +226,7 @@ func (l *loadBalancers) deleteFirewall(ctx context.Context, name string) error {
 // is written once for all Services: under a lock, after a fresh read.
 func (l *loadBalancers) writeFirewall(ctx context.Context, kind opKind, fw *computepb.Firewall, shared bool) error {
 	if shared {
-		l.sharedCreate.Lock()
-		defer l.sharedCreate.Unlock()
+		defer l.sharedCreate.lock(fw.GetName())()
 		have, err := l.api().GetFirewall(ctx, fw.GetName())
 		switch {
 		case err == nil && len(firewallDrift(have, fw, false)) == 0:

@@ -99,8 +99,7 @@ func (p *planner) planCheckCleanup(use checkSpec) {
 // Services: under a lock, and only if a fresh read says it is missing.
 func (l *loadBalancers) createCheck(ctx context.Context, hc *computev1.HttpHealthCheck, shared bool) error {
 	if shared {
-		l.sharedCreate.Lock()
-		defer l.sharedCreate.Unlock()
+		defer l.sharedCreate.lock(hc.Name)()
 		have, err := l.api().GetHTTPHealthCheck(ctx, hc.Name)
 		if err == nil {
 			return l.updateCheckIfStale(ctx, have, hc)

@@ -32,7 +32,14 @@ type lbTestEnv struct {
 
 func newLBTestEnv(t testing.TB, opts fakecompute.Options, tweak func(*Config)) *lbTestEnv {
 	t.Helper()
-	e := newTestEnvTB(t, opts, tweak)
+	// Unit tests are about behaviour, not the client's budget: lift it
+	// (the benchmark sets production values).
+	e := newTestEnvTB(t, opts, func(c *Config) {
+		c.ReadsPerSecond, c.MutationsPerSecond = 1000, 1000
+		if tweak != nil {
+			tweak(c)
+		}
+	})
 	cm := newClusterIDConfigMap()
 	cm.Data = map[string]string{clusterIDKey: testClusterID}
 	if _, err := e.kube.CoreV1().ConfigMaps(clusterIDNamespace).Create(context.Background(), cm, metav1.CreateOptions{}); err != nil {
