@@ -48,6 +48,7 @@ func decode(body []byte, into any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return errBadJSON(errors.New("Request body is empty."))
 	}
+	body = dropUnmodelled(body, into)
 	if name, at := unknownField(body, into); name != "" {
 		return errBadJSON(fmt.Errorf("Unknown name %q at '%s': Cannot find field.", name, at))
 	}

@@ -1,0 +1,93 @@
+# The CCM's identity in GCE: a service account holding one custom role with
+# exactly the compute permissions its calls need (derived from the wrappers
+# in providers/gce/gceapi; deploy/README.md has the table with the method
+# behind each). The control-plane VM runs as this account, and the CCM reads
+# its token from the metadata server.
+#
+# Behind var.create_iam: with false, none of these resources exist (the
+# emulator used by the e2e proof serves no IAM API).
+
+locals {
+  ccm_permissions = sort([
+    # --- Node metadata (InstancesV2, Zones) and the ipforward controller ---
+    "compute.instances.get",    # instances.get: a node's VM by providerID
+    "compute.instances.list",   # instances.list (a name in a zone) and instances.aggregatedList (ipforward)
+    "compute.instances.update", # instances.update: canIpForward=true (ipforward, mode enforce)
+    "compute.zones.list",       # zones.list: the region's zones at start-up (multizone)
+
+    # --- Routes (route controller) ---
+    "compute.routes.list",           # routes.list: the cluster's routes
+    "compute.routes.get",            # routes.get: one route by name after a conflict
+    "compute.routes.create",         # routes.insert
+    "compute.routes.delete",         # routes.delete
+    "compute.networks.updatePolicy", # on the network: routes.insert/delete, firewalls.insert/patch/delete
+
+    # --- Network load balancer (service controller) ---
+    "compute.addresses.get",    # addresses.get
+    "compute.addresses.list",   # addresses.list
+    "compute.addresses.create", # addresses.insert (EXTERNAL): the Service's reserved IP
+    "compute.addresses.delete", # addresses.delete
+    "compute.addresses.use",    # forwardingRules.insert with a reserved IPAddress
+
+    "compute.firewalls.get",    # firewalls.get
+    "compute.firewalls.list",   # firewalls.list
+    "compute.firewalls.create", # firewalls.insert: k8s-fw-<lb>, the health-check rules
+    "compute.firewalls.update", # firewalls.patch: source ranges or ports changed
+    "compute.firewalls.delete", # firewalls.delete
+
+    "compute.httpHealthChecks.get",         # httpHealthChecks.get
+    "compute.httpHealthChecks.list",        # httpHealthChecks.list
+    "compute.httpHealthChecks.create",      # httpHealthChecks.insert
+    "compute.httpHealthChecks.update",      # httpHealthChecks.update
+    "compute.httpHealthChecks.delete",      # httpHealthChecks.delete
+    "compute.httpHealthChecks.useReadOnly", # targetPools.insert/addHealthCheck naming a check
+
+    "compute.targetPools.get",               # targetPools.get
+    "compute.targetPools.list",              # targetPools.list
+    "compute.targetPools.create",            # targetPools.insert
+    "compute.targetPools.delete",            # targetPools.delete
+    "compute.targetPools.addInstance",       # targetPools.addInstance
+    "compute.targetPools.removeInstance",    # targetPools.removeInstance
+    "compute.targetPools.addHealthCheck",    # targetPools.addHealthCheck
+    "compute.targetPools.removeHealthCheck", # targetPools.removeHealthCheck
+    "compute.targetPools.use",               # forwardingRules.insert/setTarget pointing at a pool
+    "compute.instances.use",                 # targetPools.insert/addInstance naming node VMs
+
+    "compute.forwardingRules.get",       # forwardingRules.get
+    "compute.forwardingRules.list",      # forwardingRules.list
+    "compute.forwardingRules.create",    # forwardingRules.insert
+    "compute.forwardingRules.delete",    # forwardingRules.delete
+    "compute.forwardingRules.setTarget", # forwardingRules.setTarget
+
+    # --- Operations: the shared waiter (operations.wait needs .get; one
+    # operations.list filtered by name polls several at once) ---
+    "compute.globalOperations.get",
+    "compute.globalOperations.list",
+    "compute.regionOperations.get",
+    "compute.regionOperations.list",
+    "compute.zoneOperations.get",
+    "compute.zoneOperations.list",
+  ])
+}
+
+resource "google_service_account" "ccm" {
+  count        = var.create_iam ? 1 : 0
+  account_id   = "${var.name}-ccm"
+  display_name = "gce-cloud-controller-manager of ${var.name}"
+  description  = "Runs gce-cloud-controller-manager on the control-plane VM of ${var.name}."
+}
+
+resource "google_project_iam_custom_role" "ccm" {
+  count       = var.create_iam ? 1 : 0
+  role_id     = replace("${var.name}_ccm", "-", "_")
+  title       = "gce-cloud-controller-manager (${var.name})"
+  description = "Exactly the Compute Engine permissions gce-cloud-controller-manager calls: routes, node VMs, network load balancers, operations."
+  permissions = local.ccm_permissions
+}
+
+resource "google_project_iam_member" "ccm" {
+  count   = var.create_iam ? 1 : 0
+  project = var.project
+  role    = google_project_iam_custom_role.ccm[0].id
+  member  = "serviceAccount:${google_service_account.ccm[0].email}"
+}
