@@ -86,6 +86,7 @@ func (b *bench) startCCM() error {
 	}
 	c, err := harness.StartCCM(b.ctx, harness.CCMOptions{Bin: b.ccmBin, Dir: dir, Name: "ccm", Kubeconfig: b.cp.KubeconfigPath,
 		Emulator: b.gce, ClusterName: "bench", ClusterCIDR: clusterCIDR, PollInterval: time.Second,
+		GCEConfExtra: "node-tags = bench-node\n",
 		// A large cluster needs a faster Kubernetes client than the
 		// framework's 20 QPS: the route controller patches every node's
 		// NetworkUnavailable condition after creating its routes.

@@ -20,9 +20,13 @@ func TestCCMKilledMidSyncConverges(t *testing.T) {
 	for i := 0; i < 20; i++ {
 		e.addNode(fmt.Sprintf("node-%02d", i), zones[i%3], true, podCIDR(i))
 	}
-	e.eventually("some routes being created", 60*time.Second, func() (bool, string) {
-		n := e.gce.Stats().Calls["compute.routes.insert"]
-		return n >= 5, fmt.Sprintf("%d inserts", n)
+	for i := 0; i < 10; i++ {
+		e.createService(fmt.Sprintf("svc-%d", i), nil)
+	}
+	e.eventually("routes and load balancers being created", 60*time.Second, func() (bool, string) {
+		c := e.gce.Stats().Calls
+		r, p := c["compute.routes.insert"], c["compute.targetPools.insert"]+c["compute.firewalls.insert"]
+		return r >= 5 && p >= 3, fmt.Sprintf("%d route inserts, %d pool/firewall inserts", r, p)
 	})
 	first.Kill()
 	t.Logf("killed ccm-1 (pid %d) after %d route inserts", first.PID(), e.gce.Stats().Calls["compute.routes.insert"])
@@ -36,6 +40,26 @@ func TestCCMKilledMidSyncConverges(t *testing.T) {
 		}
 		if len(rs) != 20 || len(seen) != 20 {
 			return false, fmt.Sprintf("%d routes over %d CIDRs", len(rs), len(seen))
+		}
+		return true, ""
+	})
+	e.eventually("exactly 10 load balancers, nothing leaked", 120*time.Second, func() (bool, string) {
+		for i := 0; i < 10; i++ {
+			if e.serviceIP(fmt.Sprintf("svc-%d", i)) == "" {
+				return false, fmt.Sprintf("svc-%d has no IP", i)
+			}
+		}
+		st := e.lbState()
+		// 10 pools, 10 rules, 10 service firewalls + the shared check's firewall,
+		// one shared check, no reserved address left behind.
+		if len(st.rules) != 10 || len(st.pools) != 10 || len(st.firewalls) != 11 || len(st.checks) != 1 || len(st.addresses) != 0 {
+			return false, fmt.Sprintf("rules %d pools %d firewalls %d checks %d addresses %v", len(st.rules), len(st.pools),
+				len(st.firewalls), len(st.checks), names(st.addresses))
+		}
+		for _, p := range st.pools {
+			if len(p.Instances) != 20 {
+				return false, fmt.Sprintf("pool %s has %d members", p.Name, len(p.Instances))
+			}
 		}
 		return true, ""
 	})

@@ -14,6 +14,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/gce-ccm/gce-ccm/test/e2e/harness"
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
@@ -58,7 +59,9 @@ func newEnv(t *testing.T, timeout time.Duration) *env {
 func (e *env) startCCM(name string, leaderElect bool, extra ...string) *harness.CCM {
 	e.t.Helper()
 	c, err := harness.StartCCM(e.ctx, harness.CCMOptions{Bin: ccmBin, Dir: e.dir, Name: name, Kubeconfig: cp.KubeconfigPath,
-		Emulator: e.gce, ClusterName: e.cluster, ClusterCIDR: clusterCIDR, LeaderElect: leaderElect, ExtraArgs: extra})
+		Emulator: e.gce, ClusterName: e.cluster, ClusterCIDR: clusterCIDR, LeaderElect: leaderElect, ExtraArgs: extra,
+		// The nodes' network tag, which the load balancers' firewalls target.
+		GCEConfExtra: "node-tags = e2e-node\n"})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -87,13 +90,21 @@ func (e *env) createNode(name, providerID string, podCIDRs ...string) *v1.Node {
 	if len(podCIDRs) > 0 {
 		n.Spec.PodCIDR = podCIDRs[0]
 	}
-	n, err := kube.CoreV1().Nodes().Create(e.ctx, n, metav1.CreateOptions{})
-	if err != nil {
+	if _, err := kube.CoreV1().Nodes().Create(e.ctx, n, metav1.CreateOptions{}); err != nil {
 		e.t.Fatal(err)
 	}
-	n.Status.Conditions = []v1.NodeCondition{{Type: v1.NodeReady, Status: v1.ConditionUnknown, Reason: "NodeStatusUnknown",
-		LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}}
-	n, err = kube.CoreV1().Nodes().UpdateStatus(e.ctx, n, metav1.UpdateOptions{})
+	// The controllers patch a new node's status at once; read-modify-write
+	// with retries, as a kubelet does.
+	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+		cur, err := kube.CoreV1().Nodes().Get(e.ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		setCondition(cur, v1.NodeCondition{Type: v1.NodeReady, Status: v1.ConditionUnknown, Reason: "NodeStatusUnknown",
+			LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()})
+		n, err = kube.CoreV1().Nodes().UpdateStatus(e.ctx, cur, metav1.UpdateOptions{})
+		return err
+	})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -149,6 +160,17 @@ func harnessWait(ctx context.Context, f func() (bool, error)) error {
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// setCondition replaces or adds a node condition.
+func setCondition(n *v1.Node, c v1.NodeCondition) {
+	for i := range n.Status.Conditions {
+		if n.Status.Conditions[i].Type == c.Type {
+			n.Status.Conditions[i] = c
+			return
+		}
+	}
+	n.Status.Conditions = append(n.Status.Conditions, c)
 }
 
 func podCIDR(i int) string { return fmt.Sprintf("10.64.%d.0/24", i) }

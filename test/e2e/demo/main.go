@@ -73,7 +73,7 @@ func run(ctx context.Context, k8sBin, ccmBin string, keep bool) error {
 	}
 	step("starting gce-cloud-controller-manager (credentials from the emulator's metadata server)")
 	ccm, err := harness.StartCCM(ctx, harness.CCMOptions{Bin: ccmBin, Dir: dir, Name: "ccm", Kubeconfig: cp.KubeconfigPath,
-		Emulator: gce, ClusterName: "demo", ClusterCIDR: "10.64.0.0/14"})
+		Emulator: gce, ClusterName: "demo", ClusterCIDR: "10.64.0.0/14", GCEConfExtra: "node-tags = demo-node\n"})
 	if err != nil {
 		return err
 	}
