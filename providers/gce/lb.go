@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
+	computev1 "google.golang.org/api/compute/v1"
 	v1 "k8s.io/api/core/v1"
 	cloudprovider "k8s.io/cloud-provider"
 	"k8s.io/klog/v2"
@@ -22,8 +23,16 @@ import (
 
 // Cache lifetimes: a burst of syncs shares one list.
 const (
-	poolListTTL = time.Second
+	snapshotTTL = time.Second
 	vmListTTL   = 30 * time.Second
+)
+
+// Our objects' names, for the lists the snapshots take: <lb> names are
+// "a" and the Service UID (upstream's), ours add -alt or -udp.
+const (
+	lbNamesFilter       = `name eq "a[a-z0-9]+(-alt|-udp)?"`
+	firewallNamesFilter = `name eq "k8s-.*"`
+	checkNamesFilter    = `name eq "(a[a-z0-9]+|k8s-.*)"`
 )
 
 // loadBalancers implements cloudprovider.LoadBalancer.
@@ -35,9 +44,16 @@ type loadBalancers struct {
 	// for writing, so the check never vanishes under a pool being made.
 	shared       sync.RWMutex
 	sharedCreate keyedLocks // one creator of the shared check, one of its firewall
-	pools        *poolCache
-	vms          *listCache[vmIndex]
-	cid          clusterIDCache
+	// What exists, one list per collection shared by all Services.
+	rules     *snapshotCache[*computepb.ForwardingRule]
+	pools     *snapshotCache[*computepb.TargetPool]
+	firewalls *snapshotCache[*computepb.Firewall]
+	checks    *snapshotCache[*computev1.HttpHealthCheck]
+	addresses *snapshotCache[*computepb.Address]
+	vms       *listCache[vmIndex]
+	// background counts releases still running after their sync returned.
+	background sync.WaitGroup
+	cid        clusterIDCache
 }
 
 // lbHolder builds the load balancer on first use (it needs the API
@@ -54,17 +70,27 @@ func (c *Cloud) loadBalancers() *loadBalancers {
 
 func newLoadBalancers(c *Cloud) *loadBalancers {
 	l := &loadBalancers{c: c}
-	l.pools = newPoolCache(poolListTTL,
-		func(ctx context.Context) ([]*computepb.TargetPool, error) {
-			return c.api.ListTargetPools(ctx, c.region, "")
-		},
-		func(ctx context.Context, name string) (*computepb.TargetPool, error) {
-			tp, err := c.api.GetTargetPool(ctx, c.region, name)
-			if gceapi.IsNotFound(err) {
-				return nil, nil
-			}
-			return tp, err
+	api, region := c.api, c.region
+	l.rules = newSnapshotCache(snapshotTTL, (*computepb.ForwardingRule).GetName,
+		func(ctx context.Context) ([]*computepb.ForwardingRule, error) {
+			return api.ListForwardingRules(ctx, region, lbNamesFilter)
 		})
+	l.pools = newSnapshotCache(snapshotTTL, (*computepb.TargetPool).GetName,
+		func(ctx context.Context) ([]*computepb.TargetPool, error) {
+			return api.ListTargetPools(ctx, region, lbNamesFilter)
+		})
+	l.firewalls = newSnapshotCache(snapshotTTL, (*computepb.Firewall).GetName,
+		func(ctx context.Context) ([]*computepb.Firewall, error) {
+			return api.ListFirewalls(ctx, firewallNamesFilter)
+		})
+	l.checks = newSnapshotCache(snapshotTTL, func(hc *computev1.HttpHealthCheck) string { return hc.Name },
+		func(ctx context.Context) ([]*computev1.HttpHealthCheck, error) {
+			return api.ListHTTPHealthChecks(ctx, checkNamesFilter)
+		})
+	// All of the region's addresses: a user's reserved address may have
+	// any name.
+	l.addresses = newSnapshotCache(snapshotTTL, (*computepb.Address).GetName,
+		func(ctx context.Context) ([]*computepb.Address, error) { return api.ListAddresses(ctx, region, "") })
 	l.vms = &listCache[vmIndex]{ttl: vmListTTL, load: l.listVMs}
 	return l
 }
@@ -82,7 +108,7 @@ func (l *loadBalancers) GetLoadBalancerName(_ context.Context, _ string, svc *v1
 func (l *loadBalancers) GetLoadBalancer(ctx context.Context, cluster string, svc *v1.Service) (*v1.LoadBalancerStatus, bool, error) {
 	in := planInput{Spec: lbSpec{Service: serviceKey(svc)}, Names: namesFor(svc, ""), Cluster: cluster}
 	var err error
-	if in.Seen, err = l.observe(ctx, in.Names, ""); err != nil {
+	if in.Seen, err = l.observe(ctx, in.Names, "", true); err != nil {
 		return nil, false, fmt.Errorf("reading load balancer %s of %s: %w", in.Names.LB, in.Spec.Service, err)
 	}
 	strict := svc.Spec.LoadBalancerClass != nil
@@ -118,7 +144,12 @@ func (l *loadBalancers) EnsureLoadBalancer(ctx context.Context, cluster string, 
 		return nil, cloudprovider.ImplementedElsewhere
 	}
 	name := l.GetLoadBalancerName(ctx, cluster, svc)
-	defer l.locks.lock(name)()
+	unlock := l.locks.lock(name)
+	defer func() {
+		if unlock != nil {
+			unlock()
+		}
+	}()
 	if svc.Spec.ExternalTrafficPolicy != v1.ServiceExternalTrafficPolicyLocal {
 		// The shared check must not be deleted between our reading it
 		// and our pool holding it.
@@ -133,9 +164,14 @@ func (l *loadBalancers) EnsureLoadBalancer(ctx context.Context, cluster string, 
 	if err != nil {
 		return nil, l.refuse(svc, fmt.Errorf("load balancer %s of %s: %w", name, in.Spec.Service, err))
 	}
-	ip, err := l.apply(ctx, name, p.Actions, p.IP)
+	actions, release := splitRelease(p.Actions)
+	ip, err := l.apply(ctx, name, actions, p.IP)
 	if err != nil {
 		return nil, fmt.Errorf("load balancer %s of %s: %w", name, in.Spec.Service, err)
+	}
+	if release != nil {
+		l.releaseLater(ctx, svc, name, *release, unlock)
+		unlock = nil // the release holds the lock until it is done
 	}
 	if len(p.Actions) > 0 {
 		klog.InfoS("Ensured load balancer", "service", in.Spec.Service, "lb", name, "ip", ip, "steps", len(p.Actions))
@@ -164,12 +200,12 @@ func (l *loadBalancers) UpdateLoadBalancer(ctx context.Context, cluster string, 
 	if len(hosts) == 0 {
 		return fmt.Errorf("load balancer %s: no node VM in region %s among %d nodes: keeping the current members", name, l.region(), len(nodes))
 	}
-	err = l.updateMembers(ctx, cluster, svc, hosts, l.pools.get)
+	err = l.updateMembers(ctx, cluster, svc, hosts, false)
 	if err != nil && !errors.Is(err, errNoPool) {
-		// The cached list may have been older than a change GCE made by
-		// itself (a deleted VM leaves its pools): read afresh, once.
+		// The shared list may be older than a change GCE made by itself
+		// (a deleted VM leaves its pools): list afresh, once.
 		klog.V(2).InfoS("Retrying load balancer update on fresh pools", "lb", name, "err", err)
-		err = l.updateMembers(ctx, cluster, svc, hosts, l.pools.getOne)
+		err = l.updateMembers(ctx, cluster, svc, hosts, true)
 	}
 	if err != nil {
 		return fmt.Errorf("load balancer %s of %s: %w", name, serviceKey(svc), err)
@@ -177,16 +213,16 @@ func (l *loadBalancers) UpdateLoadBalancer(ctx context.Context, cluster string, 
 	return nil
 }
 
-func (l *loadBalancers) updateMembers(ctx context.Context, cluster string, svc *v1.Service, hosts []string,
-	get func(ctx context.Context, name string) (*computepb.TargetPool, error)) error {
+func (l *loadBalancers) updateMembers(ctx context.Context, cluster string, svc *v1.Service, hosts []string, fresh bool) error {
 	n := namesFor(svc, "")
+	pools, err := l.pools.view(ctx, fresh, n.pools()...)
+	if err != nil {
+		return fmt.Errorf("listing target pools: %w", err)
+	}
 	p := &planner{in: planInput{Names: n}, lastOn: map[string]string{}}
 	found := 0
 	for _, name := range n.pools() {
-		tp, err := get(ctx, name)
-		if err != nil {
-			return fmt.Errorf("reading target pool %s: %w", name, err)
-		}
+		tp := pools[name]
 		if tp == nil {
 			continue
 		}
@@ -200,6 +236,6 @@ func (l *loadBalancers) updateMembers(ctx context.Context, cluster string, svc *
 	if found == 0 {
 		return errNoPool
 	}
-	_, err := l.apply(ctx, n.LB, p.actions, "")
+	_, err = l.apply(ctx, n.LB, p.actions, "")
 	return err
 }

@@ -137,6 +137,7 @@ func (p *planner) planRelease(ap addressPlan) {
 // reserveAddress reserves <lb> and learns its IP. An address left by an
 // earlier attempt (409) is read back and used if it is ours and fits.
 func (l *loadBalancers) reserveAddress(ctx context.Context, a *computepb.Address) (string, error) {
+	defer l.addresses.invalidate(a.GetName())
 	err := l.api().InsertAddress(ctx, l.region(), a)
 	if err != nil && !gceapi.IsAlreadyExists(err) {
 		return "", fmt.Errorf("reserving address %s: %w", a.GetName(), err)
@@ -153,6 +154,7 @@ func (l *loadBalancers) reserveAddress(ctx context.Context, a *computepb.Address
 
 // releaseAddress deletes <lb>; a rule holding the IP keeps it as ephemeral.
 func (l *loadBalancers) releaseAddress(ctx context.Context, name string) error {
+	defer l.addresses.invalidate(name)
 	if err := l.api().DeleteAddress(ctx, l.region(), name); err != nil && !gceapi.IsNotFound(err) {
 		return fmt.Errorf("releasing address %s: %w", name, err)
 	}

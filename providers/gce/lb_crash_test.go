@@ -27,6 +27,7 @@ type crashCase struct {
 func ensureCall(svc func() *v1.Service) func(e *lbTestEnv, nodes []*v1.Node) error {
 	return func(e *lbTestEnv, nodes []*v1.Node) error {
 		_, err := e.lb.EnsureLoadBalancer(context.Background(), testCluster, svc(), nodes)
+		e.lb.settle()
 		return err
 	}
 }
@@ -119,8 +120,11 @@ func TestLBCrashConsistency(t *testing.T) {
 						if err := e.gce.SetFaults(rule); err != nil {
 							t.Fatal(err)
 						}
-						if err := c.call(e, nodes); err == nil {
-							t.Fatalf("the run with write %d failing succeeded", k+1)
+						// The call fails, or (the address release, which
+						// runs after the sync returns) reports it.
+						_ = c.call(e, nodes)
+						if f := e.gce.Faults(); f[0].Hits != 1 {
+							t.Fatalf("the fault on write %d did not fire", k+1)
 						}
 						if _, exists, err := e.lb.GetLoadBalancer(context.Background(), testCluster, lbService("web")); err != nil || (!exists && len(e.lbState(t)) > 0 && len(want) == 0) {
 							t.Errorf("remains of a stopped deletion not reported: exists %v, %v, %v", exists, err, e.names(t))

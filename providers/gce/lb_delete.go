@@ -75,7 +75,7 @@ func (l *loadBalancers) EnsureLoadBalancerDeleted(ctx context.Context, cluster s
 	}
 	in := planInput{Spec: lbSpec{Service: serviceKey(svc)}, Names: namesFor(svc, cid), Cluster: cluster, ClusterID: cid,
 		Project: l.api().Project, Region: l.region()}
-	if in.Seen, err = l.observe(ctx, in.Names, ""); err != nil {
+	if in.Seen, err = l.observe(ctx, in.Names, "", true); err != nil {
 		return fmt.Errorf("deleting load balancer %s of %s: %w", name, in.Spec.Service, err)
 	}
 	actions := planDelete(in, svc.Spec.LoadBalancerClass != nil)

@@ -194,6 +194,7 @@ func pinnedTo(fw *computepb.Firewall, ip string) *computepb.Firewall {
 // observed (a lost answer, or a sibling Service creating the shared one)
 // is patched to what we want instead.
 func (l *loadBalancers) createFirewall(ctx context.Context, fw *computepb.Firewall) error {
+	defer l.firewalls.invalidate(fw.GetName())
 	err := l.api().InsertFirewall(ctx, fw)
 	if gceapi.IsAlreadyExists(err) {
 		return l.patchFirewall(ctx, fw)
@@ -207,6 +208,7 @@ func (l *loadBalancers) createFirewall(ctx context.Context, fw *computepb.Firewa
 // patchFirewall sends only the fields we manage: a user's logging or
 // disabled flag stays as it is.
 func (l *loadBalancers) patchFirewall(ctx context.Context, fw *computepb.Firewall) error {
+	defer l.firewalls.invalidate(fw.GetName())
 	p := &computepb.Firewall{Name: fw.Name, Description: fw.Description, Allowed: fw.Allowed, SourceRanges: fw.SourceRanges,
 		DestinationRanges: fw.DestinationRanges, TargetTags: fw.TargetTags, Priority: fw.Priority}
 	if err := l.api().PatchFirewall(ctx, fw.GetName(), p); err != nil {
@@ -216,6 +218,10 @@ func (l *loadBalancers) patchFirewall(ctx context.Context, fw *computepb.Firewal
 }
 
 func (l *loadBalancers) deleteFirewall(ctx context.Context, name string) error {
+	if name == "" {
+		return nil
+	}
+	defer l.firewalls.invalidate(name)
 	if err := l.api().DeleteFirewall(ctx, name); err != nil && !gceapi.IsNotFound(err) {
 		return fmt.Errorf("deleting firewall %s: %w", name, err)
 	}

@@ -106,6 +106,7 @@ func (p *planner) planRuleWrites(rc ruleChanges, ready []string) {
 // createRule inserts a rule; one that already exists as wanted (a lost
 // answer) is success.
 func (l *loadBalancers) createRule(ctx context.Context, r *computepb.ForwardingRule) error {
+	defer l.rules.invalidate(r.GetName())
 	err := l.api().InsertForwardingRule(ctx, l.region(), r)
 	if gceapi.IsAlreadyExists(err) {
 		have, gerr := l.api().GetForwardingRule(ctx, l.region(), r.GetName())
@@ -120,6 +121,7 @@ func (l *loadBalancers) createRule(ctx context.Context, r *computepb.ForwardingR
 }
 
 func (l *loadBalancers) deleteRule(ctx context.Context, name string) error {
+	defer l.rules.invalidate(name)
 	if err := l.api().DeleteForwardingRule(ctx, l.region(), name); err != nil && !gceapi.IsNotFound(err) {
 		return fmt.Errorf("deleting forwarding rule %s: %w", name, err)
 	}
@@ -127,6 +129,7 @@ func (l *loadBalancers) deleteRule(ctx context.Context, name string) error {
 }
 
 func (l *loadBalancers) setTarget(ctx context.Context, name, pool string) error {
+	defer l.rules.invalidate(name)
 	if err := l.api().SetForwardingRuleTarget(ctx, l.region(), name, pool); err != nil {
 		return fmt.Errorf("pointing forwarding rule %s at %s: %w", name, lastSegment(pool), err)
 	}

@@ -108,6 +108,7 @@ func (l *loadBalancers) createCheck(ctx context.Context, hc *computev1.HttpHealt
 			return fmt.Errorf("reading health check %s: %w", hc.Name, err)
 		}
 	}
+	defer l.checks.invalidate(hc.Name)
 	err := l.api().InsertHTTPHealthCheck(ctx, hc)
 	if gceapi.IsAlreadyExists(err) {
 		return l.updateCheck(ctx, hc)
@@ -127,6 +128,7 @@ func (l *loadBalancers) updateCheckIfStale(ctx context.Context, have, want *comp
 }
 
 func (l *loadBalancers) updateCheck(ctx context.Context, hc *computev1.HttpHealthCheck) error {
+	defer l.checks.invalidate(hc.Name)
 	if err := l.api().UpdateHTTPHealthCheck(ctx, hc); err != nil {
 		return fmt.Errorf("updating health check %s: %w", hc.Name, err)
 	}
@@ -146,6 +148,7 @@ func (l *loadBalancers) deleteCheck(ctx context.Context, name, firewall string, 
 			return err
 		}
 	}
+	defer l.checks.invalidate(name)
 	err := l.api().DeleteHTTPHealthCheck(ctx, name)
 	switch {
 	case gceapi.IsInUse(err):
@@ -158,7 +161,7 @@ func (l *loadBalancers) deleteCheck(ctx context.Context, name, firewall string, 
 
 // checkInUse lists the region's pools afresh and looks for the check.
 func (l *loadBalancers) checkInUse(ctx context.Context, check string) (bool, error) {
-	pools, err := l.pools.refresh(ctx)
+	pools, err := l.pools.view(ctx, true)
 	if err != nil {
 		return false, fmt.Errorf("listing target pools to see who uses health check %s: %w", check, err)
 	}

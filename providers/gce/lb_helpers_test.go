@@ -128,6 +128,7 @@ func withRanges(r ...string) func(*v1.Service) {
 func (e *lbTestEnv) ensure(t testing.TB, svc *v1.Service, nodes []*v1.Node) string {
 	t.Helper()
 	st, err := e.lb.EnsureLoadBalancer(context.Background(), testCluster, svc, nodes)
+	e.lb.settle()
 	if err != nil {
 		t.Fatalf("EnsureLoadBalancer(%s): %v", svc.Name, err)
 	}

@@ -3,8 +3,7 @@ package gce
 import (
 	"context"
 	"fmt"
-	"regexp"
-	"strings"
+	"sort"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"golang.org/x/sync/errgroup"
@@ -12,84 +11,70 @@ import (
 	v1 "k8s.io/api/core/v1"
 )
 
-// observe reads what exists under a load balancer's names: one filtered
-// list per collection, all at once (five reads, one round trip of time).
-// The addresses are listed once the rules are known, to find the reserved
-// address holding the rules' IP.
-func (l *loadBalancers) observe(ctx context.Context, n lbNames, requestedIP string) (seen, error) {
+// observe reads what exists under a load balancer's names, from the
+// collections' shared snapshots (at most a second old, and never older
+// than our own last write to one of these names), or from new lists when
+// fresh: deletion and GetLoadBalancer must not miss anything.
+func (l *loadBalancers) observe(ctx context.Context, n lbNames, requestedIP string, fresh bool) (seen, error) {
 	s := seen{Rules: map[string]*computepb.ForwardingRule{}, Pools: map[string]*computepb.TargetPool{},
 		Firewalls: map[string]*computepb.Firewall{}, Checks: map[string]*computev1.HttpHealthCheck{}}
-	api, region := l.api(), l.region()
+	var rules map[string]*computepb.ForwardingRule
+	var pools map[string]*computepb.TargetPool
+	var firewalls map[string]*computepb.Firewall
+	var checks map[string]*computev1.HttpHealthCheck
+	var addresses map[string]*computepb.Address
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		rules, err := api.ListForwardingRules(ctx, region, namesFilter(n.rules()...))
-		if err != nil {
-			return fmt.Errorf("listing forwarding rules: %w", err)
-		}
-		ips := []string{requestedIP}
-		for _, r := range rules {
-			s.Rules[r.GetName()] = r
-			ips = append(ips, r.GetIPAddress())
-		}
-		s.Addresses, err = api.ListAddresses(ctx, region, addressFilter(n.LB, ips))
-		if err != nil {
-			return fmt.Errorf("listing addresses: %w", err)
-		}
-		return nil
-	})
-	var pools []*computepb.TargetPool
-	var firewalls []*computepb.Firewall
-	var checks []*computev1.HttpHealthCheck
 	g.Go(func() (err error) {
-		pools, err = api.ListTargetPools(ctx, region, namesFilter(n.pools()...))
+		rules, err = l.rules.view(ctx, fresh, n.rules()...)
+		return wrapIf(err, "listing forwarding rules")
+	})
+	g.Go(func() (err error) {
+		pools, err = l.pools.view(ctx, fresh, n.pools()...)
 		return wrapIf(err, "listing target pools")
 	})
 	g.Go(func() (err error) {
-		firewalls, err = api.ListFirewalls(ctx, namesFilter(n.Firewall, n.LocalCheckFirewall, n.NodesCheckFirewall))
+		firewalls, err = l.firewalls.view(ctx, fresh, n.Firewall, n.LocalCheckFirewall, n.NodesCheckFirewall)
 		return wrapIf(err, "listing firewalls")
 	})
 	g.Go(func() (err error) {
-		checks, err = api.ListHTTPHealthChecks(ctx, namesFilter(n.LocalCheck, n.NodesCheck))
+		checks, err = l.checks.view(ctx, fresh, n.LocalCheck, n.NodesCheck)
 		return wrapIf(err, "listing health checks")
+	})
+	g.Go(func() (err error) {
+		// Who uses the address of spec.loadBalancerIP is decided before
+		// any write, so it is read afresh: the snapshot does not see
+		// another load balancer taking the address.
+		addresses, err = l.addresses.view(ctx, fresh || requestedIP != "", n.LB)
+		return wrapIf(err, "listing addresses")
 	})
 	if err := g.Wait(); err != nil {
 		return seen{}, err
 	}
-	for _, tp := range pools {
-		s.Pools[tp.GetName()] = tp
+	pick(s.Rules, rules, n.rules()...)
+	pick(s.Pools, pools, n.pools()...)
+	pick(s.Firewalls, firewalls, n.Firewall, n.LocalCheckFirewall, n.NodesCheckFirewall)
+	pick(s.Checks, checks, n.LocalCheck, n.NodesCheck)
+	// The address <lb>, and any reserved address holding an IP involved.
+	ips := map[string]bool{requestedIP: requestedIP != ""}
+	for _, r := range s.Rules {
+		ips[r.GetIPAddress()] = true
 	}
-	for _, fw := range firewalls {
-		s.Firewalls[fw.GetName()] = fw
+	for name, a := range addresses {
+		if name == n.LB || ips[a.GetAddress()] {
+			s.Addresses = append(s.Addresses, a)
+		}
 	}
-	for _, hc := range checks {
-		s.Checks[hc.Name] = hc
-	}
+	sort.Slice(s.Addresses, func(i, j int) bool { return s.Addresses[i].GetName() < s.Addresses[j].GetName() })
 	return s, nil
 }
 
-// namesFilter selects objects by exact name (GCE filters match the whole
-// value against an RE2 expression).
-func namesFilter(names ...string) string {
-	q := make([]string, 0, len(names))
+// pick copies the named objects that exist.
+func pick[T any](dst, src map[string]T, names ...string) {
 	for _, n := range names {
-		if n != "" {
-			q = append(q, regexp.QuoteMeta(n))
+		if v, ok := src[n]; ok {
+			dst[n] = v
 		}
 	}
-	return fmt.Sprintf(`name eq "(%s)"`, strings.Join(q, "|"))
-}
-
-func addressFilter(name string, ips []string) string {
-	var q []string
-	for _, ip := range ips {
-		if ip != "" && !containsString(q, regexp.QuoteMeta(ip)) {
-			q = append(q, regexp.QuoteMeta(ip))
-		}
-	}
-	if len(q) == 0 {
-		return namesFilter(name)
-	}
-	return fmt.Sprintf(`(%s) OR (address eq "(%s)")`, namesFilter(name), strings.Join(q, "|"))
 }
 
 func wrapIf(err error, what string) error {
@@ -125,7 +110,7 @@ func (l *loadBalancers) prepare(ctx context.Context, cluster string, svc *v1.Ser
 		return err
 	})
 	g.Go(func() (err error) {
-		in.Seen, err = l.observe(gctx, in.Names, spec.RequestedIP)
+		in.Seen, err = l.observe(gctx, in.Names, spec.RequestedIP, false)
 		return err
 	})
 	if err := g.Wait(); err != nil {
@@ -142,7 +127,7 @@ func (l *loadBalancers) prepare(ctx context.Context, cluster string, svc *v1.Ser
 // usedByOthers says whether a pool other than ours uses a health check,
 // from the shared pool list (the deletion itself checks again, afresh).
 func (l *loadBalancers) usedByOthers(ctx context.Context, check string, ours []string) (bool, error) {
-	pools, err := l.pools.all(ctx)
+	pools, err := l.pools.view(ctx, false)
 	if err != nil {
 		return false, fmt.Errorf("listing target pools: %w", err)
 	}

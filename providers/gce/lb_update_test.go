@@ -325,7 +325,7 @@ func TestLBPoolListSharedByABurst(t *testing.T) {
 		svcs = append(svcs, svc)
 		e.ensure(t, svc, nodes)
 	}
-	time.Sleep(poolListTTL) // let the cache age out, as between two node changes
+	time.Sleep(snapshotTTL) // let the cache age out, as between two node changes
 	more := append(nodes, e.seedNodes(t, "us-central1-a", 2, 3)...)
 	e.gce.ResetStats()
 	start := time.Now()
@@ -349,7 +349,7 @@ func TestLBPoolListSharedByABurst(t *testing.T) {
 		}
 	}
 	st := e.gce.Stats()
-	maxLists := 1 + int64(time.Since(start)/poolListTTL)
+	maxLists := 1 + int64(time.Since(start)/snapshotTTL)
 	if st.Calls["compute.targetPools.list"] > maxLists || st.Calls["compute.targetPools.get"] != 0 || st.Calls["compute.targetPools.addInstance"] != 20 {
 		t.Errorf("20 updates: %v; want %d list(s), no GET, 20 addInstance", st.Calls, maxLists)
 	}
@@ -370,7 +370,7 @@ func TestLBUpdateAfterVMVanished(t *testing.T) {
 	nodes := e.seedNodes(t, "us-central1-a", 0, 3)
 	svc := lbService("web")
 	e.ensure(t, svc, nodes)
-	if _, err := e.lb.pools.all(context.Background()); err != nil { // cache the pool with node-002
+	if _, err := e.lb.pools.view(context.Background(), false); err != nil { // cache the pool with node-002
 		t.Fatal(err)
 	}
 	if err := e.gce.DeleteInstanceNow("us-central1-a", "node-002"); err != nil {
