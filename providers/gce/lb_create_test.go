@@ -245,3 +245,17 @@ func TestLBClusterIDConfigMapCreated(t *testing.T) {
 		t.Errorf("shared check not named with the new id: %v", err)
 	}
 }
+
+// A node without a providerID yet is found by name in the managed zones.
+func TestLBNodeWithoutProviderID(t *testing.T) {
+	e := newLBTestEnv(t, fakecompute.Options{}, nil)
+	nodes := e.seedNodes(t, "us-central1-a", 0, 2)
+	nodes[1] = nodes[1].DeepCopy()
+	nodes[1].Spec.ProviderID = ""
+	nodes[1].Name = "node-001.c.demo.internal"
+	svc := lbService("web")
+	e.ensure(t, svc, nodes)
+	if got := e.members(t, namesFor(svc, "").LB); !cmp.Equal(got, []string{"node-000", "node-001"}) {
+		t.Errorf("members %v", got)
+	}
+}

@@ -54,16 +54,8 @@ func (l *loadBalancers) hostsOf(ctx context.Context, nodes []*v1.Node) ([]string
 		l.addHost(urls, n.Name, vm)
 	}
 	if len(unnamed) > 0 {
-		idx, err := l.vms.get(ctx, true)
-		if err != nil {
+		if err := l.addUnnamed(ctx, urls, unnamed); err != nil {
 			return nil, err
-		}
-		for _, name := range unnamed {
-			for _, z := range l.c.zones {
-				if inst := idx[z+"/"+name]; inst != nil {
-					l.addHost(urls, name, VM{Project: l.api().Project, Zone: z, Name: name})
-				}
-			}
 		}
 	}
 	out := make([]string, 0, len(urls))
@@ -72,6 +64,37 @@ func (l *loadBalancers) hostsOf(ctx context.Context, nodes []*v1.Node) ([]string
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// addUnnamed finds VMs by name in the managed zones: in the shared VM
+// list, listed again once if one is missing (a new VM).
+func (l *loadBalancers) addUnnamed(ctx context.Context, urls map[string]bool, names []string) error {
+	for fresh := false; ; fresh = true {
+		idx, err := l.vms.get(ctx, fresh)
+		if err != nil {
+			return err
+		}
+		var missing []string
+		for _, name := range names {
+			found := false
+			for _, z := range l.c.zones {
+				if idx[z+"/"+name] != nil {
+					l.addHost(urls, name, VM{Project: l.api().Project, Zone: z, Name: name})
+					found = true
+				}
+			}
+			if !found {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) == 0 || fresh {
+			if len(missing) > 0 {
+				klog.InfoS("Nodes left out of load balancers: no VM of that name in the managed zones", "nodes", missing, "zones", l.c.zones)
+			}
+			return nil
+		}
+		names = missing
+	}
 }
 
 // addHost keeps VMs of the region: a target pool is regional.

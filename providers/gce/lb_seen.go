@@ -50,8 +50,8 @@ type claimed struct {
 	who              owner
 }
 
-// claims lists the ownership of every object seen under our names. strict
-// accepts only objects this cluster made through gce-ccm.
+// claims lists the ownership of every object seen under our names (the
+// address <lb> aside: see chooseIP and planDelete).
 func claims(in planInput) []claimed {
 	n, svc, cl := in.Names, in.Spec.Service, in.Cluster
 	var out []claimed
