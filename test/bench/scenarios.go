@@ -6,10 +6,12 @@ import (
 )
 
 // Writes a LoadBalancer Service needs at minimum, as the provider builds
-// it: a firewall rule, a target pool and a forwarding rule per Service,
-// plus the shared node health check and its firewall once per cluster.
+// it: its address reserved (the firewall must name the IP before the rule
+// exists) and released once the rule holds it, a firewall rule, a target
+// pool and a forwarding rule, plus the shared node health check and its
+// firewall once per cluster.
 const (
-	lbWritesPerService = 3
+	lbWritesPerService = 5
 	lbSharedWrites     = 2
 	lbChain            = 3 // sequential operation waits per Service
 )
