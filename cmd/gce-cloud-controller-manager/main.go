@@ -6,6 +6,7 @@ package main
 
 import (
 	"os"
+	"runtime/debug"
 
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/cloud-provider/app"
@@ -20,7 +21,17 @@ import (
 	_ "github.com/gce-ccm/gce-ccm/providers/gce" // registers the "gce" provider
 )
 
+// defaultGCPercent: the controller's heap is mostly caches (nodes,
+// Services, VMs) that live for the process's life; GOGC=50 lets the heap
+// grow half, not all, of that before collecting, which keeps a
+// 5,000-node cluster's controller within its memory goal for a little CPU.
+// GOGC in the environment wins.
+const defaultGCPercent = 50
+
 func main() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(defaultGCPercent)
+	}
 	opts, err := options.NewCloudControllerManagerOptions()
 	if err != nil {
 		klog.Fatalf("unable to initialize command options: %v", err)

@@ -69,7 +69,7 @@ func (v *inventory) replace(insts []*computepb.Instance, started time.Time) {
 		if err != nil {
 			continue
 		}
-		next[vm] = vmRecord{inst: inst, at: started}
+		next[vm] = vmRecord{inst: slim(inst), at: started}
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -86,4 +86,15 @@ func (v *inventory) put(vm gce.VM, inst *computepb.Instance, at time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.vms[vm] = vmRecord{inst: inst, at: at}
+}
+
+// slim keeps of a VM that forwards only what decisions read: at 5,000 VMs
+// the full resources would be most of the controller's memory. A VM that
+// does not forward keeps its full resource, which the update sends back.
+func slim(inst *computepb.Instance) *computepb.Instance {
+	if !inst.GetCanIpForward() {
+		return inst
+	}
+	return &computepb.Instance{Name: inst.Name, SelfLink: inst.SelfLink, Zone: inst.Zone, Status: inst.Status,
+		CanIpForward: inst.CanIpForward, Fingerprint: inst.Fingerprint}
 }

@@ -13,6 +13,7 @@ import (
 
 	"google.golang.org/api/option"
 	v1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -109,25 +110,47 @@ func (c *Cloud) API() *gceapi.Client { return c.api }
 // ManagedZones are the zones searched for nodes without a providerID.
 func (c *Cloud) ManagedZones() []string { return append([]string(nil), c.zones...) }
 
-// Initialize starts the node informer the provider uses to map node names
-// to VMs without calling GCE, and the event recorder.
+// Initialize takes the Kubernetes client and starts the event recorder.
+// The node lister comes from the framework's shared informers
+// (SetInformers), so the controller manager caches every node once.
 func (c *Cloud) Initialize(cb cloudprovider.ControllerClientBuilder, stop <-chan struct{}) {
-	kube := cb.ClientOrDie("cloud-provider")
-	factory := informers.NewSharedInformerFactory(kube, 0)
-	c.SetKubernetes(kube, factory.Core().V1().Nodes().Lister())
-	factory.Start(stop)
-	factory.WaitForCacheSync(stop)
+	c.setKube(cb.ClientOrDie("cloud-provider"))
 }
 
-// SetKubernetes wires the Kubernetes client and a node lister; Initialize
-// calls it, tests may call it directly.
+// SetInformers implements cloudprovider.InformerUser: the provider maps node
+// names to VMs through the shared node informer. It also trims what that
+// informer caches (see trimForCache), for every controller that shares it.
+func (c *Cloud) SetInformers(f informers.SharedInformerFactory) {
+	inf := f.Core().V1().Nodes()
+	if err := inf.Informer().SetTransform(trimForCache); err != nil {
+		klog.InfoS("Node informer already started; caching nodes untrimmed", "err", err)
+	}
+	c.nodes = inf.Lister()
+}
+
+// SetKubernetes wires a client and a node lister directly (tests).
 func (c *Cloud) SetKubernetes(kube kubernetes.Interface, nodes corelisters.NodeLister) {
-	c.kube = kube
+	c.setKube(kube)
 	c.nodes = nodes
+}
+
+func (c *Cloud) setKube(kube kubernetes.Interface) {
+	c.kube = kube
 	b := record.NewBroadcaster()
 	b.StartStructuredLogging(0)
 	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
 	c.recorder = b.NewRecorder(scheme.Scheme, v1.EventSource{Component: "gce-cloud-controller-manager"})
+}
+
+// trimForCache drops managedFields from cached objects: no controller
+// reads them, and at 5,000 nodes they are a large share of the cache.
+// Writes are patches or updates of objects read afresh, which the API
+// server merges with the stored managedFields.
+func trimForCache(obj any) (any, error) {
+	if a, err := meta.Accessor(obj); err == nil {
+		a.SetManagedFields(nil)
+	}
+	return obj, nil
 }
 
 func (c *Cloud) ProviderName() string { return ProviderName }

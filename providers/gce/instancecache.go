@@ -65,7 +65,7 @@ func (c *instanceCache) refresh(ctx context.Context) error {
 	m := make(map[string]*computepb.Instance, len(insts))
 	for _, inst := range insts {
 		if vm, err := ParseInstanceURL(inst.GetSelfLink()); err == nil {
-			m[vm.ProviderID()] = inst
+			m[vm.ProviderID()] = metadataOnly(inst)
 		}
 	}
 	c.mu.Lock()
@@ -77,6 +77,23 @@ func (c *instanceCache) refresh(ctx context.Context) error {
 // put records a VM read directly, so the next question is answered from memory.
 func (c *instanceCache) put(vm VM, inst *computepb.Instance) {
 	c.mu.Lock()
-	c.byID[vm.ProviderID()] = inst
+	c.byID[vm.ProviderID()] = metadataOnly(inst)
 	c.mu.Unlock()
+}
+
+// metadataOnly keeps what InstanceMetadata reads (type, status, addresses):
+// a full resource is ten times larger, and the cache holds every VM.
+func metadataOnly(inst *computepb.Instance) *computepb.Instance {
+	out := &computepb.Instance{Name: inst.Name, SelfLink: inst.SelfLink, MachineType: inst.MachineType, Status: inst.Status}
+	for _, ni := range inst.GetNetworkInterfaces() {
+		n := &computepb.NetworkInterface{NetworkIP: ni.NetworkIP, Ipv6Address: ni.Ipv6Address}
+		for _, ac := range ni.GetAccessConfigs() {
+			n.AccessConfigs = append(n.AccessConfigs, &computepb.AccessConfig{NatIP: ac.NatIP})
+		}
+		for _, ac := range ni.GetIpv6AccessConfigs() {
+			n.Ipv6AccessConfigs = append(n.Ipv6AccessConfigs, &computepb.AccessConfig{ExternalIpv6: ac.ExternalIpv6})
+		}
+		out.NetworkInterfaces = append(out.NetworkInterfaces, n)
+	}
+	return out
 }

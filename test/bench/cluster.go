@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	compute "google.golang.org/api/compute/v1"
+	"google.golang.org/api/option"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -67,6 +72,9 @@ func (b *bench) world() error {
 		return err
 	}
 	b.gce = g
+	if err := b.nodeSubnet(); err != nil {
+		return err
+	}
 	ictx, cancel := context.WithCancel(b.ctx)
 	b.stopInf = cancel
 	f := informers.NewSharedInformerFactory(b.kube, 0)
@@ -128,6 +136,26 @@ func (b *bench) teardown() {
 	}
 }
 
+// nodeSubnetName is a /16 for the node VMs: the default /20 holds 4,092.
+const nodeSubnetName = "bench-nodes"
+
+// nodeSubnet creates the nodes' subnet through the GCE API, as an operator would.
+func (b *bench) nodeSubnet() error {
+	svc, err := compute.NewService(b.ctx, option.WithEndpoint(b.gce.URL+"/compute/v1/"), option.WithoutAuthentication())
+	if err != nil {
+		return err
+	}
+	op, err := svc.Subnetworks.Insert(project, "us-central1", &compute.Subnetwork{Name: nodeSubnetName,
+		Network: "global/networks/default", IpCidrRange: "10.0.0.0/16"}).Context(b.ctx).Do()
+	if err != nil {
+		return fmt.Errorf("creating the nodes' subnet: %w", err)
+	}
+	if _, err := svc.RegionOperations.Wait(project, "us-central1", op.Name).Context(b.ctx).Do(); err != nil {
+		return err
+	}
+	return nil
+}
+
 func nodeName(i int) string { return fmt.Sprintf("node-%05d", i) }
 
 func podCIDR(i int) string { return fmt.Sprintf("100.%d.%d.0/24", 64+i/256, i%256) }
@@ -136,7 +164,8 @@ func podCIDR(i int) string { return fmt.Sprintf("100.%d.%d.0/24", 64+i/256, i%25
 func (b *bench) addNodes(from, to int) error {
 	seeds := make([]fakecompute.InstanceSeed, 0, to-from)
 	for i := from; i < to; i++ {
-		seeds = append(seeds, fakecompute.InstanceSeed{Name: nodeName(i), Zone: zones[i%3], CanIPForward: true, Tags: []string{"bench-node"}})
+		seeds = append(seeds, fakecompute.InstanceSeed{Name: nodeName(i), Zone: zones[i%3], CanIPForward: true, Tags: []string{"bench-node"},
+			Subnetwork: nodeSubnetName})
 	}
 	if _, err := b.gce.SeedInstances(seeds...); err != nil {
 		return err
@@ -268,4 +297,33 @@ func (b *bench) peakRSSMiB() float64 {
 		}
 	}
 	return 0
+}
+
+// heapProfile saves the CCM's heap profile to $BENCH_HEAP_PROFILE_DIR, when
+// set: a developer's aid for the memory goal.
+func (b *bench) heapProfile(label string) {
+	dir := os.Getenv("BENCH_HEAP_PROFILE_DIR")
+	if dir == "" || b.ccm == nil {
+		return
+	}
+	url := strings.TrimSuffix(b.ccm.HealthURL, "/healthz") + "/debug/pprof/heap"
+	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	req, err := http.NewRequestWithContext(b.ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return
+	}
+	req.Header.Set("Authorization", "Bearer "+b.cp.Token)
+	resp, err := c.Do(req)
+	if err != nil {
+		fmt.Println("    heap profile:", err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(filepath.Join(dir, label+".heap.pb.gz"))
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	_, _ = io.Copy(f, resp.Body)
+	fmt.Println("    heap profile:", f.Name(), resp.Status)
 }

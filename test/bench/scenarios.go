@@ -102,6 +102,7 @@ func (b *bench) routesFromEmpty(n int, keepWorld bool) result {
 	b.fill(&r, start)
 	r.Converged, r.Series = ok, series
 	r.PeakRSSMiB = b.peakRSSMiB()
+	b.heapProfile(fmt.Sprintf("routes-%d", n))
 	fmt.Printf("    %.1f s (bound %.1f s), %d writes, %d reads, %d rate-limited\n", r.WallS, r.BoundS, r.Writes, r.Reads, r.RateLimited)
 	if !keepWorld {
 		b.teardown()

@@ -107,7 +107,7 @@ func (cp *ControlPlane) startAPIServer(ctx context.Context, binDir string) error
 	}
 	args := []string{"--etcd-servers=" + cp.etcdURL, "--bind-address=127.0.0.1", fmt.Sprintf("--secure-port=%d", port),
 		"--advertise-address=127.0.0.1", "--cert-dir=" + filepath.Join(cp.Dir, "certs"),
-		"--service-cluster-ip-range=10.0.0.0/24", "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+		"--service-cluster-ip-range=10.96.0.0/16", "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
 		"--service-account-key-file=" + filepath.Join(cp.Dir, "sa.pub"),
 		"--service-account-signing-key-file=" + filepath.Join(cp.Dir, "sa.key"),
 		"--token-auth-file=" + tokens, "--authorization-mode=Node,RBAC", "--allow-privileged=true",
