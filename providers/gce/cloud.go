@@ -78,7 +78,7 @@ func newFromConfigFile(r io.Reader) (cloudprovider.Interface, error) {
 // credentials (tests pass option.WithoutAuthentication()).
 func NewCloud(ctx context.Context, cfg *Config, opts ...option.ClientOption) (*Cloud, error) {
 	api, err := gceapi.New(ctx, gceapi.Config{
-		Project: cfg.ProjectID, Endpoint: cfg.APIEndpoint, ClientOptions: opts,
+		Project: cfg.ProjectID, NetworkProject: cfg.NetworkProjectID, Endpoint: cfg.APIEndpoint, ClientOptions: opts,
 		ReadsPerSecond: cfg.ReadsPerSecond, MutationsPerSecond: cfg.MutationsPerSecond, PollInterval: cfg.PollInterval,
 	})
 	if err != nil {

@@ -254,3 +254,36 @@ func TestRoutesRefusePodCIDROutsideClusterCIDR(t *testing.T) {
 		t.Error("bad --cluster-cidr accepted")
 	}
 }
+
+func TestRoutesSharedVPCLiveInTheHostProject(t *testing.T) {
+	e := newTestEnv(t, fakecompute.Options{ExtraProjects: []string{"host"}}, func(c *Config) {
+		c.NetworkProjectID = "host"
+		c.NetworkURL = "https://www.googleapis.com/compute/v1/projects/host/global/networks/default"
+	})
+	e.addNode(t, "node-a", "us-central1-a")
+	if err := create(t, e.cloud, "prod", "node-a", "10.4.0.0/24"); err != nil {
+		t.Fatal(err)
+	}
+	dump := e.gce.Dump()
+	if len(dump["projects/host/global/routes"]) != 1 || len(dump["projects/demo/global/routes"]) != 0 {
+		t.Fatalf("routes by project: host %d, service %d", len(dump["projects/host/global/routes"]), len(dump["projects/demo/global/routes"]))
+	}
+	r, err := e.cloud.api.GetRoute(context.Background(), routeName("prod", "node-a", "10.4.0.0/24"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The next hop is the service project's VM, by full URL.
+	if got := r.GetNextHopInstance(); got != "https://www.googleapis.com/compute/v1/projects/demo/zones/us-central1-a/instances/node-a" {
+		t.Errorf("next hop %s", got)
+	}
+	if d := cmp.Diff([]routeRow{{Node: "node-a", CIDR: "10.4.0.0/24"}}, listRows(t, e.cloud, "prod")); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	routes, _ := e.cloud.ListRoutes(context.Background(), "prod")
+	if err := e.cloud.DeleteRoute(context.Background(), "prod", routes[0]); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.gce.Dump()["projects/host/global/routes"]); n != 0 {
+		t.Errorf("%d routes left in the host project", n)
+	}
+}

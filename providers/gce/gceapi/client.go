@@ -34,6 +34,9 @@ const (
 // Config sets up a Client.
 type Config struct {
 	Project string
+	// NetworkProject owns the VPC network and so its routes: the Shared VPC
+	// host project, or Project when empty.
+	NetworkProject string
 	// Endpoint is the API's host root (https://compute.googleapis.com when
 	// empty); the emulator's is http://127.0.0.1:PORT.
 	Endpoint           string
@@ -69,8 +72,9 @@ func (c *Config) setDefaults() {
 
 // Client is the provider's handle on GCE. It is safe for concurrent use.
 type Client struct {
-	cfg     Config
-	Project string
+	cfg            Config
+	Project        string
+	NetworkProject string
 
 	reads     *rate.Limiter
 	mutations *rate.Limiter
@@ -100,12 +104,16 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.Project == "" {
 		return nil, fmt.Errorf("gceapi: project is required")
 	}
+	if cfg.NetworkProject == "" {
+		cfg.NetworkProject = cfg.Project
+	}
 	RegisterMetrics()
 	c := &Client{
-		cfg:       cfg,
-		Project:   cfg.Project,
-		reads:     newLimiter(cfg.ReadsPerSecond),
-		mutations: newLimiter(cfg.MutationsPerSecond),
+		cfg:            cfg,
+		Project:        cfg.Project,
+		NetworkProject: cfg.NetworkProject,
+		reads:          newLimiter(cfg.ReadsPerSecond),
+		mutations:      newLimiter(cfg.MutationsPerSecond),
 	}
 	opts := append([]option.ClientOption{}, cfg.ClientOptions...)
 	legacyOpts := append([]option.ClientOption{}, cfg.ClientOptions...)
@@ -224,6 +232,12 @@ func (c *Client) read(ctx context.Context, call, target string, f func(ctx conte
 // every retry reuses (so a retry can never apply twice), then waits for its
 // operation to be DONE.
 func (c *Client) mutate(ctx context.Context, call, target string, submit func(ctx context.Context, requestID string) (*computepb.Operation, error)) error {
+	return c.mutateIn(ctx, c.Project, call, target, submit)
+}
+
+// mutateIn is mutate for a call in another project than the client's
+// (routes of a Shared VPC network live in its host project).
+func (c *Client) mutateIn(ctx context.Context, project, call, target string, submit func(ctx context.Context, requestID string) (*computepb.Operation, error)) error {
 	start := time.Now()
 	rid := newRequestID()
 	var op *computepb.Operation
@@ -233,7 +247,7 @@ func (c *Client) mutate(ctx context.Context, call, target string, submit func(ct
 		return err
 	})
 	if err == nil {
-		err = c.waiter.wait(ctx, call, target, op)
+		err = c.waiter.wait(ctx, project, call, target, op)
 		opWait.WithLabelValues(call, resultLabel(err)).Observe(time.Since(start).Seconds())
 	}
 	return observe(call, start, err)

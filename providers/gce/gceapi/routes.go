@@ -9,12 +9,15 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// ListRoutes lists the project's routes that match a GCE list filter.
+// Routes live in the network's project (NetworkProject): with Shared VPC,
+// the host project.
+
+// ListRoutes lists the network project's routes that match a GCE list filter.
 func (c *Client) ListRoutes(ctx context.Context, filter string) ([]*computepb.Route, error) {
 	var out []*computepb.Route
 	err := c.read(ctx, "routes.list", "global/routes", func(ctx context.Context) error {
 		out = out[:0]
-		req := &computepb.ListRoutesRequest{Project: c.Project, MaxResults: proto.Uint32(500)}
+		req := &computepb.ListRoutesRequest{Project: c.NetworkProject, MaxResults: proto.Uint32(500)}
 		if filter != "" {
 			req.Filter = proto.String(filter)
 		}
@@ -38,7 +41,7 @@ func (c *Client) GetRoute(ctx context.Context, name string) (*computepb.Route, e
 	var out *computepb.Route
 	err := c.read(ctx, "routes.get", "global/routes/"+name, func(ctx context.Context) error {
 		var err error
-		out, err = c.routes.Get(ctx, &computepb.GetRouteRequest{Project: c.Project, Route: name}, noRetry)
+		out, err = c.routes.Get(ctx, &computepb.GetRouteRequest{Project: c.NetworkProject, Route: name}, noRetry)
 		return err
 	})
 	return out, err
@@ -46,16 +49,16 @@ func (c *Client) GetRoute(ctx context.Context, name string) (*computepb.Route, e
 
 // InsertRoute creates a route and waits until it exists.
 func (c *Client) InsertRoute(ctx context.Context, r *computepb.Route) error {
-	return c.mutate(ctx, "routes.insert", "global/routes/"+r.GetName(), func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.routes.Insert(ctx, &computepb.InsertRouteRequest{Project: c.Project, RouteResource: r, RequestId: &rid}, noRetry)
+	return c.mutateIn(ctx, c.NetworkProject, "routes.insert", "global/routes/"+r.GetName(), func(ctx context.Context, rid string) (*computepb.Operation, error) {
+		op, err := c.routes.Insert(ctx, &computepb.InsertRouteRequest{Project: c.NetworkProject, RouteResource: r, RequestId: &rid}, noRetry)
 		return protoOf(op), err
 	})
 }
 
 // DeleteRoute deletes a route and waits until it is gone.
 func (c *Client) DeleteRoute(ctx context.Context, name string) error {
-	return c.mutate(ctx, "routes.delete", "global/routes/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.routes.Delete(ctx, &computepb.DeleteRouteRequest{Project: c.Project, Route: name, RequestId: &rid}, noRetry)
+	return c.mutateIn(ctx, c.NetworkProject, "routes.delete", "global/routes/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
+		op, err := c.routes.Delete(ctx, &computepb.DeleteRouteRequest{Project: c.NetworkProject, Route: name, RequestId: &rid}, noRetry)
 		return protoOf(op), err
 	})
 }

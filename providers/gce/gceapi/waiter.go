@@ -35,7 +35,9 @@ type waiter struct {
 	latency time.Duration // moving estimate of submit-to-DONE time
 }
 
-type opScope struct{ region, zone string }
+// opScope is where an operation lives: its project (routes of a Shared
+// VPC live in the network's host project) and global, a region or a zone.
+type opScope struct{ project, region, zone string }
 
 func (s opScope) String() string {
 	switch {
@@ -66,16 +68,16 @@ func newWaiter(parent context.Context, c *Client) *waiter {
 	return w
 }
 
-func scopeOfOp(op *computepb.Operation) opScope {
-	return opScope{region: lastSegment(op.GetRegion()), zone: lastSegment(op.GetZone())}
+func scopeOfOp(project string, op *computepb.Operation) opScope {
+	return opScope{project: project, region: lastSegment(op.GetRegion()), zone: lastSegment(op.GetZone())}
 }
 
 // wait blocks until the operation is DONE and returns its outcome.
-func (w *waiter) wait(ctx context.Context, call, target string, op *computepb.Operation) error {
+func (w *waiter) wait(ctx context.Context, project, call, target string, op *computepb.Operation) error {
 	if op.GetStatus() == computepb.Operation_DONE {
 		return opOutcome(call, target, op)
 	}
-	sc := scopeOfOp(op)
+	sc := scopeOfOp(project, op)
 	p := &pendingOp{name: op.GetName(), submitted: time.Now(), done: make(chan struct{})}
 	w.mu.Lock()
 	if w.pending[sc] == nil {
@@ -231,11 +233,11 @@ func (w *waiter) serverWait(sc opScope, name string) (*computepb.Operation, erro
 		var err error
 		switch {
 		case sc.zone != "":
-			op, err = c.zoneOps.Wait(ctx, &computepb.WaitZoneOperationRequest{Project: c.Project, Zone: sc.zone, Operation: name}, noRetry)
+			op, err = c.zoneOps.Wait(ctx, &computepb.WaitZoneOperationRequest{Project: sc.project, Zone: sc.zone, Operation: name}, noRetry)
 		case sc.region != "":
-			op, err = c.regionOps.Wait(ctx, &computepb.WaitRegionOperationRequest{Project: c.Project, Region: sc.region, Operation: name}, noRetry)
+			op, err = c.regionOps.Wait(ctx, &computepb.WaitRegionOperationRequest{Project: sc.project, Region: sc.region, Operation: name}, noRetry)
 		default:
-			op, err = c.globalOps.Wait(ctx, &computepb.WaitGlobalOperationRequest{Project: c.Project, Operation: name}, noRetry)
+			op, err = c.globalOps.Wait(ctx, &computepb.WaitGlobalOperationRequest{Project: sc.project, Operation: name}, noRetry)
 		}
 		return err
 	})
@@ -259,11 +261,11 @@ func (w *waiter) listDone(sc opScope, ops []*pendingOp) (map[string]*computepb.O
 		}
 		switch {
 		case sc.zone != "":
-			it = c.zoneOps.List(ctx, &computepb.ListZoneOperationsRequest{Project: c.Project, Zone: sc.zone, Filter: filter, MaxResults: max}, noRetry)
+			it = c.zoneOps.List(ctx, &computepb.ListZoneOperationsRequest{Project: sc.project, Zone: sc.zone, Filter: filter, MaxResults: max}, noRetry)
 		case sc.region != "":
-			it = c.regionOps.List(ctx, &computepb.ListRegionOperationsRequest{Project: c.Project, Region: sc.region, Filter: filter, MaxResults: max}, noRetry)
+			it = c.regionOps.List(ctx, &computepb.ListRegionOperationsRequest{Project: sc.project, Region: sc.region, Filter: filter, MaxResults: max}, noRetry)
 		default:
-			it = c.globalOps.List(ctx, &computepb.ListGlobalOperationsRequest{Project: c.Project, Filter: filter, MaxResults: max}, noRetry)
+			it = c.globalOps.List(ctx, &computepb.ListGlobalOperationsRequest{Project: sc.project, Filter: filter, MaxResults: max}, noRetry)
 		}
 		for {
 			op, err := it.Next()
