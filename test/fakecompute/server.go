@@ -142,7 +142,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(r.URL.Path, adminPrefix):
 		s.serveAdmin(w, r)
-	case strings.HasPrefix(r.URL.Path, "/computeMetadata/"):
+	case strings.HasPrefix(r.URL.Path, "/computeMetadata/"), r.URL.Path == "/" && r.Header.Get("Metadata-Flavor") != "":
+		// The bare root is how some clients (python's google-auth) ping
+		// the metadata server.
 		s.serveMetadata(w, r)
 	case r.URL.Path == tokenPath:
 		s.serveToken(w, r)
