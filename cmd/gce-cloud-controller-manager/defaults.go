@@ -19,10 +19,12 @@ import (
 // which is parsed after these are set.
 const (
 	// defaultServiceSyncs: a Service sync is three sequential GCE operation
-	// waits and almost no CPU. Fifty workers keep the project's write quota
-	// (25/s) busy when many Services change at once; ten would make a burst
-	// of 100 new Services take ten rounds of waits.
-	defaultServiceSyncs = 50
+	// waits and little CPU. Twenty workers keep the project's write quota
+	// (25/s, five writes per new Service) nearly busy when many Services
+	// change at once; ten would make a burst of 100 new Services take ten
+	// rounds of waits. More workers buy little and each holds a copy of the
+	// cluster's node list while it syncs (memory at 5,000 nodes).
+	defaultServiceSyncs = 20
 	// The framework's 20 QPS / 30 burst to the API server makes the route
 	// controller's NetworkUnavailable patches the slowest part of bringing
 	// up a large cluster (5,000 nodes: over 4 minutes).

@@ -54,6 +54,10 @@ type loadBalancers struct {
 	// background counts releases still running after their sync returned.
 	background sync.WaitGroup
 	cid        clusterIDCache
+	// hostURLs interns each node VM's URL (providerID -> URL): every sync
+	// of every Service names every node, and 50 concurrent syncs of a
+	// 5,000-node cluster would otherwise build a quarter million strings.
+	hostURLs sync.Map
 }
 
 // lbHolder builds the load balancer on first use (it needs the API

@@ -103,7 +103,18 @@ func (l *loadBalancers) addHost(urls map[string]bool, node string, vm VM) {
 		klog.InfoS("Node left out of load balancers: its VM is outside the region", "node", node, "vm", vm.String(), "region", l.region())
 		return
 	}
-	urls[vm.URL()] = true
+	urls[l.hostURL(vm)] = true
+}
+
+// hostURL is the VM's URL, built once per VM.
+func (l *loadBalancers) hostURL(vm VM) string {
+	id := vm.ProviderID()
+	if u, ok := l.hostURLs.Load(id); ok {
+		return u.(string)
+	}
+	u := vm.URL()
+	l.hostURLs.Store(id, u)
+	return u
 }
 
 // tagsOf is node-tags from gce.conf, else, as upstream, for each VM the

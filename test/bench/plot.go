@@ -5,9 +5,9 @@ import (
 	"strings"
 )
 
-// routesPlot draws the convergence curves of the route scenarios (routes
-// done over time) and, dashed, the write quota's slope: no controller can
-// be left of that line.
+// routesPlot draws the route scenarios' progress (routes created over
+// time) and, dashed, the write quota's slope: no controller can be left of
+// that line.
 func routesPlot(rs []result) string {
 	const w, h, ml, mr, mt, mb = 720.0, 420.0, 60.0, 20.0, 30.0, 45.0
 	var curves []result
@@ -23,7 +23,7 @@ func routesPlot(rs []result) string {
 	y := func(n float64) float64 { return h - mb - n/maxN*(h-mt-mb) }
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" font-family="sans-serif" font-size="12">`, w, h)
-	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/><text x="%.0f" y="18" font-size="14">Routes converged over time (route created and NetworkUnavailable=False)</text>`, ml)
+	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/><text x="%.0f" y="18" font-size="14">Routes created over time; dashed: the write-quota bound; label: time until every node is NetworkUnavailable=False</text>`, ml)
 	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="black"/><line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="black"/>`,
 		ml, h-mb, w-mr, h-mb, ml, mt, ml, h-mb)
 	for i := 0; i <= 5; i++ {

@@ -45,15 +45,19 @@ type result struct {
 func (b *bench) writeRate() float64 { return float64(b.p.writesPerMin) / 60 }
 
 // converge polls done() every 500 ms until it reaches want or the timeout,
-// recording progress once a second.
-func (b *bench) converge(start time.Time, want int, timeout time.Duration, done func() int) ([]point, bool) {
+// recording progress() once a second (done() when progress is nil).
+func (b *bench) converge(start time.Time, want int, timeout time.Duration, done func() int, progress ...func() int) ([]point, bool) {
 	var series []point
 	last := -1.0
 	for {
 		d := done()
 		el := time.Since(start).Seconds()
 		if el-last >= 1 || d >= want {
-			series = append(series, point{T: el, Done: d})
+			p := d
+			if len(progress) > 0 {
+				p = progress[0]()
+			}
+			series = append(series, point{T: el, Done: p})
 			last = el
 		}
 		if d >= want {
@@ -98,7 +102,10 @@ func (b *bench) routesFromEmpty(n int, keepWorld bool) result {
 	r := result{Name: name, Nodes: n, MinWrites: int64(n), measure: true, QuotaPerS: b.writeRate(),
 		BoundS: float64(n)/b.writeRate() + b.p.latency.Seconds()}
 	timeout := time.Duration(3*r.BoundS)*time.Second + 2*time.Minute
-	series, ok := b.converge(start, n, timeout, func() int { return min(b.gceCount("routes"), b.routesReady()) })
+	// Converged: every route exists and every node says so
+	// (NetworkUnavailable=False). The curve shows routes created.
+	series, ok := b.converge(start, n, timeout, func() int { return min(b.gceCount("routes"), b.routesReady()) },
+		func() int { return b.gceCount("routes") })
 	b.fill(&r, start)
 	r.Converged, r.Series = ok, series
 	r.PeakRSSMiB = b.peakRSSMiB()
