@@ -79,7 +79,7 @@ func run(ctx context.Context, k8sBin, ccmBin string, keep bool) error {
 	}
 	defer ccm.Stop(10 * time.Second)
 
-	step("creating 6 VMs (3 zones x 2) and their nodes, each with a pod CIDR")
+	step("creating 6 VMs (3 zones x 2) and their nodes, each with a pod CIDR; node-5's VM without canIpForward")
 	for i := 0; i < 6; i++ {
 		name, zone := fmt.Sprintf("node-%d", i), zones[i%3]
 		if _, err := gce.SeedInstances(fakecompute.InstanceSeed{Name: name, Zone: zone, CanIPForward: i != 5, Tags: []string{"demo-node"}, ExternalIP: true}); err != nil {
@@ -107,7 +107,7 @@ The cluster keeps running. Look around:
   %[1]s --kubeconfig %[2]s get events -A
 
   export CLOUDSDK_CONFIG=%[3]s/gcloud CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE=%[4]s/compute/v1/
-  export CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true CLOUDSDK_CORE_PROJECT=demo
+  export CLOUDSDK_AUTH_DISABLE_CREDENTIALS=true CLOUDSDK_CORE_PROJECT=demo CLOUDSDK_CORE_CHECK_GCE_METADATA=false
   gcloud compute routes list
   gcloud compute target-pools list
   gcloud compute forwarding-rules list
