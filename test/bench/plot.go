@@ -23,7 +23,7 @@ func routesPlot(rs []result) string {
 	y := func(n float64) float64 { return h - mb - n/maxN*(h-mt-mb) }
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f" font-family="sans-serif" font-size="12">`, w, h)
-	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/><text x="%.0f" y="18" font-size="14">Routes created over time; dashed: the write-quota bound; label: time until every node is NetworkUnavailable=False</text>`, ml)
+	fmt.Fprintf(&b, `<rect width="100%%" height="100%%" fill="white"/><text x="%.0f" y="18" font-size="14">Routes created over time (dashed: the write-quota bound)</text>`, ml)
 	fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="black"/><line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="black"/>`,
 		ml, h-mb, w-mr, h-mb, ml, mt, ml, h-mb)
 	for i := 0; i <= 5; i++ {
