@@ -22,8 +22,18 @@ func (e *env) leader() string {
 
 func TestLeaderElectionHandsOver(t *testing.T) {
 	e := newEnv(t, 4*time.Minute)
+	// A lease left by an earlier scenario's controller would make the
+	// first check below pass before ccm-a holds it.
+	_ = kube.CoordinationV1().Leases("kube-system").Delete(e.ctx, "cloud-controller-manager", metav1.DeleteOptions{})
+	started := time.Now().Add(-time.Second)
 	a := e.startCCM("ccm-a", true)
-	e.eventually("ccm-a leads", 60*time.Second, func() (bool, string) { return e.leader() != "", e.leader() })
+	e.eventually("ccm-a leads", 60*time.Second, func() (bool, string) {
+		l, err := kube.CoordinationV1().Leases("kube-system").Get(e.ctx, "cloud-controller-manager", metav1.GetOptions{})
+		if err != nil || l.Spec.HolderIdentity == nil || l.Spec.AcquireTime == nil {
+			return false, fmt.Sprint(err)
+		}
+		return l.Spec.AcquireTime.After(started), *l.Spec.HolderIdentity
+	})
 	leaderA := e.leader()
 	b := e.startCCM("ccm-b", true)
 	for i := 0; i < 6; i++ {
