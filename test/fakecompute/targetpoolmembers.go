@@ -25,16 +25,12 @@ func addPoolInstances(c *call) (any, error) {
 		if err != nil {
 			return err
 		}
-		next := clone(tp)
-		for _, ik := range iks {
-			if err := mustExist(t, ik); err != nil {
-				return err
-			}
-			// Adding a member again changes nothing, as in GCE.
-			if !containsLink(next.Instances, ik.SelfLink()) {
-				next.Instances = append(next.Instances, ik.SelfLink())
-			}
+		links, err := attachLinks(t, tp.Instances, iks)
+		if err != nil {
+			return err
 		}
+		next := clone(tp)
+		next.Instances = links
 		t.put(k, next)
 		return nil
 	})
@@ -58,15 +54,12 @@ func removePoolInstances(c *call) (any, error) {
 		if err != nil {
 			return err
 		}
-		drop := map[string]bool{}
-		for _, ik := range iks {
-			if !containsLink(tp.Instances, ik.SelfLink()) {
-				return errNotAttached("instance", ik.SelfLink(), "Instance")
-			}
-			drop[ik.SelfLink()] = true
+		links, err := detachLinks(tp.Instances, iks, "instance", "Instance")
+		if err != nil {
+			return err
 		}
 		next := clone(tp)
-		next.Instances = removeLinks(tp.Instances, drop)
+		next.Instances = links
 		t.put(k, next)
 		return nil
 	})
@@ -90,6 +83,34 @@ func (c *call) poolUpdate(refs []*compute.InstanceReference) ([]Key, error) {
 	return c.poolInstances("resource.instances", links)
 }
 
+// attachLinks adds the objects' links to a pool's list; each must exist, and
+// adding a member again changes nothing, as in GCE.
+func attachLinks(t *tx, have []string, keys []Key) ([]string, error) {
+	out := append([]string(nil), have...)
+	for _, k := range keys {
+		if err := mustExist(t, k); err != nil {
+			return nil, err
+		}
+		if !containsLink(out, k.SelfLink()) {
+			out = append(out, k.SelfLink())
+		}
+	}
+	return out, nil
+}
+
+// detachLinks removes the objects' links; the request fails as a whole if
+// one is not attached.
+func detachLinks(have []string, keys []Key, field, what string) ([]string, error) {
+	drop := map[string]bool{}
+	for _, k := range keys {
+		if !containsLink(have, k.SelfLink()) {
+			return nil, errNotAttached(field, k.SelfLink(), what)
+		}
+		drop[k.SelfLink()] = true
+	}
+	return removeLinks(have, drop), nil
+}
+
 func errNotAttached(field, link, what string) *apiError {
 	return errInvalid("Invalid value for field 'resource.%s': '%s'. %s is not currently attached to this target pool.", field, link, what)
 }
@@ -110,15 +131,12 @@ func addPoolHealthCheck(c *call) (any, error) {
 		if err != nil {
 			return err
 		}
-		next := clone(tp)
-		for _, hk := range hks {
-			if err := mustExist(t, hk); err != nil {
-				return err
-			}
-			if !containsLink(next.HealthChecks, hk.SelfLink()) {
-				next.HealthChecks = append(next.HealthChecks, hk.SelfLink())
-			}
+		links, err := attachLinks(t, tp.HealthChecks, hks)
+		if err != nil {
+			return err
 		}
+		next := clone(tp)
+		next.HealthChecks = links
 		if len(next.HealthChecks) > 1 {
 			return errInvalid("Invalid value for field 'resource.healthChecks': a target pool may have at most one health check; remove '%s' first.", tp.HealthChecks[0])
 		}
@@ -142,15 +160,12 @@ func removePoolHealthCheck(c *call) (any, error) {
 		if err != nil {
 			return err
 		}
-		drop := map[string]bool{}
-		for _, hk := range hks {
-			if !containsLink(tp.HealthChecks, hk.SelfLink()) {
-				return errNotAttached("healthCheck", hk.SelfLink(), "Health check")
-			}
-			drop[hk.SelfLink()] = true
+		links, err := detachLinks(tp.HealthChecks, hks, "healthCheck", "Health check")
+		if err != nil {
+			return err
 		}
 		next := clone(tp)
-		next.HealthChecks = removeLinks(tp.HealthChecks, drop)
+		next.HealthChecks = links
 		t.put(k, next)
 		return nil
 	})
