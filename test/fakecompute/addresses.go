@@ -207,17 +207,7 @@ func addressUsers(t *tx, k Key, a *compute.Address) []string {
 	return users
 }
 
-func getAddress(c *call) (any, error) {
-	var out any
-	err := c.s.store.read(func(t *tx) error {
-		a, err := getAs[compute.Address](t, c.key())
-		if err == nil {
-			out = renderAddress(t, c.key(), a)
-		}
-		return err
-	})
-	return out, err
-}
+func getAddress(c *call) (any, error) { return getResource[compute.Address](c, renderAddress) }
 
 func listAddresses(c *call) (any, error) {
 	return c.listRendered("compute#addressList", renderAddress)

@@ -123,17 +123,7 @@ func renderFirewall(_ *tx, _ Key, o any) any {
 	return &out
 }
 
-func getFirewall(c *call) (any, error) {
-	var out any
-	err := c.s.store.read(func(t *tx) error {
-		fw, err := getAs[compute.Firewall](t, c.key())
-		if err == nil {
-			out = renderFirewall(t, c.key(), fw)
-		}
-		return err
-	})
-	return out, err
-}
+func getFirewall(c *call) (any, error) { return getResource[compute.Firewall](c, renderFirewall) }
 
 func listFirewalls(c *call) (any, error) {
 	return c.listRendered("compute#firewallList", renderFirewall)

@@ -219,15 +219,7 @@ func rulePorts(fr *compute.ForwardingRule) portSet {
 	return s
 }
 
-func getForwardingRule(c *call) (any, error) {
-	var out any
-	err := c.s.store.read(func(t *tx) error {
-		fr, err := getAs[compute.ForwardingRule](t, c.key())
-		out = fr
-		return err
-	})
-	return out, err
-}
+func getForwardingRule(c *call) (any, error) { return getResource[compute.ForwardingRule](c, nil) }
 
 func listForwardingRules(c *call) (any, error) {
 	return c.listTable("compute#forwardingRuleList", c.key().Table())

@@ -125,15 +125,7 @@ func replaceHTTPHealthCheck(t *tx, k Key, cur, next *compute.HttpHealthCheck) er
 	return nil
 }
 
-func getHTTPHealthCheck(c *call) (any, error) {
-	var out any
-	err := c.s.store.read(func(t *tx) error {
-		hc, err := getAs[compute.HttpHealthCheck](t, c.key())
-		out = hc
-		return err
-	})
-	return out, err
-}
+func getHTTPHealthCheck(c *call) (any, error) { return getResource[compute.HttpHealthCheck](c, nil) }
 
 func listHTTPHealthChecks(c *call) (any, error) {
 	return c.listTable("compute#httpHealthCheckList", c.key().Table())

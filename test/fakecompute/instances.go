@@ -262,15 +262,7 @@ func (s *Server) attachDisks(t *tx, k Key, inst *compute.Instance) ([]*compute.D
 	return created, nil
 }
 
-func getInstance(c *call) (any, error) {
-	var out any
-	err := c.s.store.read(func(t *tx) error {
-		i, err := getAs[compute.Instance](t, c.key())
-		out = i
-		return err
-	})
-	return out, err
-}
+func getInstance(c *call) (any, error) { return getResource[compute.Instance](c, nil) }
 
 func listInstances(c *call) (any, error) {
 	return c.listTable("compute#instanceList", c.key().Table())
@@ -454,15 +446,7 @@ func setInstanceStatus(status, opType string) handler {
 	}
 }
 
-func getDisk(c *call) (any, error) {
-	var out any
-	err := c.s.store.read(func(t *tx) error {
-		d, err := getAs[compute.Disk](t, c.key())
-		out = d
-		return err
-	})
-	return out, err
-}
+func getDisk(c *call) (any, error) { return getResource[compute.Disk](c, nil) }
 
 func listDisks(c *call) (any, error) {
 	return c.listTable("compute#diskList", c.key().Table())

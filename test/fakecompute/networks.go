@@ -92,15 +92,7 @@ func freeAutoRange(t *tx, project string) netip.Prefix {
 	return netip.MustParsePrefix("10.255.240.0/20")
 }
 
-func getNetwork(c *call) (any, error) {
-	var out any
-	err := c.s.store.read(func(t *tx) error {
-		n, err := getAs[compute.Network](t, c.key())
-		out = n
-		return err
-	})
-	return out, err
-}
+func getNetwork(c *call) (any, error) { return getResource[compute.Network](c, nil) }
 
 func listNetworks(c *call) (any, error) {
 	return c.listTable("compute#networkList", c.key().Table())
@@ -237,15 +229,7 @@ func insertSubnetwork(c *call) (any, error) {
 	})
 }
 
-func getSubnetwork(c *call) (any, error) {
-	var out any
-	err := c.s.store.read(func(t *tx) error {
-		sn, err := getAs[compute.Subnetwork](t, c.key())
-		out = sn
-		return err
-	})
-	return out, err
-}
+func getSubnetwork(c *call) (any, error) { return getResource[compute.Subnetwork](c, nil) }
 
 func listSubnetworks(c *call) (any, error) {
 	return c.listTable("compute#subnetworkList", c.key().Table())

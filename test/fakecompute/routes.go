@@ -106,17 +106,7 @@ func renderRoute(t *tx, _ Key, o any) any {
 	return &out
 }
 
-func getRoute(c *call) (any, error) {
-	var out any
-	err := c.s.store.read(func(t *tx) error {
-		r, err := getAs[compute.Route](t, c.key())
-		if err == nil {
-			out = renderRoute(t, c.key(), r)
-		}
-		return err
-	})
-	return out, err
-}
+func getRoute(c *call) (any, error) { return getResource[compute.Route](c, renderRoute) }
 
 func listRoutes(c *call) (any, error) {
 	var items []any

@@ -139,3 +139,21 @@ func clone[T any](v *T) *T {
 	}
 	return out
 }
+
+// getResource is the get verb of a collection: one object as stored, or as
+// render decorates it against the current state (nil: as stored).
+func getResource[T any](c *call, render func(t *tx, k Key, o any) any) (any, error) {
+	var out any
+	err := c.s.store.read(func(t *tx) error {
+		v, err := getAs[T](t, c.key())
+		if err != nil {
+			return err
+		}
+		out = v
+		if render != nil {
+			out = render(t, c.key(), v)
+		}
+		return nil
+	})
+	return out, err
+}

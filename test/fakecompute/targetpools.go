@@ -128,15 +128,7 @@ func containsLink(links []string, link string) bool {
 	return false
 }
 
-func getTargetPool(c *call) (any, error) {
-	var out any
-	err := c.s.store.read(func(t *tx) error {
-		tp, err := getAs[compute.TargetPool](t, c.key())
-		out = tp
-		return err
-	})
-	return out, err
-}
+func getTargetPool(c *call) (any, error) { return getResource[compute.TargetPool](c, nil) }
 
 func listTargetPools(c *call) (any, error) {
 	return c.listTable("compute#targetPoolList", c.key().Table())
