@@ -28,11 +28,13 @@ tools:
 	@tools/build-k8s.sh >/dev/null
 
 ## e2e: the end-to-end suite on a real kube-apiserver + etcd + the emulator + the CCM binary,
-## plus deploy/ (kustomize on the API server, terraform's google provider against the emulator).
+## plus deploy/ (kustomize on the API server, terraform's google provider against the emulator)
+## and the upstream GCE cloud provider against the emulator.
 e2e:
 	@if [ -d test/e2e ]; then \
-		K8S_BIN=$$(tools/build-k8s.sh) && TF_PROVIDER_DIR=$$(tools/build-terraform-provider.sh) && $(GO) build -o $(BIN)/ ./cmd/... && \
-		K8S_BIN=$$K8S_BIN TF_PROVIDER_DIR=$$TF_PROVIDER_DIR GCE_CCM_BIN=$(CURDIR)/$(BIN) $(GO) test -tags e2e -count=1 -timeout 30m -v ./test/e2e/ 2>&1 | tee $(BIN)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:'; exit $${PIPESTATUS[0]}; \
+		K8S_BIN=$$(tools/build-k8s.sh) && TF_PROVIDER_DIR=$$(tools/build-terraform-provider.sh) && \
+		UPSTREAM_CCM_DIR=$$(tools/build-upstream-gce-ccm.sh) && $(GO) build -o $(BIN)/ ./cmd/... && \
+		K8S_BIN=$$K8S_BIN TF_PROVIDER_DIR=$$TF_PROVIDER_DIR UPSTREAM_CCM_DIR=$$UPSTREAM_CCM_DIR GCE_CCM_BIN=$(CURDIR)/$(BIN) $(GO) test -tags e2e -count=1 -timeout 30m -v ./test/e2e/ 2>&1 | tee $(BIN)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:'; exit $${PIPESTATUS[0]}; \
 	else echo "e2e: no suite yet"; fi
 
 ## bench: micro-benchmarks (emulator, provider), then the scale scenarios on the

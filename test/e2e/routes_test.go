@@ -48,6 +48,24 @@ func networkUnavailable(n *v1.Node) (v1.ConditionStatus, string) {
 	return "", ""
 }
 
+// waitRouteCreatedOnEveryNode waits for the route controller's verdict
+// NetworkUnavailable=False (RouteCreated) on every Node.
+func (e *env) waitRouteCreatedOnEveryNode(timeout time.Duration) {
+	e.t.Helper()
+	e.eventually("NetworkUnavailable=False (RouteCreated) on every node", timeout, func() (bool, string) {
+		nodes, err := kube.CoreV1().Nodes().List(e.ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, n := range nodes.Items {
+			if st, reason := networkUnavailable(&n); st != v1.ConditionFalse || reason != "RouteCreated" {
+				return false, fmt.Sprintf("%s: %s/%s", n.Name, st, reason)
+			}
+		}
+		return true, ""
+	})
+}
+
 func TestRoutesForTwentyNodes(t *testing.T) {
 	e := newEnv(t, 4*time.Minute)
 	e.startCCM("ccm", false)
@@ -69,18 +87,7 @@ func TestRoutesForTwentyNodes(t *testing.T) {
 		}
 		return true, ""
 	})
-	e.eventually("NetworkUnavailable=False on every node", 60*time.Second, func() (bool, string) {
-		nodes, err := kube.CoreV1().Nodes().List(e.ctx, metav1.ListOptions{})
-		if err != nil {
-			return false, err.Error()
-		}
-		for _, n := range nodes.Items {
-			if st, reason := networkUnavailable(&n); st != v1.ConditionFalse || reason != "RouteCreated" {
-				return false, fmt.Sprintf("%s: %s/%s", n.Name, st, reason)
-			}
-		}
-		return true, ""
-	})
+	e.waitRouteCreatedOnEveryNode(60 * time.Second)
 
 	// A node deleted: its route goes.
 	if err := kube.CoreV1().Nodes().Delete(e.ctx, "node-07", metav1.DeleteOptions{}); err != nil {

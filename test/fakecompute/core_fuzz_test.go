@@ -54,6 +54,8 @@ func FuzzFilter(f *testing.F) {
 		"name eq \"x\x00\"",
 		`a.b.c.d = 1e309`,
 		`id > 41`,
+		`(name eq k8s-.*) (network eq http://127.0.0.1:1/compute/v1/projects/demo/global/networks/default)`,
+		`(name eq (a|b\)) (x ne ((y)))`,
 		"0:\xc1", // found by the fuzzer: invalid UTF-8 in a literal
 	} {
 		f.Add(s)

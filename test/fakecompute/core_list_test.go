@@ -244,6 +244,15 @@ func TestListFilters(t *testing.T) {
 		{`warnings.code = NEXT_HOP_INSTANCE_NOT_FOUND`, []string{"k8s-c"}},
 		{`nextHopGateway:*`, []string{"other"}},
 		{`network eq ".*(default).*"`, []string{"k8s-a", "k8s-b", "k8s-c", "other"}},
+		// k8s-cloud-provider (the upstream provider): unquoted values up to a
+		// blank outside parentheses, the network as a URL on the api-endpoint
+		// it was given (here: any host, any API version).
+		{`(name eq k8s-.*) (network eq http://127.0.0.1:8080/compute/v1/projects/demo/global/networks/default)`, []string{"k8s-a", "k8s-b", "k8s-c"}},
+		{`network eq https://compute.googleapis.com/compute/beta/projects/demo/global/networks/default`, []string{"k8s-a", "k8s-b", "k8s-c", "other"}},
+		{`network eq http://127.0.0.1:8080/compute/v1/projects/demo/global/networks/other`, nil},
+		{`name eq (k8s-a|other)`, []string{"k8s-a", "other"}},
+		{`(name eq (k8s-a|k8s-b)) (priority eq 900)`, []string{"k8s-b"}},
+		{`(name ne k8s-.*)`, []string{"other"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.filter, func(t *testing.T) {
@@ -280,6 +289,8 @@ func TestBadFilters(t *testing.T) {
 		`name eq "unterminated`,
 		`name = =`,
 		`name eq "x" !`,
+		`(name eq )`,
+		`name eq (k8s-a|`,
 		strings.Repeat("(", 100) + `name eq "x"` + strings.Repeat(")", 100),
 	}
 	for _, f := range bad {

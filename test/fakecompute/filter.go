@@ -170,6 +170,37 @@ func tokenizeFilter(s string) ([]filterTok, error) {
 		switch {
 		case ch == ' ' || ch == '\t' || ch == '\n':
 			i++
+		case expectsRawValue(toks) && ch != '"' && ch != '\'':
+			// An unquoted value of eq/ne is an RE2 expression up to the next
+			// blank outside parentheses, as k8s-cloud-provider sends it:
+			// (network eq https://host/compute/v1/...), (name eq (a|b)).
+			j, depth := i, 0
+		scan:
+			for ; j < len(s); j++ {
+				switch s[j] {
+				case '\\':
+					j++
+				case '(':
+					depth++
+				case ')':
+					if depth == 0 {
+						break scan
+					}
+					depth--
+				case ' ', '\t', '\n':
+					if depth == 0 {
+						break scan
+					}
+				}
+			}
+			if j > len(s) {
+				j = len(s)
+			}
+			if j == i {
+				return nil, fmt.Errorf("expected a value at offset %d", i)
+			}
+			toks = append(toks, filterTok{text: s[i:j], quoted: true})
+			i = j
 		case (ch == '<' || ch == '>') && i+1 < len(s) && s[i+1] == '=':
 			toks = append(toks, filterTok{text: s[i : i+2]})
 			i += 2
@@ -219,6 +250,24 @@ func tokenizeFilter(s string) ([]filterTok, error) {
 		}
 	}
 	return toks, nil
+}
+
+// expectsRawValue says whether the next token is the value of an eq/ne
+// comparison: the last two tokens are a field name and eq or ne.
+func expectsRawValue(toks []filterTok) bool {
+	n := len(toks)
+	if n < 2 {
+		return false
+	}
+	op, field := toks[n-1], toks[n-2]
+	if op.quoted || (op.text != "eq" && op.text != "ne") || field.quoted {
+		return false
+	}
+	switch field.text {
+	case "(", ")", "AND", "OR":
+		return false
+	}
+	return !isOperator(field.text)
 }
 
 type filterParser struct {
@@ -338,27 +387,39 @@ func (p *filterParser) parseTerm() (filter, error) {
 		return nil, fmt.Errorf("expected a value after %q %s", field, op)
 	}
 	p.pos++
-	c := &cmpFilter{path: strings.Split(field, "."), op: op, raw: val.text}
+	value := canonicalLinks(val.text)
+	c := &cmpFilter{path: strings.Split(field, "."), op: op, raw: value}
 	switch op {
 	case "eq", "ne":
 		// The value is an RE2 expression that must match the whole field.
-		re, err := regexp.Compile("^(?:" + val.text + ")$")
+		re, err := regexp.Compile("^(?:" + value + ")$")
 		if err != nil {
 			return nil, fmt.Errorf("invalid regular expression for %q: %v", field, err)
 		}
 		c.re = re
 	case "=", "!=", ":":
 		// The value is a literal where * matches any run of characters.
-		c.raw = unescapeLiteral(val.text)
+		c.raw = unescapeLiteral(value)
 		re, err := regexp.Compile("^(?:" + globToRegexp(c.raw) + ")$")
 		if err != nil {
 			return nil, fmt.Errorf("invalid value for %q: %v", field, err)
 		}
 		c.re = re
 	default:
-		c.raw = unescapeLiteral(val.text)
+		c.raw = unescapeLiteral(value)
 	}
 	return c, nil
+}
+
+// computeLinkPrefix is the scheme, host and API version of a Compute URL.
+var computeLinkPrefix = regexp.MustCompile(`^https?://[^/\s]+/compute/(?:v1|beta|alpha)/`)
+
+// canonicalLinks rewrites a value that is a Compute URL on another host or
+// API version (the emulator's own, as the upstream provider builds its
+// network URL from gce.conf's api-endpoint) to the canonical selfLink form
+// stored fields hold, as references in request bodies are normalised.
+func canonicalLinks(v string) string {
+	return computeLinkPrefix.ReplaceAllLiteralString(v, SelfLinkBase)
 }
 
 // unescapeLiteral drops the backslashes the tokenizer kept in a quoted

@@ -13,7 +13,7 @@ import (
 
 // CCMOptions describes one cloud-controller-manager process.
 type CCMOptions struct {
-	Bin          string // the gce-cloud-controller-manager binary
+	Bin          string // the gce-cloud-controller-manager binary (or another CCM built on k8s.io/cloud-provider)
 	Dir          string // where its config and log go
 	Name         string // log file name, e.g. "ccm-1"
 	Kubeconfig   string
@@ -26,6 +26,10 @@ type CCMOptions struct {
 	// one (250 ms) for speed, the benchmark the production default (1 s).
 	PollInterval time.Duration
 	ExtraArgs    []string // more flags
+	// GCEConf, when set, is the whole gce.conf instead of the one
+	// WriteGCEConf makes: for a CCM that knows none of gce-ccm's own keys
+	// (the upstream provider).
+	GCEConf string
 }
 
 // CCM is a running controller manager.
@@ -54,7 +58,13 @@ gce-ccm-operation-poll-interval = %v
 // server, as on a GCE VM, and waits for its /healthz.
 func StartCCM(ctx context.Context, o CCMOptions) (*CCM, error) {
 	conf := filepath.Join(o.Dir, o.Name+"-gce.conf")
-	if err := WriteGCEConf(conf, o.Emulator, o.PollInterval, o.GCEConfExtra); err != nil {
+	var err error
+	if o.GCEConf != "" {
+		err = os.WriteFile(conf, []byte(o.GCEConf), 0o600)
+	} else {
+		err = WriteGCEConf(conf, o.Emulator, o.PollInterval, o.GCEConfExtra)
+	}
+	if err != nil {
 		return nil, err
 	}
 	port, err := FreePort()
