@@ -56,4 +56,5 @@ start=$SECONDS
 go build -trimpath -ldflags "-s -w" -o "$tmp/$binary" "$pkg" >&2
 mv -f "$tmp/$binary" "$dir/$binary" # same file system: an atomic rename
 echo "built in $((SECONDS - start)) s: ${binary}" >&2
+times >&2 # the second line: CPU (user, sys) of the build
 printf '%s\n' "$dir"

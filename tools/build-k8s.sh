@@ -76,4 +76,5 @@ for b in "${binaries[@]}"; do
 done
 
 echo "built in $((SECONDS - start)) s: ${binaries[*]}" >&2
+times >&2 # the second line: CPU (user, sys) of the build
 printf '%s\n' "$dir"
