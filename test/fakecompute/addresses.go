@@ -45,7 +45,7 @@ func insertAddress(c *call) (any, error) {
 			return err
 		}
 		a.Kind, a.Id, a.SelfLink, a.CreationTimestamp = "compute#address", t.newID(), k.SelfLink(), nowStamp()
-		a.Region, a.Status, a.LabelFingerprint = k.ScopeLink(), "RESERVED", emptyLabelFingerprint
+		a.Region, a.Status, a.LabelFingerprint = k.ScopeLink(), "RESERVED", labelFingerprint(a.Labels)
 		t.put(k, a)
 		return nil
 	})
@@ -56,6 +56,9 @@ func insertAddress(c *call) (any, error) {
 // the region's "default" one unless named.
 func (c *call) prepareAddress(a *compute.Address) (Key, error) {
 	if err := checkName(a.Name); err != nil {
+		return Key{}, err
+	}
+	if err := validateLabels("resource.labels", a.Labels); err != nil {
 		return Key{}, err
 	}
 	switch a.AddressType {

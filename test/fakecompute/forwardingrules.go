@@ -63,7 +63,7 @@ func insertForwardingRule(c *call) (any, error) {
 			}
 		}
 		fr.Kind, fr.Id, fr.SelfLink, fr.CreationTimestamp = "compute#forwardingRule", t.newID(), k.SelfLink(), nowStamp()
-		fr.Region, fr.LabelFingerprint = k.ScopeLink(), emptyLabelFingerprint
+		fr.Region, fr.LabelFingerprint = k.ScopeLink(), labelFingerprint(fr.Labels)
 		fr.Fingerprint = fingerprint(fr.Id)
 		t.put(k, fr)
 		return nil
@@ -75,6 +75,9 @@ func insertForwardingRule(c *call) (any, error) {
 func (c *call) prepareForwardingRule(fr *compute.ForwardingRule) (ruleRefs, error) {
 	var refs ruleRefs
 	if err := checkName(fr.Name); err != nil {
+		return refs, err
+	}
+	if err := validateLabels("resource.labels", fr.Labels); err != nil {
 		return refs, err
 	}
 	if fr.LoadBalancingScheme == "" {

@@ -22,6 +22,7 @@ func (s *Server) addLoadBalancingRoutes(add func(method, pattern, methodID strin
 	add("POST", "/regions/*/addresses", "compute.addresses.insert", insertAddress)
 	add("GET", "/regions/*/addresses/*", "compute.addresses.get", getAddress)
 	add("DELETE", "/regions/*/addresses/*", "compute.addresses.delete", deleteAddress)
+	add("POST", "/regions/*/addresses/*/setLabels", "compute.addresses.setLabels", setLabels(addressLabels))
 	add("GET", "/aggregated/addresses", "compute.addresses.aggregatedList", aggregatedAddresses)
 
 	add("GET", "/regions/*/targetPools", "compute.targetPools.list", listTargetPools)
@@ -33,6 +34,7 @@ func (s *Server) addLoadBalancingRoutes(add func(method, pattern, methodID strin
 	add("POST", "/regions/*/targetPools/*/addHealthCheck", "compute.targetPools.addHealthCheck", addPoolHealthCheck)
 	add("POST", "/regions/*/targetPools/*/removeHealthCheck", "compute.targetPools.removeHealthCheck", removePoolHealthCheck)
 	add("POST", "/regions/*/targetPools/*/getHealth", "compute.targetPools.getHealth", getPoolHealth)
+	add("POST", "/regions/*/targetPools/*/setBackup", "compute.targetPools.setBackup", setPoolBackup)
 	add("GET", "/aggregated/targetPools", "compute.targetPools.aggregatedList", aggregatedTargetPools)
 
 	add("GET", "/regions/*/forwardingRules", "compute.forwardingRules.list", listForwardingRules)
@@ -40,5 +42,6 @@ func (s *Server) addLoadBalancingRoutes(add func(method, pattern, methodID strin
 	add("GET", "/regions/*/forwardingRules/*", "compute.forwardingRules.get", getForwardingRule)
 	add("DELETE", "/regions/*/forwardingRules/*", "compute.forwardingRules.delete", deleteForwardingRule)
 	add("POST", "/regions/*/forwardingRules/*/setTarget", "compute.forwardingRules.setTarget", setForwardingRuleTarget)
+	add("POST", "/regions/*/forwardingRules/*/setLabels", "compute.forwardingRules.setLabels", setLabels(forwardingRuleLabels))
 	add("GET", "/aggregated/forwardingRules", "compute.forwardingRules.aggregatedList", aggregatedForwardingRules)
 }
