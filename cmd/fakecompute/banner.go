@@ -27,12 +27,16 @@ func printBanner(w io.Writer, addr string, c config) {
     option.WithEndpoint("%[1]s"), option.WithoutAuthentication()
   google.golang.org/api/compute/v1:
     option.WithEndpoint("%[1]s/compute/v1/"), option.WithoutAuthentication()
-  upstream GCE cloud provider (gce.conf):
+  upstream GCE cloud provider (gce.conf; its token from the metadata server below):
     [global]
     api-endpoint = %[1]s/compute/v1/
+    project-id = %[2]s
+    local-zone = %[4]s
+    multizone = true
+    network-name = default
   metadata server and Application Default Credentials:
     export GCE_METADATA_HOST=%[3]s
-`, base, c.opts.Project, addr)
+`, base, c.opts.Project, addr, c.opts.Zones[0]) // validate: at least one zone
 	if c.opts.RequireAuth {
 		fmt.Fprintf(w, `
 --require-auth is on: API requests need a token this emulator issued.

@@ -154,7 +154,7 @@ func TestBinaryServesSavesAndRestores(t *testing.T) {
 	first.stop(t)
 	for _, want := range []string{"api_endpoint_overrides/compute " + first.url + "/compute/v1/", `compute_custom_endpoint = "` + first.url + `/compute/v1/"`,
 		`option.WithEndpoint("` + first.url + `")`, `option.WithEndpoint("` + first.url + `/compute/v1/")`,
-		"api-endpoint = " + first.url + "/compute/v1/", "GCE_METADATA_HOST=" + strings.TrimPrefix(first.url, "http://")} {
+		"api-endpoint = " + first.url + "/compute/v1/", "local-zone = us-central1-a", "GCE_METADATA_HOST=" + strings.TrimPrefix(first.url, "http://")} {
 		if !strings.Contains(first.out.String(), want) {
 			t.Errorf("banner lacks %q:\n%s", want, first.out)
 		}
