@@ -9,5 +9,5 @@
 # against the GCE emulator without `terraform init` and without the registry.
 # Cache and locking: see build-cached.sh (${GCE_CCM_CACHE:-$HOME/.cache/gce-ccm}/tfgoogle-<hash>/).
 set -euo pipefail
-exec "$(dirname "${BASH_SOURCE[0]}")/build-cached.sh" tfgoogle terraform-provider \
-	terraform-provider-google github.com/hashicorp/terraform-provider-google "about 7 minutes and 2 GB on 2 cores"
+exec "$(dirname "${BASH_SOURCE[0]}")/build-cached.sh" tfgoogle terraform-provider terraform-provider-google \
+	"about 7 minutes and 2 GB on 2 cores" github.com/hashicorp/terraform-provider-google

@@ -8,5 +8,5 @@
 # The e2e suite (test/e2e/upstream_test.go) runs it against the GCE emulator.
 # Cache and locking: see build-cached.sh (${GCE_CCM_CACHE:-$HOME/.cache/gce-ccm}/upstream-ccm-<hash>/).
 set -euo pipefail
-exec "$(dirname "${BASH_SOURCE[0]}")/build-cached.sh" upstream-ccm upstream-gce-ccm \
-	upstream-gce-ccm . "about 4 minutes on 2 cores"
+exec "$(dirname "${BASH_SOURCE[0]}")/build-cached.sh" upstream-ccm upstream-gce-ccm upstream-gce-ccm \
+	"about 5 minutes on 2 cores" .
