@@ -81,14 +81,12 @@ func decodeSetLabels(c *call) (compute.RegionSetLabelsRequest, error) {
 	if err := decode(c.body, &in); err != nil {
 		return in, err
 	}
-	if in.LabelFingerprint == "" {
-		return in, errRequired("resource.labelFingerprint")
-	}
 	return in, validateLabels("resource.labels", in.Labels)
 }
 
-// checkLabelFingerprint refuses a setLabels whose fingerprint is stale:
-// somebody changed the labels since the caller read them.
+// checkLabelFingerprint refuses a setLabels whose fingerprint is stale
+// (somebody changed the labels since the caller read them) or missing: GCE
+// documents 412 conditionNotMet for both.
 func checkLabelFingerprint(sent, current string) error {
 	if sent != current {
 		return errConditionNotMet("Labels fingerprint either invalid or resource labels have changed")

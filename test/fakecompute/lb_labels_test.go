@@ -31,10 +31,10 @@ func TestLBAddressSetLabels(t *testing.T) {
 	}
 	// The old fingerprint is stale now.
 	lbWantErr(t, set(a.GetLabelFingerprint(), map[string]string{"x": "y"}), 412, "fingerprint")
-	// Bad input names the field; a missing fingerprint is required.
+	// Bad input names the field; a missing fingerprint is as stale as an old one.
 	lbWantErr(t, set(b.GetLabelFingerprint(), map[string]string{"Env": "x"}), 400, "resource.labels.Env")
 	lbWantErr(t, set(b.GetLabelFingerprint(), map[string]string{"env": "Prod"}), 400, "resource.labels.env")
-	lbWantErr(t, set("", map[string]string{"env": "x"}), 400, "resource.labelFingerprint")
+	lbWantErr(t, set("", map[string]string{"env": "x"}), 412, "fingerprint")
 	if got := e.getAddress("ip"); !proto.Equal(got, b) {
 		t.Fatalf("a refused setLabels changed the address:\n%v\nwas\n%v", got, b)
 	}
