@@ -224,16 +224,7 @@ func aggregatedAddresses(c *call) (any, error) {
 // rule or VM keeps it as an ephemeral IP. The upstream provider depends on
 // this, deleting its address right after creating the forwarding rule to
 // "demote the static IP back to ephemeral".
-func deleteAddress(c *call) (any, error) {
-	k := c.key()
-	return c.s.ops.submit(c, k, "delete", func(t *tx) error {
-		if err := mustExist(t, k); err != nil {
-			return err
-		}
-		t.del(k)
-		return nil
-	})
-}
+var deleteAddress = deleteUnlessUsed(nil)
 
 // listRendered is listTable for collections whose objects are decorated at
 // read time. Renderers only need the scope, so they get the table's key.

@@ -129,13 +129,4 @@ func listFirewalls(c *call) (any, error) {
 	return c.listRendered("compute#firewallList", renderFirewall)
 }
 
-func deleteFirewall(c *call) (any, error) {
-	k := c.key()
-	return c.s.ops.submit(c, k, "delete", func(t *tx) error {
-		if err := mustExist(t, k); err != nil {
-			return err
-		}
-		t.del(k)
-		return nil
-	})
-}
+var deleteFirewall = deleteUnlessUsed(nil)

@@ -235,16 +235,7 @@ func aggregatedForwardingRules(c *call) (any, error) {
 // deleteForwardingRule frees the IP: an ephemeral one returns to the pool,
 // a reserved address goes back to RESERVED (both follow from the rule being
 // gone).
-func deleteForwardingRule(c *call) (any, error) {
-	k := c.key()
-	return c.s.ops.submit(c, k, "delete", func(t *tx) error {
-		if err := mustExist(t, k); err != nil {
-			return err
-		}
-		t.del(k)
-		return nil
-	})
-}
+var deleteForwardingRule = deleteUnlessUsed(nil)
 
 // setForwardingRuleTarget repoints a rule at another target pool.
 func setForwardingRuleTarget(c *call) (any, error) {
@@ -259,19 +250,11 @@ func setForwardingRuleTarget(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := c.key()
-	return c.s.ops.submit(c, k, "setTarget", func(t *tx) error {
-		cur, err := getAs[compute.ForwardingRule](t, k)
-		if err != nil {
-			return err
-		}
+	return submitModify(c, "setTarget", func(t *tx, fr *compute.ForwardingRule) error {
 		if err := mustExist(t, tk); err != nil {
 			return err
 		}
-		next := clone(cur)
-		next.Target = tk.SelfLink()
-		next.Fingerprint = fingerprint(cur.Id + 1)
-		t.put(k, next)
+		fr.Target, fr.Fingerprint = tk.SelfLink(), fingerprint(fr.Id+1)
 		return nil
 	})
 }

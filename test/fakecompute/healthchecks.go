@@ -133,22 +133,14 @@ func listHTTPHealthChecks(c *call) (any, error) {
 
 // deleteHTTPHealthCheck refuses while a target pool uses the check: the
 // upstream provider relies on that 400 to keep a shared check alive.
-func deleteHTTPHealthCheck(c *call) (any, error) {
-	k := c.key()
-	return c.s.ops.submit(c, k, "delete", func(t *tx) error {
-		if err := mustExist(t, k); err != nil {
-			return err
+var deleteHTTPHealthCheck = deleteUnlessUsed(healthCheckUser)
+
+func healthCheckUser(t *tx, k Key) string {
+	var by string
+	t.scan(k.Project, "targetPools", func(pk Key, o any) {
+		if tp, ok := o.(*compute.TargetPool); ok && by == "" && containsLink(tp.HealthChecks, k.SelfLink()) {
+			by = pk.Path()
 		}
-		var by string
-		t.scan(k.Project, "targetPools", func(pk Key, o any) {
-			if tp, ok := o.(*compute.TargetPool); ok && by == "" && containsLink(tp.HealthChecks, k.SelfLink()) {
-				by = pk.Path()
-			}
-		})
-		if by != "" {
-			return errInUse(k, by)
-		}
-		t.del(k)
-		return nil
 	})
+	return by
 }

@@ -408,18 +408,11 @@ func setInstanceTags(c *call) (any, error) {
 			return nil, errInvalid("Invalid value for field 'resource.items[%d]': '%s'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'", i, tag)
 		}
 	}
-	k := c.key()
-	return c.s.ops.submit(c, k, "setTags", func(t *tx) error {
-		cur, err := getAs[compute.Instance](t, k)
-		if err != nil {
-			return err
-		}
-		if tags.Fingerprint != cur.Tags.Fingerprint {
+	return submitModify(c, "setTags", func(_ *tx, inst *compute.Instance) error {
+		if tags.Fingerprint != inst.Tags.Fingerprint {
 			return errConditionNotMet("Supplied fingerprint does not match current tags fingerprint.")
 		}
-		next := clone(cur)
-		next.Tags = &compute.Tags{Items: tags.Items, Fingerprint: fingerprint(cur.Id + uint64(len(tags.Items)) + 7)}
-		t.put(k, next)
+		inst.Tags = &compute.Tags{Items: tags.Items, Fingerprint: fingerprint(inst.Id + uint64(len(tags.Items)) + 7)}
 		return nil
 	})
 }
@@ -427,20 +420,13 @@ func setInstanceTags(c *call) (any, error) {
 // setInstanceStatus implements stop and start.
 func setInstanceStatus(status, opType string) handler {
 	return func(c *call) (any, error) {
-		k := c.key()
-		return c.s.ops.submit(c, k, opType, func(t *tx) error {
-			cur, err := getAs[compute.Instance](t, k)
-			if err != nil {
-				return err
-			}
-			next := clone(cur)
-			next.Status = status
+		return submitModify(c, opType, func(_ *tx, inst *compute.Instance) error {
+			inst.Status = status
 			if status == StatusRunning {
-				next.LastStartTimestamp = nowStamp()
+				inst.LastStartTimestamp = nowStamp()
 			} else {
-				next.LastStopTimestamp = nowStamp()
+				inst.LastStopTimestamp = nowStamp()
 			}
-			t.put(k, next)
 			return nil
 		})
 	}

@@ -102,20 +102,12 @@ func setLabels[T any](fields func(*T) (*map[string]string, *string)) handler {
 		if err != nil {
 			return nil, err
 		}
-		k := c.key()
-		return c.s.ops.submit(c, k, "setLabels", func(t *tx) error {
-			cur, err := getAs[T](t, k)
-			if err != nil {
-				return err
-			}
-			_, fp := fields(cur)
+		return submitModify(c, "setLabels", func(_ *tx, next *T) error {
+			labels, fp := fields(next)
 			if err := checkLabelFingerprint(in.LabelFingerprint, *fp); err != nil {
 				return err
 			}
-			next := clone(cur)
-			labels, nextFP := fields(next)
-			*labels, *nextFP = in.Labels, labelFingerprint(in.Labels)
-			t.put(k, next)
+			*labels, *fp = in.Labels, labelFingerprint(in.Labels)
 			return nil
 		})
 	}

@@ -120,13 +120,4 @@ func listRoutes(c *call) (any, error) {
 	return c.listResponse("compute#routeList", table, items)
 }
 
-func deleteRoute(c *call) (any, error) {
-	k := c.key()
-	return c.s.ops.submit(c, k, "delete", func(t *tx) error {
-		if err := mustExist(t, k); err != nil {
-			return err
-		}
-		t.del(k)
-		return nil
-	})
-}
+var deleteRoute = deleteUnlessUsed(nil)

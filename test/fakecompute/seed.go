@@ -125,13 +125,9 @@ func (s *Server) DeleteInstanceNow(zone, name string) error {
 func (s *Server) SetInstanceStatus(zone, name, status string) error {
 	k := ZonalKey(s.opts.Project, zone, "instances", name)
 	return s.store.write(func(t *tx) error {
-		cur, err := getAs[compute.Instance](t, k)
-		if err != nil {
-			return err
-		}
-		next := clone(cur)
-		next.Status = status
-		t.put(k, next)
-		return nil
+		return modifyAs(t, k, func(inst *compute.Instance) error {
+			inst.Status = status
+			return nil
+		})
 	})
 }

@@ -37,23 +37,17 @@ func setPoolBackup(c *call) (any, error) {
 			return nil, errInvalid("Invalid value for field 'resource.target': '%s'. A target pool cannot be its own backup.", ref.Target)
 		}
 	}
-	return c.s.ops.submit(c, k, "setBackup", func(t *tx) error {
-		cur, err := getAs[compute.TargetPool](t, k)
-		if err != nil {
-			return err
-		}
-		next := clone(cur)
-		next.BackupPool = ""
+	return submitModify(c, "setBackup", func(t *tx, tp *compute.TargetPool) error {
+		tp.BackupPool = ""
 		if bk != (Key{}) {
 			if err := mustExist(t, bk); err != nil {
 				return err
 			}
-			next.BackupPool = bk.SelfLink()
+			tp.BackupPool = bk.SelfLink()
 		}
 		if hasRatio {
-			next.FailoverRatio = ratio
+			tp.FailoverRatio = ratio
 		}
-		t.put(k, next)
 		return nil
 	})
 }

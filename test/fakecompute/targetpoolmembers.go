@@ -19,20 +19,9 @@ func addPoolInstances(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := c.key()
-	return c.s.ops.submit(c, k, "addInstance", func(t *tx) error {
-		tp, err := getAs[compute.TargetPool](t, k)
-		if err != nil {
-			return err
-		}
-		links, err := attachLinks(t, tp.Instances, iks)
-		if err != nil {
-			return err
-		}
-		next := clone(tp)
-		next.Instances = links
-		t.put(k, next)
-		return nil
+	return submitModify(c, "addInstance", func(t *tx, tp *compute.TargetPool) (err error) {
+		tp.Instances, err = attachLinks(t, tp.Instances, iks)
+		return err
 	})
 }
 
@@ -48,20 +37,9 @@ func removePoolInstances(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := c.key()
-	return c.s.ops.submit(c, k, "removeInstance", func(t *tx) error {
-		tp, err := getAs[compute.TargetPool](t, k)
-		if err != nil {
-			return err
-		}
-		links, err := detachLinks(tp.Instances, iks, "instance", "Instance")
-		if err != nil {
-			return err
-		}
-		next := clone(tp)
-		next.Instances = links
-		t.put(k, next)
-		return nil
+	return submitModify(c, "removeInstance", func(_ *tx, tp *compute.TargetPool) (err error) {
+		tp.Instances, err = detachLinks(tp.Instances, iks, "instance", "Instance")
+		return err
 	})
 }
 
@@ -125,22 +103,15 @@ func addPoolHealthCheck(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := c.key()
-	return c.s.ops.submit(c, k, "addHealthCheck", func(t *tx) error {
-		tp, err := getAs[compute.TargetPool](t, k)
-		if err != nil {
-			return err
-		}
+	return submitModify(c, "addHealthCheck", func(t *tx, tp *compute.TargetPool) error {
 		links, err := attachLinks(t, tp.HealthChecks, hks)
 		if err != nil {
 			return err
 		}
-		next := clone(tp)
-		next.HealthChecks = links
-		if len(next.HealthChecks) > 1 {
+		if len(links) > 1 {
 			return errInvalid("Invalid value for field 'resource.healthChecks': a target pool may have at most one health check; remove '%s' first.", tp.HealthChecks[0])
 		}
-		t.put(k, next)
+		tp.HealthChecks = links
 		return nil
 	})
 }
@@ -154,20 +125,9 @@ func removePoolHealthCheck(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := c.key()
-	return c.s.ops.submit(c, k, "removeHealthCheck", func(t *tx) error {
-		tp, err := getAs[compute.TargetPool](t, k)
-		if err != nil {
-			return err
-		}
-		links, err := detachLinks(tp.HealthChecks, hks, "healthCheck", "Health check")
-		if err != nil {
-			return err
-		}
-		next := clone(tp)
-		next.HealthChecks = links
-		t.put(k, next)
-		return nil
+	return submitModify(c, "removeHealthCheck", func(_ *tx, tp *compute.TargetPool) (err error) {
+		tp.HealthChecks, err = detachLinks(tp.HealthChecks, hks, "healthCheck", "Health check")
+		return err
 	})
 }
 

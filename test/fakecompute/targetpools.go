@@ -140,19 +140,7 @@ func aggregatedTargetPools(c *call) (any, error) {
 
 // deleteTargetPool refuses while a forwarding rule targets the pool or
 // another pool fails over to it.
-func deleteTargetPool(c *call) (any, error) {
-	k := c.key()
-	return c.s.ops.submit(c, k, "delete", func(t *tx) error {
-		if err := mustExist(t, k); err != nil {
-			return err
-		}
-		if by := targetPoolUser(t, k); by != "" {
-			return errInUse(k, by)
-		}
-		t.del(k)
-		return nil
-	})
-}
+var deleteTargetPool = deleteUnlessUsed(targetPoolUser)
 
 func targetPoolUser(t *tx, k Key) string {
 	var users []string
