@@ -27,10 +27,7 @@ func insertAddress(c *call) (any, error) {
 	}
 	k := c.key()
 	k.Name = in.Name
-	return c.s.ops.submit(c, k, "insert", func(t *tx) error {
-		if t.exists(k) {
-			return errAlreadyExists(k)
-		}
+	return submitInsert(c, k, func(t *tx) error {
 		a := clone(&in)
 		var err error
 		if a.AddressType == "INTERNAL" {

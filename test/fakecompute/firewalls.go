@@ -18,10 +18,7 @@ func insertFirewall(c *call) (any, error) {
 		return nil, err
 	}
 	k := GlobalKey(c.project, "firewalls", in.Name)
-	return c.s.ops.submit(c, k, "insert", func(t *tx) error {
-		if t.exists(k) {
-			return errAlreadyExists(k)
-		}
+	return submitInsert(c, k, func(t *tx) error {
 		fw := clone(&in)
 		nk, err := c.normaliseFirewall(fw, priorityGiven)
 		if err != nil {

@@ -36,10 +36,7 @@ func insertForwardingRule(c *call) (any, error) {
 	}
 	k := c.key()
 	k.Name = in.Name
-	return c.s.ops.submit(c, k, "insert", func(t *tx) error {
-		if t.exists(k) {
-			return errAlreadyExists(k)
-		}
+	return submitInsert(c, k, func(t *tx) error {
 		for _, rk := range []Key{refs.target, refs.network} {
 			if rk != (Key{}) {
 				if err := mustExist(t, rk); err != nil {

@@ -57,10 +57,7 @@ func insertHTTPHealthCheck(c *call) (any, error) {
 		return nil, err
 	}
 	k := GlobalKey(c.project, "httpHealthChecks", in.Name)
-	return c.s.ops.submit(c, k, "insert", func(t *tx) error {
-		if t.exists(k) {
-			return errAlreadyExists(k)
-		}
+	return submitInsert(c, k, func(t *tx) error {
 		if err := t.chargeQuota(c.s, QuotaHealthChecks, t.count(c.project, "httpHealthChecks", Global, ""), ""); err != nil {
 			return err
 		}

@@ -3,6 +3,18 @@ package fakecompute
 // The shapes most mutating verbs share, so each handler says only what is
 // particular to it.
 
+// submitInsert creates the resource k in an operation: alreadyExists if it
+// is there; otherwise create checks what it depends on, charges quota and
+// stores it.
+func submitInsert(c *call, k Key, create func(t *tx) error) (any, error) {
+	return c.s.ops.submit(c, k, "insert", func(t *tx) error {
+		if t.exists(k) {
+			return errAlreadyExists(k)
+		}
+		return create(t)
+	})
+}
+
 // modifyAs is the read-modify-write of one stored resource: change edits a
 // copy (which still holds the current values until change sets them), and
 // the copy replaces the resource only if change succeeds. A missing

@@ -41,10 +41,7 @@ func insertNetwork(c *call) (any, error) {
 		return nil, errInvalid("Invalid value for field 'resource.IPv4Range': '%s'. Legacy networks are not supported.", n.IPv4Range)
 	}
 	k := GlobalKey(c.project, "networks", n.Name)
-	return c.s.ops.submit(c, k, "insert", func(t *tx) error {
-		if t.exists(k) {
-			return errAlreadyExists(k)
-		}
+	return submitInsert(c, k, func(t *tx) error {
 		if err := t.chargeQuota(c.s, QuotaNetworks, t.count(c.project, "networks", Global, ""), ""); err != nil {
 			return err
 		}
@@ -188,10 +185,7 @@ func insertSubnetwork(c *call) (any, error) {
 	}
 	k := c.key()
 	k.Name = sn.Name
-	return c.s.ops.submit(c, k, "insert", func(t *tx) error {
-		if t.exists(k) {
-			return errAlreadyExists(k)
-		}
+	return submitInsert(c, k, func(t *tx) error {
 		if err := mustExist(t, nk); err != nil {
 			return err
 		}

@@ -60,10 +60,7 @@ func insertRoute(c *call) (any, error) {
 		r.Priority = 1000
 	}
 	k := GlobalKey(c.project, "routes", r.Name)
-	return c.s.ops.submit(c, k, "insert", func(t *tx) error {
-		if t.exists(k) {
-			return errAlreadyExists(k)
-		}
+	return submitInsert(c, k, func(t *tx) error {
 		if err := mustExist(t, nk); err != nil {
 			return err
 		}

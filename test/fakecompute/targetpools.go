@@ -25,10 +25,7 @@ func insertTargetPool(c *call) (any, error) {
 	}
 	k := c.key()
 	k.Name = in.Name
-	return c.s.ops.submit(c, k, "insert", func(t *tx) error {
-		if t.exists(k) {
-			return errAlreadyExists(k)
-		}
+	return submitInsert(c, k, func(t *tx) error {
 		for _, rk := range refs {
 			if err := mustExist(t, rk); err != nil {
 				return err
