@@ -3,6 +3,7 @@ package gce
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"google.golang.org/protobuf/proto"
@@ -80,7 +81,7 @@ func userAddress(in planInput, a *computepb.Address) error {
 			a.GetName(), a.GetAddress(), a.GetNetworkTier(), in.Spec.Tier, annNetworkTier)}
 	}
 	for _, u := range a.GetUsers() {
-		if name := lastSegment(u); !containsString(in.Names.rules(), name) {
+		if name := lastSegment(u); !slices.Contains(in.Names.rules(), name) {
 			return &inputError{Field: "spec.loadBalancerIP", Reason: fmt.Sprintf("address %s (%s) is already used by %s, which is not this load balancer's", a.GetName(), a.GetAddress(), u)}
 		}
 	}
@@ -159,13 +160,4 @@ func (l *loadBalancers) releaseAddress(ctx context.Context, name string) error {
 		return fmt.Errorf("releasing address %s: %w", name, err)
 	}
 	return nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }

@@ -3,6 +3,7 @@ package gce
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
@@ -73,10 +74,10 @@ func TestLBSharedCheckOwnership(t *testing.T) {
 	// b moves to Local: the shared check has no user left and goes.
 	withLocal(30200)(b)
 	e.ensure(t, b, nodes)
-	if got := checks(); containsString(got, shared[0]) {
+	if got := checks(); slices.Contains(got, shared[0]) {
 		t.Fatalf("shared check kept without users: %v", got)
 	}
-	if fws := e.names(t)["firewalls"]; containsString(fws, "k8s-"+testClusterID+"-node-http-hc") {
+	if fws := e.names(t)["firewalls"]; slices.Contains(fws, "k8s-"+testClusterID+"-node-http-hc") {
 		t.Errorf("shared check firewall kept: %v", fws)
 	}
 	// A new Cluster-traffic Service brings it back; deleting c (Local)
@@ -84,7 +85,7 @@ func TestLBSharedCheckOwnership(t *testing.T) {
 	d := lbService("d")
 	e.ensure(t, d, nodes)
 	e.remove(t, c)
-	if got := checks(); !containsString(got, shared[0]) {
+	if got := checks(); !slices.Contains(got, shared[0]) {
 		t.Fatalf("deleting a Local Service removed the shared check: %v", got)
 	}
 	e.remove(t, b)

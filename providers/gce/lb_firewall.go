@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,16 +89,16 @@ func firewallDrift(have, want *computepb.Firewall, withDest bool) []string {
 	if have.GetDescription() != want.GetDescription() {
 		d = append(d, "description")
 	}
-	if !equalStrings(allowedSet(have.GetAllowed()), allowedSet(want.GetAllowed())) {
+	if !slices.Equal(allowedSet(have.GetAllowed()), allowedSet(want.GetAllowed())) {
 		d = append(d, "allowed")
 	}
-	if !equalStrings(prefixSet(have.GetSourceRanges()), prefixSet(want.GetSourceRanges())) {
+	if !slices.Equal(prefixSet(have.GetSourceRanges()), prefixSet(want.GetSourceRanges())) {
 		d = append(d, "sourceRanges")
 	}
-	if withDest && !equalStrings(prefixSet(have.GetDestinationRanges()), prefixSet(want.GetDestinationRanges())) {
+	if withDest && !slices.Equal(prefixSet(have.GetDestinationRanges()), prefixSet(want.GetDestinationRanges())) {
 		d = append(d, "destinationRanges")
 	}
-	if !equalStrings(sortedSet(have.GetTargetTags()), sortedSet(want.GetTargetTags())) {
+	if !slices.Equal(sortedSet(have.GetTargetTags()), sortedSet(want.GetTargetTags())) {
 		d = append(d, "targetTags")
 	}
 	if have.GetPriority() != want.GetPriority() {
@@ -164,18 +165,6 @@ func sortedSet(in []string) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // pinnedTo pins a firewall to the IP learnt at apply time.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -155,7 +156,7 @@ func (e *lbTestEnv) lbState(t testing.TB) map[string][]map[string]any {
 	out := map[string][]map[string]any{}
 	for path, objs := range e.gce.Dump() {
 		coll := path[strings.LastIndex(path, "/")+1:]
-		if !containsString(lbCollections, coll) {
+		if !slices.Contains(lbCollections, coll) {
 			continue
 		}
 		for _, raw := range objs {

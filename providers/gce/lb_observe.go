@@ -3,6 +3,7 @@ package gce
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
@@ -132,7 +133,7 @@ func (l *loadBalancers) usedByOthers(ctx context.Context, check string, ours []s
 		return false, fmt.Errorf("listing target pools: %w", err)
 	}
 	for name, tp := range pools {
-		if containsString(ours, name) {
+		if slices.Contains(ours, name) {
 			continue
 		}
 		for _, hc := range tp.GetHealthChecks() {

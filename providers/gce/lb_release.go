@@ -3,6 +3,7 @@ package gce
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
@@ -37,7 +38,7 @@ func splitRelease(actions []action) ([]action, *action) {
 
 func waitedFor(actions []action, key string) bool {
 	for _, a := range actions {
-		if containsString(a.After, key) {
+		if slices.Contains(a.After, key) {
 			return true
 		}
 	}

@@ -3,6 +3,7 @@ package gce
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
@@ -46,7 +47,7 @@ func choosePool(in planInput) (active, recreate string) {
 		}
 	}
 	for _, name := range n.pools() {
-		if !containsString(targeted, name) {
+		if !slices.Contains(targeted, name) {
 			return name, name
 		}
 	}
@@ -61,7 +62,7 @@ func targetedPools(in planInput) []string {
 		if r == nil {
 			continue
 		}
-		if t := lastSegment(r.GetTarget()); in.Seen.Pools[t] != nil && containsString(in.Names.pools(), t) && !containsString(out, t) {
+		if t := lastSegment(r.GetTarget()); in.Seen.Pools[t] != nil && slices.Contains(in.Names.pools(), t) && !slices.Contains(out, t) {
 			out = append(out, t)
 		}
 	}

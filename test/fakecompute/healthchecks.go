@@ -2,6 +2,7 @@ package fakecompute
 
 import (
 	compute "google.golang.org/api/compute/v1"
+	"slices"
 )
 
 // Legacy HTTP health checks (httpHealthChecks), the only kind a target pool
@@ -135,7 +136,7 @@ var deleteHTTPHealthCheck = deleteUnlessUsed(healthCheckUser)
 func healthCheckUser(t *tx, k Key) string {
 	var by string
 	t.scan(k.Project, "targetPools", func(pk Key, o any) {
-		if tp, ok := o.(*compute.TargetPool); ok && by == "" && containsLink(tp.HealthChecks, k.SelfLink()) {
+		if tp, ok := o.(*compute.TargetPool); ok && by == "" && slices.Contains(tp.HealthChecks, k.SelfLink()) {
 			by = pk.Path()
 		}
 	})

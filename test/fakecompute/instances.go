@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 
 	compute "google.golang.org/api/compute/v1"
 )
@@ -352,7 +353,7 @@ func updateInstance(c *call) (any, error) {
 			next.Labels = in.Labels
 			next.LabelFingerprint = fingerprint(cur.Id + 3)
 		}
-		if in.Tags != nil && !sameStrings(in.Tags.Items, cur.Tags.Items) {
+		if in.Tags != nil && !slices.Equal(in.Tags.Items, cur.Tags.Items) {
 			next.Tags = &compute.Tags{Items: in.Tags.Items, Fingerprint: fingerprint(cur.Id + 1)}
 		}
 		if in.Metadata != nil && !reflect.DeepEqual(in.Metadata.Items, cur.Metadata.Items) {
@@ -368,18 +369,6 @@ func updateInstance(c *call) (any, error) {
 		t.put(k, next)
 		return nil
 	})
-}
-
-func sameStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // sameInterfaces compares what a caller can express about an interface.

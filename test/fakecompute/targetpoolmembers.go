@@ -2,6 +2,7 @@ package fakecompute
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	compute "google.golang.org/api/compute/v1"
@@ -69,7 +70,7 @@ func attachLinks(t *tx, have []string, keys []Key) ([]string, error) {
 		if err := mustExist(t, k); err != nil {
 			return nil, err
 		}
-		if !containsLink(out, k.SelfLink()) {
+		if !slices.Contains(out, k.SelfLink()) {
 			out = append(out, k.SelfLink())
 		}
 	}
@@ -81,7 +82,7 @@ func attachLinks(t *tx, have []string, keys []Key) ([]string, error) {
 func detachLinks(have []string, keys []Key, field, what string) ([]string, error) {
 	drop := map[string]bool{}
 	for _, k := range keys {
-		if !containsLink(have, k.SelfLink()) {
+		if !slices.Contains(have, k.SelfLink()) {
 			return nil, errNotAttached(field, k.SelfLink(), what)
 		}
 		drop[k.SelfLink()] = true
@@ -171,7 +172,7 @@ func getPoolHealth(c *call) (any, error) {
 		if err != nil {
 			return err
 		}
-		if !containsLink(tp.Instances, ik.SelfLink()) {
+		if !slices.Contains(tp.Instances, ik.SelfLink()) {
 			return errNotAttached("instance", ik.SelfLink(), "Instance")
 		}
 		state := "UNHEALTHY"

@@ -2,6 +2,7 @@ package fakecompute
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	compute "google.golang.org/api/compute/v1"
@@ -62,7 +63,7 @@ func (c *call) prepareTargetPool(tp *compute.TargetPool) ([]Key, error) {
 	}
 	tp.Instances = nil
 	for _, ik := range iks {
-		if !containsLink(tp.Instances, ik.SelfLink()) {
+		if !slices.Contains(tp.Instances, ik.SelfLink()) {
 			tp.Instances = append(tp.Instances, ik.SelfLink())
 			refs = append(refs, ik)
 		}
@@ -116,15 +117,6 @@ func (c *call) poolInstances(field string, refs []string) ([]Key, error) {
 	return out, nil
 }
 
-func containsLink(links []string, link string) bool {
-	for _, l := range links {
-		if l == link {
-			return true
-		}
-	}
-	return false
-}
-
 func getTargetPool(c *call) (any, error) { return getResource[compute.TargetPool](c, nil) }
 
 func listTargetPools(c *call) (any, error) {
@@ -164,7 +156,7 @@ func detachInstance(t *tx, ik Key) {
 	link := ik.SelfLink()
 	t.scan(ik.Project, "targetPools", func(pk Key, o any) {
 		tp, ok := o.(*compute.TargetPool)
-		if !ok || !containsLink(tp.Instances, link) {
+		if !ok || !slices.Contains(tp.Instances, link) {
 			return
 		}
 		next := clone(tp)
