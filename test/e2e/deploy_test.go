@@ -26,10 +26,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"k8s.io/client-go/util/retry"
 
 	"github.com/gce-ccm/gce-ccm/test/e2e/harness"
-	"github.com/gce-ccm/gce-ccm/test/fakecompute"
 )
 
 // The deploy/kustomize manifests, proven on the e2e API server: the e2e
@@ -204,7 +202,7 @@ func TestDeployManifestsGiveTheCCMWhatItNeeds(t *testing.T) {
 
 	// Routes and NetworkUnavailable (route controller).
 	for i := 0; i < 6; i++ {
-		addNodeRetrying(e, fmt.Sprintf("node-%02d", i), zones[i%3], podCIDR(i))
+		e.addNode(fmt.Sprintf("node-%02d", i), zones[i%3], true, podCIDR(i))
 	}
 	e.eventually("6 routes and NetworkUnavailable=False", 90*time.Second, func() (bool, string) {
 		if n := len(e.gceRoutes()); n != 6 {
@@ -222,25 +220,14 @@ func TestDeployManifestsGiveTheCCMWhatItNeeds(t *testing.T) {
 		return true, ""
 	})
 	// An event on a node whose route cannot be made (events).
-	addNodeRetrying(e, "node-outside", zones[0], "192.168.9.0/24")
+	e.addNode("node-outside", zones[0], true, "192.168.9.0/24")
 	e.eventually("FailedToCreateRoute on node-outside", 60*time.Second, func() (bool, string) {
 		evs := e.eventsFor("Node", "", "node-outside")
 		return hasEvent(evs, "FailedToCreateRoute", "outside the cluster CIDR"), fmt.Sprint(len(evs), " events")
 	})
 	// Initialisation of a kubelet-registered node (cloud-node: update, status patch).
-	addNodeRetrying(e, "node-new", zones[1], podCIDR(10))
-	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		n, err := kube.CoreV1().Nodes().Get(e.ctx, "node-new", metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		n.Spec.Taints = append(n.Spec.Taints, v1.Taint{Key: "node.cloudprovider.kubernetes.io/uninitialized", Value: "true", Effect: v1.TaintEffectNoSchedule})
-		_, err = kube.CoreV1().Nodes().Update(e.ctx, n, metav1.UpdateOptions{})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.addNode("node-new", zones[1], true, podCIDR(10))
+	e.updateNode("node-new", taintUninitialized)
 	e.eventually("node-new initialised", 60*time.Second, func() (bool, string) {
 		n, err := kube.CoreV1().Nodes().Get(e.ctx, "node-new", metav1.GetOptions{})
 		if err != nil {
@@ -466,39 +453,5 @@ func (e *env) lbScenario() {
 	})
 	if _, err := kube.CoreV1().ConfigMaps(ccmNamespace).Get(e.ctx, "ingress-uid", metav1.GetOptions{}); err != nil {
 		e.t.Errorf("the cluster id ConfigMap: %v", err)
-	}
-}
-
-// addNodeRetrying is env.addNode for a cluster whose CCM is already running:
-// the CCM may patch the Node between its creation and the status update
-// that marks it Ready=Unknown, so that update is retried on conflict.
-func addNodeRetrying(e *env, name, zone, podCIDR string) {
-	e.t.Helper()
-	if _, err := e.gce.SeedInstances(fakecompute.InstanceSeed{Name: name, Zone: zone, CanIPForward: true, Tags: []string{"e2e-node"}}); err != nil {
-		e.t.Fatal(err)
-	}
-	createNodeRetrying(e, name, "gce://"+project+"/"+zone+"/"+name, podCIDR)
-}
-
-// createNodeRetrying registers a Node for an existing VM (see addNodeRetrying).
-func createNodeRetrying(e *env, name, providerID, podCIDR string) {
-	e.t.Helper()
-	n := &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name},
-		Spec: v1.NodeSpec{ProviderID: providerID, PodCIDR: podCIDR, PodCIDRs: []string{podCIDR}}}
-	if _, err := kube.CoreV1().Nodes().Create(e.ctx, n, metav1.CreateOptions{}); err != nil {
-		e.t.Fatal(err)
-	}
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		n, err := kube.CoreV1().Nodes().Get(e.ctx, name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		n.Status.Conditions = append(n.Status.Conditions, v1.NodeCondition{Type: v1.NodeReady, Status: v1.ConditionUnknown,
-			Reason: "NodeStatusUnknown", LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()})
-		_, err = kube.CoreV1().Nodes().UpdateStatus(e.ctx, n, metav1.UpdateOptions{})
-		return err
-	})
-	if err != nil {
-		e.t.Fatal(err)
 	}
 }

@@ -93,22 +93,57 @@ func (e *env) createNode(name, providerID string, podCIDRs ...string) *v1.Node {
 	if _, err := kube.CoreV1().Nodes().Create(e.ctx, n, metav1.CreateOptions{}); err != nil {
 		e.t.Fatal(err)
 	}
-	// The controllers patch a new node's status at once; read-modify-write
-	// with retries, as a kubelet does.
+	return e.updateNodeStatus(name, setReady(v1.ConditionUnknown, "NodeStatusUnknown"))
+}
+
+// updateNode read-modify-writes a Node, retrying on conflicts: the
+// controllers write Nodes at the same time.
+func (e *env) updateNode(name string, mutate func(*v1.Node)) *v1.Node {
+	e.t.Helper()
+	return e.rewriteNode(name, mutate, func(n *v1.Node) (*v1.Node, error) {
+		return kube.CoreV1().Nodes().Update(e.ctx, n, metav1.UpdateOptions{})
+	})
+}
+
+// updateNodeStatus is updateNode for the status, as a kubelet writes it.
+func (e *env) updateNodeStatus(name string, mutate func(*v1.Node)) *v1.Node {
+	e.t.Helper()
+	return e.rewriteNode(name, mutate, func(n *v1.Node) (*v1.Node, error) {
+		return kube.CoreV1().Nodes().UpdateStatus(e.ctx, n, metav1.UpdateOptions{})
+	})
+}
+
+func (e *env) rewriteNode(name string, mutate func(*v1.Node), write func(*v1.Node) (*v1.Node, error)) *v1.Node {
+	e.t.Helper()
+	var out *v1.Node
 	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		cur, err := kube.CoreV1().Nodes().Get(e.ctx, name, metav1.GetOptions{})
+		n, err := kube.CoreV1().Nodes().Get(e.ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return err
 		}
-		setCondition(cur, v1.NodeCondition{Type: v1.NodeReady, Status: v1.ConditionUnknown, Reason: "NodeStatusUnknown",
-			LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()})
-		n, err = kube.CoreV1().Nodes().UpdateStatus(e.ctx, cur, metav1.UpdateOptions{})
+		mutate(n)
+		out, err = write(n)
 		return err
 	})
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return n
+	return out
+}
+
+// setReady sets the Ready condition as a kubelet reports it.
+func setReady(status v1.ConditionStatus, reason string) func(*v1.Node) {
+	return func(n *v1.Node) {
+		setCondition(n, v1.NodeCondition{Type: v1.NodeReady, Status: status, Reason: reason,
+			LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()})
+	}
+}
+
+// taintUninitialized marks a Node as a kubelet started with
+// --cloud-provider=external registers it: for the cloud-node controller to
+// initialise.
+func taintUninitialized(n *v1.Node) {
+	n.Spec.Taints = append(n.Spec.Taints, v1.Taint{Key: "node.cloudprovider.kubernetes.io/uninitialized", Value: "true", Effect: v1.TaintEffectNoSchedule})
 }
 
 // deleteKubeObjects removes what a scenario created in the shared API server.

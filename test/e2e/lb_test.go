@@ -186,18 +186,9 @@ func TestLoadBalancerLifecycle(t *testing.T) {
 	// Nodes added, one labelled for exclusion: the pool follows.
 	e.addNode("node-4", zones[1], true, podCIDR(4))
 	e.addNode("node-5", zones[2], true, podCIDR(5))
-	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		n, err := kube.CoreV1().Nodes().Get(e.ctx, "node-1", metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
+	e.updateNode("node-1", func(n *v1.Node) {
 		n.Labels = map[string]string{"node.kubernetes.io/exclude-from-external-load-balancers": "true"}
-		_, err = kube.CoreV1().Nodes().Update(e.ctx, n, metav1.UpdateOptions{})
-		return err
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	e.eventually("the pool holds the new nodes and not the excluded one", 90*time.Second, func() (bool, string) {
 		got := fmt.Sprint(members(e.lbState().pools[lb]))
 		return got == "[node-0 node-2 node-3 node-4 node-5]", got

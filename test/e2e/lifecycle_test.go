@@ -9,7 +9,6 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 )
 
 const shutdownTaint = "node.cloudprovider.kubernetes.io/shutdown"
@@ -32,18 +31,7 @@ func TestNodeLifecycle(t *testing.T) {
 	// A node registered by a kubelet gets initialised by the cloud-node
 	// controller: zone, region and instance type labels, addresses.
 	uninit := e.addNode("node-new", zones[0], true, podCIDR(4))
-	err := retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		n, err := kube.CoreV1().Nodes().Get(e.ctx, uninit.Name, metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		n.Spec.Taints = append(n.Spec.Taints, v1.Taint{Key: "node.cloudprovider.kubernetes.io/uninitialized", Value: "true", Effect: v1.TaintEffectNoSchedule})
-		_, err = kube.CoreV1().Nodes().Update(e.ctx, n, metav1.UpdateOptions{})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.updateNode(uninit.Name, taintUninitialized)
 
 	if err := e.gce.DeleteInstanceNow(zones[1], "node-gone"); err != nil {
 		t.Fatal(err)
@@ -82,19 +70,7 @@ func TestNodeLifecycle(t *testing.T) {
 	if err := e.gce.SetInstanceStatus(zones[2], "node-stopped", "RUNNING"); err != nil {
 		t.Fatal(err)
 	}
-	err = retry.RetryOnConflict(retry.DefaultBackoff, func() error {
-		n, err := kube.CoreV1().Nodes().Get(e.ctx, "node-stopped", metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		setCondition(n, v1.NodeCondition{Type: v1.NodeReady, Status: v1.ConditionTrue, Reason: "KubeletReady",
-			LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()})
-		_, err = kube.CoreV1().Nodes().UpdateStatus(e.ctx, n, metav1.UpdateOptions{})
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.updateNodeStatus("node-stopped", setReady(v1.ConditionTrue, "KubeletReady"))
 	e.eventually("shutdown taint removed after restart", 60*time.Second, func() (bool, string) {
 		n, err := kube.CoreV1().Nodes().Get(e.ctx, "node-stopped", metav1.GetOptions{})
 		if err != nil {

@@ -327,7 +327,7 @@ func TestTerraformModuleOnTheEmulator(t *testing.T) {
 	wantRoutes := map[string]tfVM{}
 	for i, vm := range o.Nodes {
 		cidr := podCIDR(100 + i)
-		createNodeRetrying(e, vm.Name, vm.ProviderID, cidr)
+		e.createNode(vm.Name, vm.ProviderID, cidr)
 		wantRoutes[cidr] = vm
 	}
 	e.eventually("a route per terraform VM, in terraform's network", 90*time.Second, func() (bool, string) {
