@@ -48,7 +48,7 @@ func newLBTestEnv(t testing.TB, opts fakecompute.Options, tweak func(*Config)) *
 	}
 	lb, ok := e.cloud.LoadBalancer()
 	if !ok {
-		t.Fatal("LoadBalancer() not implemented")
+		t.Fatal("the provider offers no LoadBalancer interface")
 	}
 	return &lbTestEnv{testEnv: e, lb: lb.(*loadBalancers)}
 }
