@@ -2,7 +2,8 @@ package gceref
 
 import "testing"
 
-// FuzzParseRef: ParseRef never panics, and any key it accepts is complete,
+// FuzzParseRef (moved here from the emulator with the parser): ParseRef
+// never panics, and any key it accepts is complete,
 // of the requested collection in a scope it allows, and survives a round
 // trip through its selfLink and its path; Parse agrees with it on both.
 func FuzzParseRef(f *testing.F) {
