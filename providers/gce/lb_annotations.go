@@ -15,6 +15,10 @@ const (
 	annNetworkTier = "cloud.google.com/network-tier"
 	// annSourceRanges is the older spelling of spec.loadBalancerSourceRanges.
 	annSourceRanges = "service.beta.kubernetes.io/load-balancer-source-ranges"
+	// annLBType asks for a kind of load balancer; upstream reads it first
+	// and falls back to annLBTypeLegacy.
+	annLBType       = "networking.gke.io/load-balancer-type"
+	annLBTypeLegacy = "cloud.google.com/load-balancer-type"
 )
 
 const (
@@ -68,4 +72,43 @@ func sourceRangesOf(svc *v1.Service) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// loadBalancerTypeOf reads the load-balancer-type annotations (the newer
+// key wins, as upstream). Only an external load balancer is served: a value
+// we do not serve, "Internal" included, is refused so that a Service that
+// asked for a private load balancer never gets a public one.
+func loadBalancerTypeOf(svc *v1.Service) error {
+	for _, key := range []string{annLBType, annLBTypeLegacy} {
+		v, ok := svc.Annotations[key]
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "external", "":
+			return nil
+		case "internal":
+			return &inputError{Field: "annotation " + key,
+				Reason: fmt.Sprintf("%q asks for an internal load balancer, which gce-ccm does not build yet; it will not build a public one instead", v)}
+		}
+		return &inputError{Field: "annotation " + key,
+			Reason: fmt.Sprintf("%q is not a load balancer type gce-ccm serves: use External (or remove the annotation)", v)}
+	}
+	return nil
+}
+
+// ipFamiliesOf refuses a Service that asks for an IP family the load
+// balancer cannot give it: GCE target pools and their forwarding rules are
+// IPv4 only, so IPv6 (single-stack or as a second family) is refused
+// rather than served as IPv4 alone.
+func ipFamiliesOf(svc *v1.Service) error {
+	if p := svc.Spec.IPFamilyPolicy; p != nil && *p == v1.IPFamilyPolicyRequireDualStack {
+		return &inputError{Field: "spec.ipFamilyPolicy", Reason: "RequireDualStack needs an IPv6 load balancer; gce-ccm serves IPv4 only"}
+	}
+	for i, f := range svc.Spec.IPFamilies {
+		if f != v1.IPv4Protocol {
+			return &inputError{Field: fmt.Sprintf("spec.ipFamilies[%d]", i), Reason: fmt.Sprintf("%s is not served: gce-ccm's load balancers are IPv4 only", f)}
+		}
+	}
+	return nil
 }

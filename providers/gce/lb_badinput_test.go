@@ -64,6 +64,25 @@ func TestLBRefusesBadInput(t *testing.T) {
 			setup: func(t *testing.T, e *lbTestEnv, nodes []*v1.Node) { e.ensure(t, lbService("web"), nodes) },
 			svc:   lbService("web", withPorts(v1.ServicePort{Protocol: v1.ProtocolSCTP, Port: 80})), reason: reasonInvalid,
 			want: "spec.ports[0].protocol: SCTP is not supported"},
+		{name: "internal load balancer asked for", svc: lbService("web", withAnnotation(annLBType, "Internal")),
+			reason: reasonInvalid, want: `annotation networking.gke.io/load-balancer-type: "Internal" asks for an internal load balancer`},
+		{name: "internal, legacy key, any case", svc: lbService("web", withAnnotation(annLBTypeLegacy, "INTERNAL")),
+			reason: reasonInvalid, want: `annotation cloud.google.com/load-balancer-type: "INTERNAL" asks for an internal load balancer`},
+		{name: "the newer key wins over the legacy one",
+			svc:    lbService("web", withAnnotation(annLBTypeLegacy, "External"), withAnnotation(annLBType, "internal")),
+			reason: reasonInvalid, want: `annotation networking.gke.io/load-balancer-type: "internal" asks for an internal`},
+		{name: "unknown load balancer type", svc: lbService("web", withAnnotation(annLBType, "Regional")),
+			reason: reasonInvalid, want: `annotation networking.gke.io/load-balancer-type: "Regional" is not a load balancer type gce-ccm serves`},
+		{name: "IPv6 only", svc: lbService("web", withFamilies(nil, v1.IPv6Protocol)),
+			reason: reasonInvalid, want: "spec.ipFamilies[0]: IPv6 is not served"},
+		{name: "dual-stack preferred", svc: lbService("web", withFamilies(ptrTo(v1.IPFamilyPolicyPreferDualStack), v1.IPv4Protocol, v1.IPv6Protocol)),
+			reason: reasonInvalid, want: "spec.ipFamilies[1]: IPv6 is not served"},
+		{name: "dual-stack required", svc: lbService("web", withFamilies(ptrTo(v1.IPFamilyPolicyRequireDualStack), v1.IPv4Protocol)),
+			reason: reasonInvalid, want: "spec.ipFamilyPolicy: RequireDualStack needs an IPv6 load balancer"},
+		{name: "an existing load balancer switched to Internal",
+			setup: func(t *testing.T, e *lbTestEnv, nodes []*v1.Node) { e.ensure(t, lbService("web"), nodes) },
+			svc:   lbService("web", withAnnotation(annLBType, "Internal")), reason: reasonInvalid,
+			want: `"Internal" asks for an internal load balancer`},
 		{name: "an existing load balancer given a bad source range",
 			setup: func(t *testing.T, e *lbTestEnv, nodes []*v1.Node) { e.ensure(t, lbService("web"), nodes) },
 			svc:   lbService("web", withPorts(tcp(80), tcp(443)), withRanges("1.2.3.4/24", "::/0")), reason: reasonInvalid,
@@ -87,8 +106,12 @@ func TestLBRefusesBadInput(t *testing.T) {
 			if d := cmp.Diff(before, e.lbState(t)); d != "" {
 				t.Errorf("GCE changed:\n%s", d)
 			}
-			if msg := e.waitEvent(t, tc.svc, tc.reason); !strings.Contains(msg, tc.want) {
+			msg := e.waitEvent(t, tc.svc, tc.reason)
+			if !strings.Contains(msg, tc.want) {
 				t.Errorf("event %q; want it to contain %q", msg, tc.want)
+			}
+			if kept := "an existing load balancer stays as it is until this is resolved"; tc.reason == reasonInvalid && !strings.Contains(msg, kept) {
+				t.Errorf("event %q does not say the load balancer is kept", msg)
 			}
 		})
 	}
@@ -138,3 +161,9 @@ func reserve(t *testing.T, e *lbTestEnv, name, tier string) string {
 	}
 	return a.GetAddress()
 }
+
+func withFamilies(policy *v1.IPFamilyPolicy, fams ...v1.IPFamily) func(*v1.Service) {
+	return func(s *v1.Service) { s.Spec.IPFamilyPolicy, s.Spec.IPFamilies = policy, fams }
+}
+
+func ptrTo[T any](v T) *T { return &v }

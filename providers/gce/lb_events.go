@@ -22,7 +22,7 @@ func (l *loadBalancers) refuse(svc *v1.Service, err error) error {
 	var ce *conflictError
 	switch {
 	case errors.As(err, &ie):
-		l.event(svc, v1.EventTypeWarning, reasonInvalid, ie.Error()+"; the load balancer was left unchanged")
+		l.event(svc, v1.EventTypeWarning, reasonInvalid, ie.Error()+"; nothing was made or changed in GCE: an existing load balancer stays as it is until this is resolved")
 	case errors.As(err, &ce):
 		l.event(svc, v1.EventTypeWarning, reasonConflict, ce.Error())
 	}

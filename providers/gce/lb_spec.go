@@ -48,6 +48,14 @@ func (e *inputError) Error() string { return e.Field + ": " + e.Reason }
 // specOf checks a Service and reads what its load balancer must be.
 func specOf(svc *v1.Service) (lbSpec, error) {
 	s := lbSpec{Service: serviceKey(svc), Affinity: "NONE"}
+	// The kind of load balancer first: nothing else matters if we would
+	// build the wrong one.
+	if err := loadBalancerTypeOf(svc); err != nil {
+		return s, err
+	}
+	if err := ipFamiliesOf(svc); err != nil {
+		return s, err
+	}
 	var err error
 	if s.Tier, err = networkTierOf(svc); err != nil {
 		return s, err
