@@ -181,6 +181,28 @@ func TestFaults(t *testing.T) {
 		}
 	})
 
+	t.Run("reset closes the connection unanswered and serves nothing", func(t *testing.T) {
+		e := newEnv(t, fakecompute.Options{})
+		if err := e.ts.SetFaults(fakecompute.FaultRule{Method: "POST", PathRegexp: `/global/routes$`, Reset: true, Count: 1}); err != nil {
+			t.Fatal(err)
+		}
+		body := `{"name":"r","destRange":"10.0.0.0/24","network":"global/networks/default","nextHopGateway":"global/gateways/default-internet-gateway"}`
+		req, _ := http.NewRequestWithContext(e.ctx, "POST", e.ts.URL+routesPath, strings.NewReader(body))
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			t.Fatalf("want a broken connection, got HTTP %d", resp.StatusCode)
+		}
+		if r := e.raw("GET", routesPath+"/r", ""); r.status != http.StatusNotFound {
+			t.Errorf("the reset insert created the route: %d", r.status)
+		}
+		if log := e.ts.RequestLog(); len(log) != 2 || log[0].Status != 0 {
+			t.Errorf("request log: %+v, want the reset request logged with status 0", log)
+		}
+		if r := e.raw("POST", routesPath, body); r.status != http.StatusOK {
+			t.Errorf("after the rule's count: %d %s", r.status, r.body)
+		}
+	})
+
 	t.Run("probability is reproducible under a seed", func(t *testing.T) {
 		pattern := func(seed int64) string {
 			e := newEnv(t, fakecompute.Options{Seed: seed})
@@ -217,6 +239,8 @@ func TestFaults(t *testing.T) {
 			{Code: 500, PathRegexp: "("},
 			{Code: 500, Probability: 2},
 			{Delay: -time.Second},
+			{Reset: true, Code: 503},
+			{Reset: true, FailOperation: true},
 		} {
 			if err := e.ts.AddFault(r); err == nil {
 				t.Errorf("rule %+v accepted", r)

@@ -3,8 +3,10 @@ package fakecompute
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand"
+	"net"
 	"net/http"
 	"regexp"
 	"sync"
@@ -14,7 +16,11 @@ import (
 // FaultRule makes matching requests misbehave. Method and PathRegexp select
 // requests ("" matches any). Exactly one effect applies: Code (with Reason)
 // answers the request with that error; FailOperation lets the request be
-// accepted but its operation fails with Code/Reason; Delay only adds latency.
+// accepted but its operation fails with Code/Reason; Reset closes the
+// connection with a TCP reset and no answer, before the request is served
+// (a dropped connection or a proxy's reset); Delay only adds latency (the
+// request is still served after it, even if the client stopped waiting,
+// which is how an answer gets lost after GCE applied a mutation).
 // Count limits how many requests the rule hits (0: unlimited); Probability
 // (0 or 1: always) picks requests at random under the server's seed.
 type FaultRule struct {
@@ -24,6 +30,7 @@ type FaultRule struct {
 	Reason        string        `json:"reason,omitempty"`
 	Message       string        `json:"message,omitempty"`
 	FailOperation bool          `json:"failOperation,omitempty"`
+	Reset         bool          `json:"reset,omitempty"`
 	Delay         time.Duration `json:"delay,omitempty"`
 	Count         int           `json:"count,omitempty"`
 	Probability   float64       `json:"probability,omitempty"`
@@ -80,6 +87,7 @@ func newFaults(seed int64) *faults { return &faults{rnd: rand.New(rand.NewSource
 type faultEffect struct {
 	err    *apiError
 	failOp *apiError
+	reset  bool
 	delay  time.Duration
 }
 
@@ -98,8 +106,11 @@ func (r *FaultRule) compile() error {
 		}
 		r.re = re
 	}
-	if r.Code == 0 && r.Delay == 0 {
-		return fmt.Errorf("a fault rule needs a code or a delay")
+	if r.Code == 0 && r.Delay == 0 && !r.Reset {
+		return fmt.Errorf("a fault rule needs a code, reset or a delay")
+	}
+	if r.Reset && (r.Code != 0 || r.FailOperation) {
+		return fmt.Errorf("reset answers nothing, so it cannot go with code or failOperation")
 	}
 	if r.Code != 0 && (r.Code < 400 || r.Code > 599) {
 		return fmt.Errorf("code %d is not an HTTP error status", r.Code)
@@ -201,6 +212,7 @@ func (f *faults) match(method, path string) faultEffect {
 		}
 		r.hits++
 		eff.delay += r.Delay
+		eff.reset = eff.reset || r.Reset
 		switch {
 		case r.Code != 0 && r.FailOperation && eff.failOp == nil:
 			eff.failOp = r.apiError()
@@ -209,4 +221,21 @@ func (f *faults) match(method, path string) faultEffect {
 		}
 	}
 	return eff
+}
+
+// errReset tells serveAPI that a fault rule resets the request's connection.
+var errReset = errors.New("fault: reset the connection")
+
+// resetConnection closes the client's connection with a TCP RST (linger 0)
+// and no answer; without a hijackable connection (HTTP/2) it aborts the
+// handler, which also ends the stream without an answer.
+func resetConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
 }

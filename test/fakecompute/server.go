@@ -4,6 +4,7 @@
 package fakecompute
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -170,6 +171,11 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	c.methodID = rt.methodID
 	status, val, err := s.run(c, rt)
+	if errors.Is(err, errReset) {
+		s.stats.record(r, rt.methodID, 0, start) // status 0: no answer
+		resetConnection(w)
+		return
+	}
 	if err != nil {
 		ae := asAPIError(err)
 		s.stats.record(r, rt.methodID, ae.Code, start)
@@ -196,6 +202,9 @@ func (s *Server) run(c *call, rt route) (int, any, error) {
 		case <-c.r.Context().Done():
 			t.Stop()
 		}
+	}
+	if f.reset {
+		return 0, nil, errReset
 	}
 	if f.err != nil {
 		return 0, nil, f.err

@@ -29,7 +29,7 @@ type LogEntry struct {
 	Method   string    `json:"method"`
 	Path     string    `json:"path"`
 	MethodID string    `json:"methodId"`
-	Status   int       `json:"status"`
+	Status   int       `json:"status"` // 0: no answer (a reset fault)
 	Micros   int64     `json:"micros"`
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
@@ -29,6 +30,20 @@ const (
 	DefaultBaseBackoff        = 500 * time.Millisecond
 	DefaultMaxBackoff         = 32 * time.Second
 	DefaultPollInterval       = time.Second
+	// DefaultAttemptTimeout bounds one HTTP attempt (a whole listing of up
+	// to ten 500-item pages included). GCE answers a healthy read in well
+	// under a second; a minute without an answer is a dead connection or a
+	// stuck proxy, and the attempt is better retried than waited on.
+	DefaultAttemptTimeout = time.Minute
+	// DefaultOperationTimeout bounds the wait for one operation to be DONE.
+	// Route inserts in a large network can take minutes under load; ten
+	// minutes is far past anything healthy, and a stuck wait must end so the
+	// controller that asked can retry or report it instead of hanging.
+	DefaultOperationTimeout = 10 * time.Minute
+	// serverWaitBlock is how long GCE holds an operations.wait request
+	// before answering "not DONE yet" (about 2 minutes); an attempt of that
+	// call gets this much on top of AttemptTimeout.
+	serverWaitBlock = 2 * time.Minute
 )
 
 // Config sets up a Client.
@@ -47,6 +62,8 @@ type Config struct {
 	BaseBackoff        time.Duration // first retry delay; doubles, with full jitter
 	MaxBackoff         time.Duration
 	PollInterval       time.Duration // shortest time between two operation list polls of one scope
+	AttemptTimeout     time.Duration // deadline of one HTTP attempt (operations.wait gets 2 min more)
+	OperationTimeout   time.Duration // bound on waiting for one operation to be DONE
 }
 
 func (c *Config) setDefaults() {
@@ -67,6 +84,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = DefaultPollInterval
+	}
+	if c.AttemptTimeout <= 0 {
+		c.AttemptTimeout = DefaultAttemptTimeout
+	}
+	if c.OperationTimeout <= 0 {
+		c.OperationTimeout = DefaultOperationTimeout
 	}
 }
 
@@ -223,8 +246,14 @@ var noRetry = gax.WithRetry(func() gax.Retryer { return nil })
 
 // read runs an idempotent read under the read budget, with retries.
 func (c *Client) read(ctx context.Context, call, target string, f func(ctx context.Context) error) error {
+	return c.readWithin(ctx, c.cfg.AttemptTimeout, call, target, f)
+}
+
+// readWithin is read with another per-attempt deadline (operations.wait
+// legitimately blocks for minutes).
+func (c *Client) readWithin(ctx context.Context, attemptTimeout time.Duration, call, target string, f func(ctx context.Context) error) error {
 	start := time.Now()
-	err := c.retry(ctx, call, target, c.reads, "read", f)
+	err := c.retry(ctx, attempt{call: call, target: target, lim: c.reads, budget: "read", timeout: attemptTimeout}, f)
 	return observe(call, start, err)
 }
 
@@ -241,7 +270,10 @@ func (c *Client) mutateIn(ctx context.Context, project, call, target string, sub
 	start := time.Now()
 	rid := newRequestID()
 	var op *computepb.Operation
-	err := c.retry(ctx, call, target, c.mutations, "mutation", func(ctx context.Context) error {
+	// A transport failure leaves it unknown whether GCE applied the
+	// mutation; retrying is still safe because the retry carries the same
+	// requestId, which GCE answers with the first attempt's operation.
+	err := c.retry(ctx, attempt{call: call, target: target, lim: c.mutations, budget: "mutation", timeout: c.cfg.AttemptTimeout}, func(ctx context.Context) error {
 		var err error
 		op, err = submit(ctx, rid)
 		return err
@@ -253,23 +285,33 @@ func (c *Client) mutateIn(ctx context.Context, project, call, target string, sub
 	return observe(call, start, err)
 }
 
+// attempt describes the calls retry makes.
+type attempt struct {
+	call, target string
+	lim          *rate.Limiter
+	budget       string        // "read" or "mutation"
+	timeout      time.Duration // deadline of each attempt
+}
+
 // retry runs f until it succeeds, fails for good, the attempts run out or
-// the context ends. Backoff is exponential with full jitter.
-func (c *Client) retry(ctx context.Context, call, target string, lim *rate.Limiter, budget string, f func(ctx context.Context) error) error {
+// the context ends. Each attempt has its own deadline. Backoff is
+// exponential with full jitter.
+func (c *Client) retry(ctx context.Context, a attempt, f func(ctx context.Context) error) error {
 	var err error
-	for attempt := 1; ; attempt++ {
+	for n := 1; ; n++ {
 		t0 := time.Now()
-		if werr := lim.Wait(ctx); werr != nil {
-			return fmt.Errorf("gce %s %s: waiting for the %s budget: %w", call, target, budget, werr)
+		if werr := a.lim.Wait(ctx); werr != nil {
+			return fmt.Errorf("gce %s %s: waiting for the %s budget: %w", a.call, a.target, a.budget, werr)
 		}
-		limiterWait.WithLabelValues(budget).Observe(time.Since(t0).Seconds())
-		err = classifyHTTP(call, target, f(ctx))
-		attempts.WithLabelValues(call, resultLabel(err)).Inc()
-		if err == nil || !retryable(err) || attempt >= c.cfg.MaxAttempts {
+		limiterWait.WithLabelValues(a.budget).Observe(time.Since(t0).Seconds())
+		err = c.once(ctx, a, f)
+		attempts.WithLabelValues(a.call, resultLabel(err)).Inc()
+		if err == nil || !retryable(err) || n >= c.cfg.MaxAttempts {
 			return err
 		}
-		d := c.backoff(attempt)
-		klog.V(2).InfoS("Retrying GCE call", "call", call, "target", target, "attempt", attempt, "delay", d, "err", err)
+		retries.WithLabelValues(a.call, retryReason(err)).Inc()
+		d := c.backoff(n)
+		klog.FromContext(ctx).V(2).Info("Retrying GCE call", "call", a.call, "target", a.target, "attempt", n, "delay", d, "err", err)
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
@@ -278,6 +320,24 @@ func (c *Client) retry(ctx context.Context, call, target string, lim *rate.Limit
 		case <-t.C:
 		}
 	}
+}
+
+// once makes one attempt under its own deadline and classifies the outcome.
+func (c *Client) once(ctx context.Context, a attempt, f func(ctx context.Context) error) error {
+	actx, cancel := context.WithTimeout(ctx, a.timeout)
+	defer cancel()
+	err := f(actx)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
+		return &Error{Kind: KindTransport, Call: a.call, Target: a.target, Reason: ReasonAttemptTimeout,
+			Message: fmt.Sprintf("no answer within the attempt deadline of %v", a.timeout), Err: err}
+	}
+	if ctx.Err() != nil {
+		return err // the caller gave up: not a failure of the call
+	}
+	return classify(a.call, a.target, err)
 }
 
 func (c *Client) backoff(attempt int) time.Duration {

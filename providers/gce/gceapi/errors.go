@@ -28,12 +28,19 @@ const (
 	KindForbidden
 	KindInvalid
 	KindUnavailable // 5xx
+	// KindTransport: no answer from GCE (connection reset or refused, EOF,
+	// a TLS handshake or attempt timeout). Reason says which.
+	KindTransport
+	// KindOperationTimeout: the call was accepted but its operation was not
+	// DONE within Config.OperationTimeout; it may still finish later.
+	KindOperationTimeout
 )
 
 var kindNames = map[Kind]string{
 	KindOther: "other", KindNotFound: "not_found", KindAlreadyExists: "already_exists", KindInUse: "in_use",
 	KindPreconditionFailed: "precondition_failed", KindQuotaExceeded: "quota_exceeded", KindRateLimited: "rate_limited",
 	KindForbidden: "forbidden", KindInvalid: "invalid", KindUnavailable: "unavailable",
+	KindTransport: "transport", KindOperationTimeout: "operation_timeout",
 }
 
 func (k Kind) String() string { return kindNames[k] }
@@ -79,17 +86,25 @@ func IsInUse(err error) bool         { return KindOf(err) == KindInUse }
 func IsQuotaExceeded(err error) bool { return KindOf(err) == KindQuotaExceeded }
 func IsPrecondition(err error) bool  { return KindOf(err) == KindPreconditionFailed }
 func IsForbidden(err error) bool     { return KindOf(err) == KindForbidden }
+func IsTransport(err error) bool     { return KindOf(err) == KindTransport }
+func IsOperationTimeout(err error) bool {
+	return KindOf(err) == KindOperationTimeout
+}
 
 var quotaRE = regexp.MustCompile(`Quota '([A-Za-z0-9_]+)' exceeded`)
 
-// classifyHTTP turns a synchronous API error into an *Error.
-func classifyHTTP(call, target string, err error) error {
+// classify turns a failed attempt into an *Error: GCE's answer, or a
+// transport failure; anything else is returned as it is.
+func classify(call, target string, err error) error {
 	if err == nil {
 		return nil
 	}
 	var ge *googleapi.Error
 	if !errors.As(err, &ge) {
-		return err // transport or context error: not GCE's verdict
+		if reason := transportReason(err); reason != "" {
+			return &Error{Kind: KindTransport, Call: call, Target: target, Reason: reason, Message: err.Error(), Err: err}
+		}
+		return err
 	}
 	reason := ""
 	if len(ge.Errors) > 0 {
@@ -154,12 +169,24 @@ func quotaName(message string) string {
 	return "unknown"
 }
 
-// retryable says whether a call may be repeated: rate limits and server
-// errors are transient; every other 4xx is GCE's final answer.
+// retryable says whether a call may be repeated: rate limits, server
+// errors and transport failures are transient (every call of this layer is
+// a read or a mutation with a requestId, so repeating it is safe); every
+// other 4xx is GCE's final answer.
 func retryable(err error) bool {
 	switch KindOf(err) {
-	case KindRateLimited, KindUnavailable:
+	case KindRateLimited, KindUnavailable, KindTransport:
 		return true
 	}
 	return false
+}
+
+// retryReason is the label of a retry in the retries metric: the transport
+// failure's reason, or the error kind.
+func retryReason(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Kind == KindTransport {
+		return e.Reason
+	}
+	return KindOf(err).String()
 }

@@ -12,7 +12,6 @@ import (
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"google.golang.org/api/option"
 	"google.golang.org/protobuf/proto"
-	"k8s.io/component-base/metrics/legacyregistry"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
@@ -238,33 +237,9 @@ func TestMetricsAreRecorded(t *testing.T) {
 	if _, err := c.GetRoute(context.Background(), "missing"); !gceapi.IsNotFound(err) {
 		t.Fatalf("got %v", err)
 	}
-	mfs, err := legacyregistry.DefaultGatherer.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]bool{"routes.insert/success": false, "routes.get/not_found": false}
-	for _, mf := range mfs {
-		if mf.GetName() != "gce_api_requests_total" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			var call, result string
-			for _, l := range m.GetLabel() {
-				switch l.GetName() {
-				case "call":
-					call = l.GetValue()
-				case "result":
-					result = l.GetValue()
-				}
-			}
-			if _, ok := want[call+"/"+result]; ok && m.GetCounter().GetValue() > 0 {
-				want[call+"/"+result] = true
-			}
-		}
-	}
-	for k, seen := range want {
-		if !seen {
-			t.Errorf("no gce_api_requests_total sample for %s", k)
+	for _, k := range []struct{ call, result string }{{"routes.insert", "success"}, {"routes.get", "not_found"}} {
+		if metricValue(t, "gce_api_requests_total", map[string]string{"call": k.call, "result": k.result}) == 0 {
+			t.Errorf("no gce_api_requests_total sample for %s/%s", k.call, k.result)
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"testing"
 
+	"k8s.io/component-base/metrics/legacyregistry"
+
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
 )
@@ -29,4 +31,34 @@ func deleteNetwork(t *testing.T, ts *fakecompute.TestServer, name string) error 
 		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, buf[:n])
 	}
 	return nil
+}
+
+// metricValue sums the samples (counter values, histogram counts) of a
+// metric of the legacy registry whose labels include want.
+func metricValue(t *testing.T, name string, want map[string]string) float64 {
+	t.Helper()
+	mfs, err := legacyregistry.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+	samples:
+		for _, m := range mf.GetMetric() {
+			got := map[string]string{}
+			for _, l := range m.GetLabel() {
+				got[l.GetName()] = l.GetValue()
+			}
+			for k, v := range want {
+				if got[k] != v {
+					continue samples
+				}
+			}
+			sum += m.GetCounter().GetValue() + float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	return sum
 }

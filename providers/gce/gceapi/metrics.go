@@ -1,6 +1,7 @@
 package gceapi
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"time"
@@ -25,7 +26,7 @@ var (
 	}, []string{"call", "result"})
 	opWait = metrics.NewHistogramVec(&metrics.HistogramOpts{
 		Subsystem: subsystem, Name: "operation_wait_seconds",
-		Help:           "Time from submitting a GCE mutation to its operation being DONE, by call and result.",
+		Help:           "Time from submitting a GCE mutation to its operation being DONE, by call and result (operation_timeout: the wait's bound passed).",
 		Buckets:        []float64{0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300},
 		StabilityLevel: metrics.ALPHA,
 	}, []string{"call", "result"})
@@ -35,6 +36,12 @@ var (
 		Buckets:        []float64{0.001, 0.01, 0.1, 0.5, 1, 5, 10, 60},
 		StabilityLevel: metrics.ALPHA,
 	}, []string{"budget"})
+	retries = metrics.NewCounterVec(&metrics.CounterOpts{
+		Subsystem: subsystem, Name: "retries_total",
+		Help: "GCE API calls sent again, by call and reason: a transport failure (attempt_timeout, connection_reset, " +
+			"connection_refused, broken_pipe, eof, net_timeout, http2, network) or an error kind (rate_limited, unavailable).",
+		StabilityLevel: metrics.ALPHA,
+	}, []string{"call", "reason"})
 	opPolls = metrics.NewCounterVec(&metrics.CounterOpts{
 		Subsystem: subsystem, Name: "operation_polls_total",
 		Help:           "Reads spent waiting on operations, by method (wait or list).",
@@ -48,7 +55,7 @@ var registerOnce sync.Once
 // the cloud-controller-manager serves on /metrics.
 func RegisterMetrics() {
 	registerOnce.Do(func() {
-		legacyregistry.MustRegister(callDuration, attempts, opWait, limiterWait, opPolls)
+		legacyregistry.MustRegister(callDuration, attempts, opWait, limiterWait, retries, opPolls)
 	})
 }
 
@@ -60,7 +67,10 @@ func resultLabel(err error) string {
 	if errors.As(err, &e) {
 		return e.Kind.String()
 	}
-	return "transport"
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return "canceled" // the caller's context ended
+	}
+	return "other"
 }
 
 func observe(call string, start time.Time, err error) error {

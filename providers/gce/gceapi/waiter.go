@@ -72,7 +72,8 @@ func scopeOfOp(project string, op *computepb.Operation) opScope {
 	return opScope{project: project, region: lastSegment(op.GetRegion()), zone: lastSegment(op.GetZone())}
 }
 
-// wait blocks until the operation is DONE and returns its outcome.
+// wait blocks until the operation is DONE and returns its outcome, or
+// until Config.OperationTimeout has passed since it was submitted.
 func (w *waiter) wait(ctx context.Context, project, call, target string, op *computepb.Operation) error {
 	if op.GetStatus() == computepb.Operation_DONE {
 		return opOutcome(call, target, op)
@@ -89,18 +90,29 @@ func (w *waiter) wait(ctx context.Context, project, call, target string, op *com
 		go w.loop(sc)
 	}
 	w.mu.Unlock()
+	bound := time.NewTimer(w.c.cfg.OperationTimeout)
+	defer bound.Stop()
 	select {
 	case <-p.done:
 		if p.err != nil {
 			return p.err
 		}
 		return opOutcome(call, target, p.result)
+	case <-bound.C:
+		w.forget(sc, p)
+		return &Error{Kind: KindOperationTimeout, Call: call, Target: target,
+			Message: fmt.Sprintf("operation %s in %s not DONE after %v; it may still complete", p.name, sc, w.c.cfg.OperationTimeout)}
 	case <-ctx.Done():
-		w.mu.Lock()
-		delete(w.pending[sc], p.name)
-		w.mu.Unlock()
+		w.forget(sc, p)
 		return fmt.Errorf("gce %s %s: waiting for operation %s: %w", call, target, p.name, ctx.Err())
 	}
+}
+
+// forget stops polling for an operation nobody waits on any more.
+func (w *waiter) forget(sc opScope, p *pendingOp) {
+	w.mu.Lock()
+	delete(w.pending[sc], p.name)
+	w.mu.Unlock()
 }
 
 // opOutcome reads a DONE operation's result.
@@ -229,7 +241,7 @@ func (w *waiter) serverWait(sc opScope, name string) (*computepb.Operation, erro
 	c := w.c
 	var op *computepb.Operation
 	opPolls.WithLabelValues("wait").Inc()
-	err := c.read(w.ctx, "operations.wait", sc.String()+"/"+name, func(ctx context.Context) error {
+	err := c.readWithin(w.ctx, c.cfg.AttemptTimeout+serverWaitBlock, "operations.wait", sc.String()+"/"+name, func(ctx context.Context) error {
 		var err error
 		switch {
 		case sc.zone != "":
