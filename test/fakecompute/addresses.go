@@ -78,6 +78,9 @@ func (c *call) prepareAddress(a *compute.Address) (Key, error) {
 		}
 	}
 	if a.AddressType == "EXTERNAL" {
+		if a.Purpose != "" {
+			return Key{}, errInvalid("Invalid value for field 'resource.purpose': '%s'. This emulator serves a purpose for INTERNAL addresses only.", a.Purpose)
+		}
 		if a.Subnetwork != "" {
 			return Key{}, errInvalid("Invalid value for field 'resource.subnetwork': '%s'. A subnetwork may only be specified for INTERNAL addresses.", a.Subnetwork)
 		}
@@ -97,8 +100,12 @@ func (c *call) prepareAddress(a *compute.Address) (Key, error) {
 		return Key{}, errInvalid("Invalid value for field 'resource.subnetwork': '%s'. The subnetwork must be in region '%s'.", a.Subnetwork, c.location)
 	}
 	a.Subnetwork = sk.SelfLink()
-	if a.Purpose == "" {
+	switch a.Purpose {
+	case "":
 		a.Purpose = "GCE_ENDPOINT"
+	case "GCE_ENDPOINT", "SHARED_LOADBALANCER_VIP":
+	default:
+		return Key{}, errInvalid("Invalid value for field 'resource.purpose': '%s'. This emulator serves GCE_ENDPOINT and SHARED_LOADBALANCER_VIP internal addresses.", a.Purpose)
 	}
 	return sk, nil
 }
@@ -180,11 +187,13 @@ func renderAddress(t *tx, k Key, o any) any {
 // VMs of the region holding it.
 func addressUsers(t *tx, k Key, a *compute.Address) []string {
 	var users []string
-	if a.AddressType != "INTERNAL" {
-		for _, o := range t.list(RegionalKey(k.Project, k.Location, "forwardingRules", "")) {
-			if fr, ok := o.(*compute.ForwardingRule); ok && fr.IPAddress == a.Address {
-				users = append(users, fr.SelfLink)
-			}
+	for _, o := range t.list(RegionalKey(k.Project, k.Location, "forwardingRules", "")) {
+		fr, ok := o.(*compute.ForwardingRule)
+		if !ok || fr.IPAddress != a.Address {
+			continue
+		}
+		if internal := fr.LoadBalancingScheme == "INTERNAL"; internal == (a.AddressType == "INTERNAL") && (!internal || fr.Subnetwork == a.Subnetwork) {
+			users = append(users, fr.SelfLink)
 		}
 	}
 	t.scan(k.Project, "instances", func(ik Key, o any) {

@@ -93,6 +93,10 @@ func operationErrorCode(reason string) string {
 		return "QUOTA_EXCEEDED"
 	case "conditionNotMet":
 		return "CONDITION_NOT_MET"
+	case "memberAlreadyExists":
+		return "MEMBER_ALREADY_EXISTS"
+	case "memberNotFound":
+		return "MEMBER_NOT_FOUND"
 	case "invalid", "required":
 		return "INVALID_FIELD_VALUE"
 	}

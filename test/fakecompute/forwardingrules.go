@@ -23,6 +23,10 @@ const maxRulePorts = 5
 // ruleRefs are the keys prepareForwardingRule resolved from the body.
 type ruleRefs struct {
 	target, network, address Key // network and address are zero when absent
+	// An INTERNAL rule: its backend service and subnetwork (zero when
+	// absent).
+	internal        bool
+	backend, subnet Key
 }
 
 func insertForwardingRule(c *call) (any, error) {
@@ -37,6 +41,9 @@ func insertForwardingRule(c *call) (any, error) {
 	k := c.key()
 	k.Name = in.Name
 	return submitInsert(c, k, func(t *tx) error {
+		if refs.internal {
+			return createInternalRule(t, k, clone(&in), refs)
+		}
 		for _, rk := range []Key{refs.target, refs.network} {
 			if rk != (Key{}) {
 				if err := mustExist(t, rk); err != nil {
@@ -80,11 +87,18 @@ func (c *call) prepareForwardingRule(fr *compute.ForwardingRule) (ruleRefs, erro
 	if fr.LoadBalancingScheme == "" {
 		fr.LoadBalancingScheme = "EXTERNAL"
 	}
-	if fr.LoadBalancingScheme != "EXTERNAL" {
-		return refs, errInvalid("Invalid value for field 'resource.loadBalancingScheme': '%s'. Only EXTERNAL forwarding rules are served by this emulator.", fr.LoadBalancingScheme)
+	switch fr.LoadBalancingScheme {
+	case "INTERNAL":
+		return c.prepareInternalRule(fr)
+	case "EXTERNAL":
+	default:
+		return refs, errInvalid("Invalid value for field 'resource.loadBalancingScheme': '%s'. Only EXTERNAL and INTERNAL forwarding rules are served by this emulator.", fr.LoadBalancingScheme)
+	}
+	if fr.AllowGlobalAccess {
+		return refs, errInvalid("Invalid value for field 'resource.allowGlobalAccess': 'true'. Global access is only allowed for INTERNAL forwarding rules.")
 	}
 	if fr.BackendService != "" {
-		return refs, errInvalid("Invalid value for field 'resource.backendService': '%s'. Backend services are not served by this emulator; target a target pool.", fr.BackendService)
+		return refs, errInvalid("Invalid value for field 'resource.backendService': '%s'. An EXTERNAL forwarding rule with a backend service is not served by this emulator; target a target pool.", fr.BackendService)
 	}
 	if fr.Subnetwork != "" {
 		return refs, errInvalid("Invalid value for field 'resource.subnetwork': '%s'. A subnetwork may only be specified for INTERNAL forwarding rules.", fr.Subnetwork)
@@ -116,29 +130,36 @@ func (c *call) prepareForwardingRule(fr *compute.ForwardingRule) (ruleRefs, erro
 		return refs, err
 	}
 	fr.Target = refs.target.SelfLink()
+	return refs, c.ruleNetworkAndIP(fr, &refs)
+}
+
+// ruleNetworkAndIP normalises a rule's network and checks its IPAddress: a
+// literal IPv4 address, or a reference to an address of the rule's region.
+func (c *call) ruleNetworkAndIP(fr *compute.ForwardingRule, refs *ruleRefs) error {
+	var err error
 	if fr.Network != "" {
 		if refs.network, err = c.refTo("resource.network", fr.Network, "networks"); err != nil {
-			return refs, err
+			return err
 		}
 		fr.Network = refs.network.SelfLink()
 	}
 	if fr.IPAddress == "" {
-		return refs, nil
+		return nil
 	}
 	if ip, err := netip.ParseAddr(fr.IPAddress); err == nil {
 		if !ip.Is4() {
-			return refs, errInvalidRuleIP(fr.IPAddress)
+			return errInvalidRuleIP(fr.IPAddress)
 		}
-		return refs, nil
+		return nil
 	}
 	// Not a literal: a reference to an address of the rule's region.
 	if refs.address, err = ParseRef(fr.IPAddress, "addresses", c.ref()); err != nil {
-		return refs, errInvalidRuleIP(fr.IPAddress)
+		return errInvalidRuleIP(fr.IPAddress)
 	}
 	if refs.address.Location != c.location {
-		return refs, errInvalid("Invalid value for field 'resource.IPAddress': '%s'. The address must be in region '%s'.", fr.IPAddress, c.location)
+		return errInvalid("Invalid value for field 'resource.IPAddress': '%s'. The address must be in region '%s'.", fr.IPAddress, c.location)
 	}
-	return refs, nil
+	return nil
 }
 
 // regionalRef resolves a reference that must live in the request's region.
@@ -248,6 +269,9 @@ func setForwardingRuleTarget(c *call) (any, error) {
 		return nil, err
 	}
 	return submitModify(c, "setTarget", func(t *tx, fr *compute.ForwardingRule) error {
+		if fr.BackendService != "" {
+			return errInvalid("Invalid value for field 'resource.target': '%s'. The forwarding rule sends to a backend service; it has no target.", ref.Target)
+		}
 		if err := mustExist(t, tk); err != nil {
 			return err
 		}

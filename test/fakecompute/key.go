@@ -39,7 +39,11 @@ var scopeOf = map[string]ScopeKind{
 	"addresses":        Regional,
 	"targetPools":      Regional,
 	"forwardingRules":  Regional,
+	"healthChecks":     Global, // and Regional: gceref knows both
+	"backendServices":  Regional,
 	"instances":        Zonal,
+	"instanceGroups":   Zonal,
+	membersCollection:  Zonal,
 	"disks":            Zonal,
 	"machineTypes":     Zonal,
 }

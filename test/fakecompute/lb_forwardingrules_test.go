@@ -72,7 +72,8 @@ func TestLBForwardingRuleErrors(t *testing.T) {
 		code     int
 		fragment string
 	}{
-		{"internal scheme", &computepb.ForwardingRule{LoadBalancingScheme: proto.String("INTERNAL")}, 400, "resource.loadBalancingScheme"},
+		{"internal managed scheme", &computepb.ForwardingRule{LoadBalancingScheme: proto.String("INTERNAL_MANAGED")}, 400, "resource.loadBalancingScheme"},
+		{"global access on an external rule", &computepb.ForwardingRule{AllowGlobalAccess: proto.Bool(true)}, 400, "resource.allowGlobalAccess"},
 		{"unknown protocol", &computepb.ForwardingRule{IPProtocol: proto.String("GRE")}, 400, "resource.IPProtocol"},
 		{"L3_DEFAULT needs a backend service", &computepb.ForwardingRule{IPProtocol: proto.String("L3_DEFAULT"), AllPorts: proto.Bool(true)}, 400, "L3_DEFAULT"},
 		{"port zero", &computepb.ForwardingRule{PortRange: proto.String("0-10")}, 400, "resource.portRange"},

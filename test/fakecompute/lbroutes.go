@@ -44,4 +44,6 @@ func (s *Server) addLoadBalancingRoutes(add func(method, pattern, methodID strin
 	add("POST", "/regions/*/forwardingRules/*/setTarget", "compute.forwardingRules.setTarget", setForwardingRuleTarget)
 	add("POST", "/regions/*/forwardingRules/*/setLabels", "compute.forwardingRules.setLabels", setLabels(forwardingRuleLabels))
 	add("GET", "/aggregated/forwardingRules", "compute.forwardingRules.aggregatedList", aggregatedForwardingRules)
+
+	s.addInternalLoadBalancingRoutes(add)
 }

@@ -315,5 +315,6 @@ func internalInUse(t *tx, project string) map[string]bool {
 			used[a.Address] = true
 		}
 	})
+	internalRuleIPs(t, project, used)
 	return used
 }

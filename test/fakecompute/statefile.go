@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	compute "google.golang.org/api/compute/v1"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // The state file lets the standalone emulator survive a restart: every
@@ -31,6 +33,10 @@ var stateTypes = map[string]reflect.Type{
 	"httpHealthChecks": reflect.TypeFor[compute.HttpHealthCheck](),
 	"targetPools":      reflect.TypeFor[compute.TargetPool](),
 	"forwardingRules":  reflect.TypeFor[compute.ForwardingRule](),
+	"healthChecks":     reflect.TypeFor[compute.HealthCheck](),
+	"backendServices":  reflect.TypeFor[compute.BackendService](),
+	"instanceGroups":   reflect.TypeFor[compute.InstanceGroup](),
+	membersCollection:  reflect.TypeFor[compute.InstanceGroupsAddInstancesRequest](),
 }
 
 type stateFile struct {
@@ -150,7 +156,7 @@ func (s *Server) stateTable(c stateCollection) (Key, error) {
 	default:
 		return Key{}, fmt.Errorf("state %s: scope %q is not served here (region %s, zones %s)", where, c.Scope, s.opts.Region, strings.Join(s.opts.Zones, ","))
 	}
-	if k.Kind != scopeOf[c.Collection] {
+	if k.Kind != scopeOf[c.Collection] && !gceref.Allows(c.Collection, k.Kind) {
 		return Key{}, fmt.Errorf("state %s: %s are not %s resources", where, c.Collection, c.Scope)
 	}
 	k.Collection = c.Collection

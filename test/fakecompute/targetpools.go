@@ -150,9 +150,11 @@ func targetPoolUser(t *tx, k Key) string {
 	return users[0]
 }
 
-// detachInstance takes a deleted VM out of every pool, as GCE does: a
-// removeInstance after the VM is gone answers "not currently attached".
+// detachInstance takes a deleted VM out of every pool and instance group,
+// as GCE does: a removeInstance after the VM is gone answers "not
+// currently attached".
 func detachInstance(t *tx, ik Key) {
+	detachFromGroups(t, ik)
 	link := ik.SelfLink()
 	t.scan(ik.Project, "targetPools", func(pk Key, o any) {
 		tp, ok := o.(*compute.TargetPool)
