@@ -7,6 +7,7 @@ import (
 	cloudprovider "k8s.io/cloud-provider"
 	"k8s.io/cloud-provider/app"
 	"k8s.io/cloud-provider/app/config"
+	"k8s.io/cloud-provider/names"
 	"k8s.io/cloud-provider/options"
 	"k8s.io/controller-manager/pkg/features"
 	_ "k8s.io/controller-manager/pkg/features/register"
@@ -46,30 +47,41 @@ func applyDefaults(opts *options.CloudControllerManagerOptions) error {
 	})
 }
 
-// cloudInitializer builds the provider from --cloud-provider and --cloud-config.
-func cloudInitializer(cfg *config.CompletedConfig) cloudprovider.Interface {
-	cc := cfg.ComponentConfig.KubeCloudShared.CloudProvider
-	cloud, err := cloudprovider.InitCloudProvider(cc.Name, cc.CloudConfigFile)
-	if err != nil {
-		klog.Fatalf("cloud provider %q could not be initialized: %v", cc.Name, err)
-	}
-	if cloud == nil {
-		klog.Fatalf("cloud provider %q is unknown (this binary knows %q)", cc.Name, gce.ProviderName)
-	}
-	if g, ok := cloud.(*gce.Cloud); ok {
-		if err := g.SetClusterCIDRs(cfg.ComponentConfig.KubeCloudShared.ClusterCIDR); err != nil {
+// cloudInitializer builds the provider from --cloud-provider and
+// --cloud-config. It runs once at start-up, before leader election, so it
+// is also where every replica refuses bad node IPAM flags and names the
+// upstream-only flags it ignores.
+func cloudInitializer(o *gceCCMOptions) app.InitCloudFunc {
+	return func(cfg *config.CompletedConfig) cloudprovider.Interface {
+		if err := o.NodeIPAM.check(cfg); err != nil {
 			klog.Fatalf("%v", err)
 		}
+		o.Compat.warn()
+		cc := cfg.ComponentConfig.KubeCloudShared.CloudProvider
+		cloud, err := cloudprovider.InitCloudProvider(cc.Name, cc.CloudConfigFile)
+		if err != nil {
+			klog.Fatalf("cloud provider %q could not be initialized: %v", cc.Name, err)
+		}
+		if cloud == nil {
+			klog.Fatalf("cloud provider %q is unknown (this binary knows %q)", cc.Name, gce.ProviderName)
+		}
+		if g, ok := cloud.(*gce.Cloud); ok {
+			if err := g.SetClusterCIDRs(cfg.ComponentConfig.KubeCloudShared.ClusterCIDR); err != nil {
+				klog.Fatalf("%v", err)
+			}
+		}
+		return cloud
 	}
-	return cloud
 }
 
-// controllerInitializers are the framework's controllers plus ours.
+// controllerInitializers are the framework's controllers (its route
+// controller wrapped to stay off in a VPC-native cluster) plus ours.
 func controllerInitializers(extra map[string]app.ControllerInitFuncConstructor) (map[string]app.ControllerInitFuncConstructor, error) {
 	ctrls := map[string]app.ControllerInitFuncConstructor{}
 	for k, v := range app.DefaultInitFuncConstructors {
 		ctrls[k] = v
 	}
+	ctrls[names.NodeRouteController] = routeInitFuncConstructor()
 	for name, c := range extra {
 		if _, dup := ctrls[name]; dup {
 			return nil, fmt.Errorf("controller %q is registered twice", name)
@@ -80,9 +92,29 @@ func controllerInitializers(extra map[string]app.ControllerInitFuncConstructor) 
 }
 
 // extraControllers are gce-ccm's own controllers, keyed by --controllers
-// name; all are on by default. o carries their flags.
+// name, all on by default, and the upstream GCE CCM's names we accept
+// (off by default, as upstream). o carries their flags.
 func extraControllers(o *gceCCMOptions) map[string]app.ControllerInitFuncConstructor {
-	return map[string]app.ControllerInitFuncConstructor{
+	ctrls := map[string]app.ControllerInitFuncConstructor{
 		ipforwardController: ipforwardInitFuncConstructor(o),
+		nodeIPAMController:  nodeIPAMInitFuncConstructor(&o.NodeIPAM),
 	}
+	for _, cc := range compatControllers {
+		ctrls[cc.name] = compatInitFuncConstructor(cc)
+		app.ControllersDisabledByDefault.Insert(cc.name)
+	}
+	return ctrls
+}
+
+// controllerAliases are the framework's short names plus the upstream GCE
+// CCM's (nodeipam, gke-service, gke-tenant).
+func controllerAliases() map[string]string {
+	a := names.CCMControllerAliases()
+	a[nodeIPAMAlias] = nodeIPAMController
+	for _, cc := range compatControllers {
+		if cc.alias != "" {
+			a[cc.alias] = cc.name
+		}
+	}
+	return a
 }

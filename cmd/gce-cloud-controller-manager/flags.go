@@ -16,17 +16,24 @@ type gceCCMOptions struct {
 	// IPForwardMode is --ipforward-mode; empty means gce.conf decides.
 	IPForwardMode         ipforward.Mode
 	IPForwardResyncPeriod time.Duration
+	// NodeIPAM are the node IPAM flags the framework lacks.
+	NodeIPAM nodeIPAMOptions
+	// Compat records the upstream-only flags given.
+	Compat compatOptions
 }
 
 func newGCECCMOptions() *gceCCMOptions {
 	return &gceCCMOptions{IPForwardResyncPeriod: ipforward.DefaultResyncPeriod}
 }
 
-// flagSets returns the flags in a "gce-ccm" section. Values are checked as
-// they are parsed, so a bad one stops the binary before it starts anything,
-// with an error that names the flag.
+// flagSets returns our flags in a "gce-ccm" section, and the upstream GCE
+// CCM's own in its sections ("nodeipam controller", "GCE Cloud Provider").
+// Values are checked as they are parsed, so a bad one stops the binary
+// before it starts anything, with an error that names the flag.
 func (o *gceCCMOptions) flagSets() cliflag.NamedFlagSets {
 	var fss cliflag.NamedFlagSets
+	o.NodeIPAM.addFlags(fss.FlagSet(sectionNodeIPAM))
+	o.Compat.addFlags(fss.FlagSet)
 	fs := fss.FlagSet("gce-ccm")
 	fs.Var(&modeValue{&o.IPForwardMode}, "ipforward-mode",
 		"What the ipforward controller does about a node VM without canIpForward: enforce (turn it on), audit (only report) or off (the controller does not start). "+

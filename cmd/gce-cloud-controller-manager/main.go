@@ -1,7 +1,8 @@
 // Command gce-cloud-controller-manager is the cloud-controller-manager for
 // Google Compute Engine: the standard cloud controllers (cloud-node,
 // cloud-node-lifecycle, route, service) on the gce provider, plus the
-// controllers gce-ccm adds.
+// controllers gce-ccm adds (ipforward, node-ipam-controller), and every
+// flag and controller name of the upstream GCE cloud-controller-manager.
 package main
 
 import (
@@ -10,7 +11,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/cloud-provider/app"
-	"k8s.io/cloud-provider/names"
 	"k8s.io/cloud-provider/options"
 	"k8s.io/component-base/cli"
 	_ "k8s.io/component-base/logs/json/register"
@@ -44,8 +44,8 @@ func main() {
 	if err != nil {
 		klog.Fatalf("unable to register the controllers: %v", err)
 	}
-	cmd := app.NewCloudControllerManagerCommand(opts, cloudInitializer, ctrls,
-		names.CCMControllerAliases(), gceOpts.flagSets(), wait.NeverStop)
+	cmd := app.NewCloudControllerManagerCommand(opts, cloudInitializer(gceOpts), ctrls,
+		controllerAliases(), gceOpts.flagSets(), wait.NeverStop)
 	cmd.Use = "gce-cloud-controller-manager"
 	os.Exit(cli.Run(cmd))
 }
