@@ -182,3 +182,31 @@ func TestILBGroupSizeLimit(t *testing.T) {
 	}
 	e.must(e.addToGroup("big", "node-a", "node-b"))
 }
+
+// TestILBListInstancesThroughAPIv1: apiv1 sends the whole request message
+// as the body of listInstances; the emulator reads the resource from it,
+// and counts the call as a read, as GCE does.
+func TestILBListInstancesThroughAPIv1(t *testing.T) {
+	e := newILBEnv(t)
+	e.group("ig", "node-a", "node-b")
+	if err := e.ts.SetInstanceStatus(lbZone, "node-b", "TERMINATED"); err != nil {
+		t.Fatal(err)
+	}
+	e.ts.ResetStats()
+	it := e.ig.ListInstances(e.ctx, &computepb.ListInstancesInstanceGroupsRequest{Project: lbProject, Zone: lbZone, InstanceGroup: "ig",
+		InstanceGroupsListInstancesRequestResource: &computepb.InstanceGroupsListInstancesRequest{InstanceState: proto.String("RUNNING")}})
+	var got []string
+	for {
+		i, err := it.Next()
+		if err != nil {
+			break
+		}
+		got = append(got, i.GetInstance())
+	}
+	if want := []string{lbInstanceLink("node-a")}; !slices.Equal(got, want) {
+		t.Fatalf("RUNNING members %v, want %v", got, want)
+	}
+	if st := e.ts.Stats(); st.Mutations != 0 || st.Calls["compute.instanceGroups.listInstances"] != 1 {
+		t.Fatalf("listInstances counted as a write: %+v", st)
+	}
+}

@@ -1,6 +1,7 @@
 package fakecompute
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 
@@ -126,11 +127,9 @@ func (c *call) groupUpdate(refs []*compute.InstanceReference) ([]Key, error) {
 // listGroupInstances is a POST with a filter on the VMs' state (ALL or
 // RUNNING), paged like every list.
 func listGroupInstances(c *call) (any, error) {
-	var req compute.InstanceGroupsListInstancesRequest
-	if len(c.body) > 0 {
-		if err := decode(c.body, &req); err != nil {
-			return nil, err
-		}
+	req, err := decodeListInstances(c.body)
+	if err != nil {
+		return nil, err
 	}
 	switch req.InstanceState {
 	case "", "ALL", "RUNNING":
@@ -139,7 +138,7 @@ func listGroupInstances(c *call) (any, error) {
 	}
 	gk := c.key()
 	var items []any
-	err := c.s.store.read(func(t *tx) error {
+	err = c.s.store.read(func(t *tx) error {
 		ig, err := getAs[compute.InstanceGroup](t, gk)
 		if err != nil {
 			return err
@@ -213,4 +212,39 @@ func detachFromGroups(t *tx, ik Key) {
 			}
 		}
 	})
+}
+
+// apiv1Envelope is how cloud.google.com/go/compute/apiv1 sends
+// listInstances: the whole request message as the body, the request
+// resource inside it, and the path and query fields repeated.
+type apiv1Envelope struct {
+	Resource             *compute.InstanceGroupsListInstancesRequest `json:"instanceGroupsListInstancesRequestResource"`
+	Project              string                                      `json:"project"`
+	Zone                 string                                      `json:"zone"`
+	InstanceGroup        string                                      `json:"instanceGroup"`
+	MaxResults           int64                                       `json:"maxResults"`
+	PageToken            string                                      `json:"pageToken"`
+	Filter               string                                      `json:"filter"`
+	OrderBy              string                                      `json:"orderBy"`
+	ReturnPartialSuccess bool                                        `json:"returnPartialSuccess"`
+}
+
+// decodeListInstances reads the request resource in either form; an empty
+// body lists every member.
+func decodeListInstances(body []byte) (compute.InstanceGroupsListInstancesRequest, error) {
+	var req compute.InstanceGroupsListInstancesRequest
+	if len(bytes.TrimSpace(body)) == 0 {
+		return req, nil
+	}
+	if !containsField(body, "instanceGroupsListInstancesRequestResource") && !containsField(body, "instanceGroup") {
+		return req, decode(body, &req)
+	}
+	var env apiv1Envelope
+	if err := decode(body, &env); err != nil {
+		return req, err
+	}
+	if env.Resource != nil {
+		req = *env.Resource
+	}
+	return req, nil
 }

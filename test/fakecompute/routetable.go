@@ -1,13 +1,11 @@
 package fakecompute
 
-import "strings"
-
 // routeTable is the whole REST surface, one line per method. The pattern is
 // the request path with every name replaced by "*".
 func (s *Server) routeTable() map[string]route {
 	t := map[string]route{}
 	add := func(method, pattern, methodID string, h handler) {
-		t[method+" projects/*"+pattern] = route{methodID: methodID, mutating: method != "GET" && !strings.HasSuffix(methodID, ".wait"), h: h}
+		t[method+" projects/*"+pattern] = route{methodID: methodID, mutating: isMutatingMethod(method, methodID), h: h}
 	}
 	add("GET", "", "compute.projects.get", getProject)
 	add("GET", "/regions", "compute.regions.list", listRegions)

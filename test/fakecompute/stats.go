@@ -3,6 +3,7 @@ package fakecompute
 import (
 	"net/http"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -114,12 +115,14 @@ func (s *stats) reset() {
 
 // isMutatingMethod: operations.wait is a POST that only reads.
 func isMutatingMethod(method, methodID string) bool {
-	if method == http.MethodGet {
+	if method == http.MethodGet || methodID == "unknown" {
 		return false
 	}
-	switch methodID {
-	case "compute.globalOperations.wait", "compute.regionOperations.wait", "compute.zoneOperations.wait", "unknown":
-		return false
+	// The POST verbs GCE counts as reads.
+	for _, verb := range []string{"Operations.wait", ".getHealth", ".listInstances"} {
+		if strings.HasSuffix(methodID, verb) {
+			return false
+		}
 	}
 	return true
 }

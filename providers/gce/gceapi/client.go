@@ -115,6 +115,11 @@ type Client struct {
 	addresses       *compute.AddressesClient
 	targetPools     *compute.TargetPoolsClient
 	forwardingRules *compute.ForwardingRulesClient
+	// The internal load balancer's collections.
+	instanceGroups  *compute.InstanceGroupsClient
+	backendServices *compute.RegionBackendServicesClient
+	healthChecks    *compute.HealthChecksClient
+	subnetworks     *compute.SubnetworksClient
 	globalOps       *compute.GlobalOperationsClient
 	regionOps       *compute.RegionOperationsClient
 	zoneOps         *compute.ZoneOperationsClient
@@ -193,6 +198,26 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	build("forwardingRules", func() (closer, error) {
 		x, e := compute.NewForwardingRulesRESTClient(ctx, opts...)
 		c.forwardingRules = x
+		return x, e
+	})
+	build("instanceGroups", func() (closer, error) {
+		x, e := compute.NewInstanceGroupsRESTClient(ctx, opts...)
+		c.instanceGroups = x
+		return x, e
+	})
+	build("regionBackendServices", func() (closer, error) {
+		x, e := compute.NewRegionBackendServicesRESTClient(ctx, opts...)
+		c.backendServices = x
+		return x, e
+	})
+	build("healthChecks", func() (closer, error) {
+		x, e := compute.NewHealthChecksRESTClient(ctx, opts...)
+		c.healthChecks = x
+		return x, e
+	})
+	build("subnetworks", func() (closer, error) {
+		x, e := compute.NewSubnetworksRESTClient(ctx, opts...)
+		c.subnetworks = x
 		return x, e
 	})
 	build("globalOperations", func() (closer, error) {

@@ -89,7 +89,7 @@ func (c *Client) DeleteTargetPool(ctx context.Context, region, name string) erro
 
 func instanceRefs(instances []string) ([]*computepb.InstanceReference, error) {
 	if len(instances) == 0 || len(instances) > MaxPoolUpdate {
-		return nil, fmt.Errorf("gceapi: %d instances in one target pool update; want 1 to %d", len(instances), MaxPoolUpdate)
+		return nil, fmt.Errorf("gceapi: %d instances in one target pool or instance group update; want 1 to %d", len(instances), MaxPoolUpdate)
 	}
 	refs := make([]*computepb.InstanceReference, len(instances))
 	for i, u := range instances {

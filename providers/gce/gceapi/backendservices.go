@@ -1,0 +1,49 @@
+package gceapi
+
+import (
+	"context"
+
+	"cloud.google.com/go/compute/apiv1/computepb"
+	"google.golang.org/protobuf/proto"
+)
+
+// ListBackendServices lists a region's backend services that match a filter.
+func (c *Client) ListBackendServices(ctx context.Context, region, filter string) ([]*computepb.BackendService, error) {
+	var out []*computepb.BackendService
+	err := c.read(ctx, "regionBackendServices.list", "regions/"+region+"/backendServices", func(ctx context.Context) error {
+		req := &computepb.ListRegionBackendServicesRequest{Project: c.Project, Region: region, MaxResults: proto.Uint32(pageSize)}
+		if filter != "" {
+			req.Filter = proto.String(filter)
+		}
+		var err error
+		out, err = collect(c.backendServices.List(ctx, req, noRetry))
+		return err
+	})
+	return out, err
+}
+
+// InsertBackendService creates a regional backend service.
+func (c *Client) InsertBackendService(ctx context.Context, region string, bs *computepb.BackendService) error {
+	return c.mutate(ctx, "regionBackendServices.insert", "regions/"+region+"/backendServices/"+bs.GetName(), func(ctx context.Context, rid string) (*computepb.Operation, error) {
+		op, err := c.backendServices.Insert(ctx, &computepb.InsertRegionBackendServiceRequest{Project: c.Project, Region: region, BackendServiceResource: bs, RequestId: &rid}, noRetry)
+		return protoOf(op), err
+	})
+}
+
+// PatchBackendService changes the fields bs sets; bs carries the
+// fingerprint it was read with, so a concurrent change fails (412).
+func (c *Client) PatchBackendService(ctx context.Context, region string, bs *computepb.BackendService) error {
+	return c.mutate(ctx, "regionBackendServices.patch", "regions/"+region+"/backendServices/"+bs.GetName(), func(ctx context.Context, rid string) (*computepb.Operation, error) {
+		op, err := c.backendServices.Patch(ctx, &computepb.PatchRegionBackendServiceRequest{Project: c.Project, Region: region, BackendService: bs.GetName(),
+			BackendServiceResource: bs, RequestId: &rid}, noRetry)
+		return protoOf(op), err
+	})
+}
+
+// DeleteBackendService deletes a regional backend service.
+func (c *Client) DeleteBackendService(ctx context.Context, region, name string) error {
+	return c.mutate(ctx, "regionBackendServices.delete", "regions/"+region+"/backendServices/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
+		op, err := c.backendServices.Delete(ctx, &computepb.DeleteRegionBackendServiceRequest{Project: c.Project, Region: region, BackendService: name, RequestId: &rid}, noRetry)
+		return protoOf(op), err
+	})
+}

@@ -1,0 +1,87 @@
+package gceapi
+
+import (
+	"context"
+
+	"cloud.google.com/go/compute/apiv1/computepb"
+	"google.golang.org/protobuf/proto"
+)
+
+// MaxGroupUpdate is how many instances one addInstances or removeInstances
+// call may name (GCE's limit is the target pools' 1,000); larger changes
+// are split into batches of it.
+const MaxGroupUpdate = MaxPoolUpdate
+
+// ListInstanceGroups lists a zone's instance groups that match a filter.
+func (c *Client) ListInstanceGroups(ctx context.Context, zone, filter string) ([]*computepb.InstanceGroup, error) {
+	var out []*computepb.InstanceGroup
+	err := c.read(ctx, "instanceGroups.list", "zones/"+zone+"/instanceGroups", func(ctx context.Context) error {
+		req := &computepb.ListInstanceGroupsRequest{Project: c.Project, Zone: zone, MaxResults: proto.Uint32(pageSize)}
+		if filter != "" {
+			req.Filter = proto.String(filter)
+		}
+		var err error
+		out, err = collect(c.instanceGroups.List(ctx, req, noRetry))
+		return err
+	})
+	return out, err
+}
+
+// ListGroupInstances lists the instance URLs of a group's members.
+func (c *Client) ListGroupInstances(ctx context.Context, zone, name string) ([]string, error) {
+	var out []string
+	err := c.read(ctx, "instanceGroups.listInstances", "zones/"+zone+"/instanceGroups/"+name, func(ctx context.Context) error {
+		it := c.instanceGroups.ListInstances(ctx, &computepb.ListInstancesInstanceGroupsRequest{Project: c.Project, Zone: zone, InstanceGroup: name,
+			MaxResults: proto.Uint32(pageSize),
+			InstanceGroupsListInstancesRequestResource: &computepb.InstanceGroupsListInstancesRequest{InstanceState: proto.String("ALL")}}, noRetry)
+		items, err := collect(it)
+		out = out[:0]
+		for _, i := range items {
+			out = append(out, i.GetInstance())
+		}
+		return err
+	})
+	return out, err
+}
+
+// InsertInstanceGroup creates an unmanaged instance group.
+func (c *Client) InsertInstanceGroup(ctx context.Context, zone string, ig *computepb.InstanceGroup) error {
+	return c.mutate(ctx, "instanceGroups.insert", "zones/"+zone+"/instanceGroups/"+ig.GetName(), func(ctx context.Context, rid string) (*computepb.Operation, error) {
+		op, err := c.instanceGroups.Insert(ctx, &computepb.InsertInstanceGroupRequest{Project: c.Project, Zone: zone, InstanceGroupResource: ig, RequestId: &rid}, noRetry)
+		return protoOf(op), err
+	})
+}
+
+// DeleteInstanceGroup deletes an instance group (not its VMs).
+func (c *Client) DeleteInstanceGroup(ctx context.Context, zone, name string) error {
+	return c.mutate(ctx, "instanceGroups.delete", "zones/"+zone+"/instanceGroups/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
+		op, err := c.instanceGroups.Delete(ctx, &computepb.DeleteInstanceGroupRequest{Project: c.Project, Zone: zone, InstanceGroup: name, RequestId: &rid}, noRetry)
+		return protoOf(op), err
+	})
+}
+
+// AddGroupInstances adds at most MaxGroupUpdate VMs to a group.
+func (c *Client) AddGroupInstances(ctx context.Context, zone, name string, instances []string) error {
+	refs, err := instanceRefs(instances)
+	if err != nil {
+		return err
+	}
+	return c.mutate(ctx, "instanceGroups.addInstances", "zones/"+zone+"/instanceGroups/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
+		op, err := c.instanceGroups.AddInstances(ctx, &computepb.AddInstancesInstanceGroupRequest{Project: c.Project, Zone: zone, InstanceGroup: name, RequestId: &rid,
+			InstanceGroupsAddInstancesRequestResource: &computepb.InstanceGroupsAddInstancesRequest{Instances: refs}}, noRetry)
+		return protoOf(op), err
+	})
+}
+
+// RemoveGroupInstances removes at most MaxGroupUpdate VMs from a group.
+func (c *Client) RemoveGroupInstances(ctx context.Context, zone, name string, instances []string) error {
+	refs, err := instanceRefs(instances)
+	if err != nil {
+		return err
+	}
+	return c.mutate(ctx, "instanceGroups.removeInstances", "zones/"+zone+"/instanceGroups/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
+		op, err := c.instanceGroups.RemoveInstances(ctx, &computepb.RemoveInstancesInstanceGroupRequest{Project: c.Project, Zone: zone, InstanceGroup: name, RequestId: &rid,
+			InstanceGroupsRemoveInstancesRequestResource: &computepb.InstanceGroupsRemoveInstancesRequest{Instances: refs}}, noRetry)
+		return protoOf(op), err
+	})
+}
