@@ -42,6 +42,7 @@ e2e:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./providers/...
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./test/fakecompute/
+	$(GO) test -run '^$$' -bench . -benchtime 5x -timeout 10m ./test/dataplane/
 	@K8S_BIN=$$(tools/build-k8s.sh) && $(GO) run ./test/bench --k8s-bin "$$K8S_BIN" --ccm-bin $(BIN)/gce-cloud-controller-manager --out bench-results
 
 ## demo: a local cluster on the emulator (see README).

@@ -24,6 +24,7 @@ type config struct {
 	stateFile        string
 	stateInterval    time.Duration
 	seedInstances    int
+	dataplane        bool
 }
 
 // knownQuotas are the metrics the emulator enforces; a typo in --quota
@@ -84,6 +85,7 @@ func parseServeFlags(args []string, usage io.Writer) (config, error) {
 	fs.StringVar(&c.stateFile, "state-file", "", "load resources from this file at start if it exists; save them on shutdown and periodically")
 	fs.DurationVar(&c.stateInterval, "state-save-interval", 30*time.Second, "how often to save --state-file")
 	fs.IntVar(&c.seedInstances, "seed-instances", 0, "create N VMs spread over the zones on a fresh start")
+	fs.BoolVar(&c.dataplane, "dataplane", false, "carry real packets: a VPC dataplane in network namespaces follows the emulator's state (root and nft needed; dump at /_internal/dataplane)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(usage, "Usage: fakecompute [flags]\n       fakecompute keyfile --url URL --project P --out FILE\n\nFlags:")

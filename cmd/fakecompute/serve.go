@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gce-ccm/gce-ccm/test/dataplane"
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
 )
 
@@ -41,8 +42,21 @@ func serve(ctx context.Context, c config, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--listen: %w", err)
 	}
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	var handler http.Handler = s
+	var fabric *dataplane.Fabric
+	if c.dataplane {
+		if fabric, err = startDataplane(ctx, s, c); err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("--dataplane: %w", err)
+		}
+		defer fabric.Close()
+		handler = withDataplane(s, fabric)
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	printBanner(stdout, clientAddr(ln.Addr()), c)
+	if fabric != nil {
+		printDataplane(stdout, fabric)
+	}
 	if loaded {
 		fmt.Fprintf(stdout, "state loaded from %s\n", c.stateFile)
 	}

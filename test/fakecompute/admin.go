@@ -99,6 +99,8 @@ func (s *Server) admin(route string, r *http.Request) (any, error) {
 		return s.RequestLog(), nil
 	case "GET state":
 		return s.Dump(), nil
+	case "GET state/generation":
+		return map[string]uint64{"generation": s.Generation()}, nil
 	}
 	return nil, &apiError{Code: http.StatusNotFound, Reason: "notFound", Message: fmt.Sprintf("no admin route %q", route)}
 }

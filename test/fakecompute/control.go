@@ -16,6 +16,7 @@ func (s *Server) Reset() {
 	s.ops.reset()
 	s.store.mu.Lock()
 	s.store.tables = map[Key]map[string]any{}
+	s.store.gen.Add(1)
 	s.store.mu.Unlock()
 	_ = s.faults.set(nil)
 	s.stats.reset()
@@ -71,6 +72,10 @@ func (s *Server) Dump() map[string][]json.RawMessage {
 	}
 	return out
 }
+
+// Generation changes whenever any resource changes (and never goes back), so
+// a follower can poll it cheaply and read Dump only after a change.
+func (s *Server) Generation() uint64 { return s.store.gen.Load() }
 
 // Settings are the behaviour knobs the admin API reads and writes.
 type Settings struct {

@@ -130,6 +130,7 @@ func (s *Server) LoadState(r io.Reader) error {
 	}
 	s.store.mu.Lock()
 	s.store.tables = tables
+	s.store.gen.Add(1)
 	s.store.nextID = next
 	s.store.mu.Unlock()
 	return nil

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"sort"
 	"sync"
+	"sync/atomic"
 )
 
 // store holds every resource of every project in memory. Objects are typed
@@ -14,6 +15,9 @@ type store struct {
 	mu     sync.RWMutex
 	tables map[Key]map[string]any // Key.Table() -> name -> object
 	nextID uint64
+	// gen counts committed writes, so a follower (the dataplane) can poll
+	// for change at the cost of an atomic load instead of a full dump.
+	gen atomic.Uint64
 }
 
 func newStore() *store { return &store{tables: map[Key]map[string]any{}, nextID: 1000} }
@@ -43,6 +47,7 @@ func (t *tx) put(k Key, obj any) {
 		t.s.tables[k.Table()] = tbl
 	}
 	tbl[k.Name] = obj
+	t.s.gen.Add(1)
 }
 
 func (t *tx) del(k Key) {
@@ -50,6 +55,7 @@ func (t *tx) del(k Key) {
 		return
 	}
 	delete(t.s.tables[k.Table()], k.Name)
+	t.s.gen.Add(1)
 }
 
 // newID hands out a resource id. Dry runs do not consume ids.

@@ -1,8 +1,9 @@
 // Command demo runs gce-ccm on one machine: the GCE emulator, a real
 // kube-apiserver and etcd, and the controller manager; it creates a small
 // cluster (3 zones x 2 VMs, nodes with pod CIDRs) and a LoadBalancer
-// Service, shows what the controller did in GCE, and keeps running until
-// Ctrl-C, which stops and removes everything.
+// Service, shows what the controller did in GCE and, as root, real packets
+// through the VPC dataplane, and keeps running until Ctrl-C, which stops
+// and removes everything.
 package main
 
 import (
@@ -98,6 +99,11 @@ func run(ctx context.Context, k8sBin, ccmBin string, keep bool) error {
 	if err := show(ctx, gce, kube, ip); err != nil {
 		return err
 	}
+	stopTraffic, err := traffic(ctx, gce, ip)
+	if err != nil {
+		return err
+	}
+	defer stopTraffic()
 	kubectl := filepath.Join(k8sBin, "kubectl")
 	fmt.Printf(`
 The cluster keeps running. Look around:
