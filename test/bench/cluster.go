@@ -16,11 +16,13 @@ import (
 	compute "google.golang.org/api/compute/v1"
 	"google.golang.org/api/option"
 	v1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	corelisters "k8s.io/client-go/listers/core/v1"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/gce-ccm/gce-ccm/test/e2e/harness"
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
@@ -86,7 +88,7 @@ func (b *bench) world() error {
 
 // startCCM starts the controller manager against the current emulator,
 // with the emulator's quotas switched on from that moment.
-func (b *bench) startCCM() error {
+func (b *bench) startCCM(extra ...string) error {
 	b.gce.SetRateLimits(fakecompute.RateLimits{ReadsPerMinute: b.p.readsPerMin, MutationsPerMinute: b.p.writesPerMin})
 	dir := filepath.Join(b.dir, fmt.Sprintf("s%d", b.scenario))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -98,7 +100,7 @@ func (b *bench) startCCM() error {
 		// A large cluster needs a faster Kubernetes client than the
 		// framework's 20 QPS: the route controller patches every node's
 		// NetworkUnavailable condition after creating its routes.
-		ExtraArgs: []string{"--kube-api-qps=300", "--kube-api-burst=600", "--v=1"}})
+		ExtraArgs: append([]string{"--kube-api-qps=300", "--kube-api-burst=600", "--v=1"}, extra...)})
 	if err != nil {
 		return err
 	}
@@ -160,8 +162,13 @@ func nodeName(i int) string { return fmt.Sprintf("node-%05d", i) }
 
 func podCIDR(i int) string { return fmt.Sprintf("100.%d.%d.0/24", 64+i/256, i%256) }
 
-// addNodes seeds VMs and registers Ready nodes from..to-1 in parallel.
-func (b *bench) addNodes(from, to int) error {
+// addNodes seeds VMs and registers Ready nodes from..to-1 in parallel,
+// each with its pod CIDR.
+func (b *bench) addNodes(from, to int) error { return b.registerNodes(from, to, true) }
+
+// registerNodes is addNodes; withCIDR false registers them as kubelets do
+// when the controller manager allocates pod CIDRs.
+func (b *bench) registerNodes(from, to int, withCIDR bool) error {
 	seeds := make([]fakecompute.InstanceSeed, 0, to-from)
 	for i := from; i < to; i++ {
 		seeds = append(seeds, fakecompute.InstanceSeed{Name: nodeName(i), Zone: zones[i%3], CanIPForward: true, Tags: []string{"bench-node"},
@@ -172,15 +179,27 @@ func (b *bench) addNodes(from, to int) error {
 	}
 	return parallel(32, from, to, func(i int) error {
 		n := &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: nodeName(i)}, Spec: v1.NodeSpec{
-			ProviderID: "gce://" + project + "/" + zones[i%3] + "/" + nodeName(i), PodCIDR: podCIDR(i), PodCIDRs: []string{podCIDR(i)}}}
+			ProviderID: "gce://" + project + "/" + zones[i%3] + "/" + nodeName(i)}}
+		if withCIDR {
+			n.Spec.PodCIDR, n.Spec.PodCIDRs = podCIDR(i), []string{podCIDR(i)}
+		}
 		n, err := b.kube.CoreV1().Nodes().Create(b.ctx, n, metav1.CreateOptions{})
 		if err != nil {
 			return err
 		}
-		n.Status.Conditions = []v1.NodeCondition{{Type: v1.NodeReady, Status: v1.ConditionTrue, Reason: "KubeletReady",
-			LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}}
-		_, err = b.kube.CoreV1().Nodes().UpdateStatus(b.ctx, n, metav1.UpdateOptions{})
-		return err
+		// The controllers may write the node first (its pod CIDRs): read
+		// it again on a conflict, as a kubelet does.
+		return retry.RetryOnConflict(retry.DefaultBackoff, func() error {
+			n.Status.Conditions = []v1.NodeCondition{{Type: v1.NodeReady, Status: v1.ConditionTrue, Reason: "KubeletReady",
+				LastHeartbeatTime: metav1.Now(), LastTransitionTime: metav1.Now()}}
+			_, err := b.kube.CoreV1().Nodes().UpdateStatus(b.ctx, n, metav1.UpdateOptions{})
+			if apierrors.IsConflict(err) {
+				if fresh, gerr := b.kube.CoreV1().Nodes().Get(b.ctx, n.Name, metav1.GetOptions{}); gerr == nil {
+					n = fresh
+				}
+			}
+			return err
+		})
 	})
 }
 
@@ -226,6 +245,18 @@ func parallel(workers, from, to int, f func(i int) error) error {
 	close(ch)
 	wg.Wait()
 	return first
+}
+
+// withPodCIDR counts nodes that have their pod CIDRs.
+func (b *bench) withPodCIDR() int {
+	nodes, _ := b.nodes.List(everything)
+	n := 0
+	for _, node := range nodes {
+		if len(node.Spec.PodCIDRs) > 0 {
+			n++
+		}
+	}
+	return n
 }
 
 // routesReady counts nodes whose NetworkUnavailable is False (RouteCreated).

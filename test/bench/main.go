@@ -31,17 +31,19 @@ type params struct {
 	idleNodes    int
 	idleServices int
 	idleFor      time.Duration
+	ipamNodes    int
 	only         map[string]bool
 }
 
 func defaults(quick bool) params {
 	p := params{quick: quick, latency: 2 * time.Second, readsPerMin: 1500, writesPerMin: 1500,
 		routeSizes: []int{100, 1000, 5000}, lbNodes: 100, lbServices: 100, churnNodes: 50,
-		idleNodes: 5000, idleServices: 500, idleFor: 10 * time.Minute}
+		idleNodes: 5000, idleServices: 500, idleFor: 10 * time.Minute, ipamNodes: 1000}
 	if quick {
 		p.routeSizes = []int{20, 100}
 		p.lbNodes, p.lbServices, p.churnNodes = 20, 10, 10
 		p.idleNodes, p.idleServices, p.idleFor = 100, 10, time.Minute
+		p.ipamNodes = 100
 	}
 	return p
 }
@@ -55,7 +57,7 @@ func main() {
 	flag.IntVar(&p.readsPerMin, "reads-per-minute", p.readsPerMin, "project read quota")
 	flag.IntVar(&p.writesPerMin, "writes-per-minute", p.writesPerMin, "project mutation quota")
 	flag.DurationVar(&p.idleFor, "idle", p.idleFor, "length of the idle steady-state measurement")
-	only := flag.String("scenarios", "routes,lb,churn,idle", "scenarios to run (comma-separated)")
+	only := flag.String("scenarios", "routes,ipam,lb,churn,idle", "scenarios to run (comma-separated)")
 	flag.Parse()
 	if *k8sBin == "" {
 		fmt.Fprintln(os.Stderr, "bench: --k8s-bin (or K8S_BIN) is required; `make bench` sets it")
@@ -97,6 +99,9 @@ func run(ctx context.Context, p params, k8sBin, ccmBin, out string) error {
 		for _, n := range p.routeSizes[:len(p.routeSizes)-1] {
 			results = append(results, b.routesFromEmpty(n, false))
 		}
+	}
+	if p.only["ipam"] {
+		results = append(results, b.ipamFromRegistration(p.ipamNodes))
 	}
 	if p.only["lb"] {
 		results = append(results, b.servicesAtOnce(p.lbNodes, p.lbServices))
