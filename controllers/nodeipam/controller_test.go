@@ -9,10 +9,14 @@ import (
 	"time"
 
 	v1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/component-base/metrics/testutil"
 )
 
@@ -247,4 +251,51 @@ func gauge(t *testing.T) float64 {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// A write that loses the race (another writer, e.g. a leader that had not
+// yet stopped, set the node's CIDRs first; the API server then refuses to
+// change them) drops the controller's pick and records the node's own.
+func TestControllerLostRace(t *testing.T) {
+	kube := fake.NewClientset()
+	var once sync.Once
+	kube.PrependReactor("patch", "nodes", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		p := a.(k8stesting.PatchAction)
+		if p.GetName() != "raced" || p.GetSubresource() != "" {
+			return false, nil, nil
+		}
+		lost := false
+		once.Do(func() {
+			lost = true
+			n, err := kube.Tracker().Get(v1.SchemeGroupVersion.WithResource("nodes"), "", "raced")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			nn := n.(*v1.Node).DeepCopy()
+			nn.Spec.PodCIDR, nn.Spec.PodCIDRs = "10.64.9.0/24", []string{"10.64.9.0/24"}
+			if err := kube.Tracker().Update(v1.SchemeGroupVersion.WithResource("nodes"), nn, ""); err != nil {
+				t.Error(err)
+			}
+		})
+		if !lost {
+			return false, nil, nil
+		}
+		return true, nil, apierrors.NewInvalid(v1.SchemeGroupVersion.WithKind("Node").GroupKind(), "raced",
+			field.ErrorList{field.Forbidden(field.NewPath("spec", "podCIDRs"), "node updates may not change podCIDR except from \"\" to valid")})
+	})
+	run(t, kube, Flags{ClusterCIDR: "10.64.0.0/20"})
+	createNode(t, kube, "raced", 0)
+	eventually(t, "raced keeps the other writer's CIDR", func() (bool, string) {
+		c := podCIDRs(t, kube)["raced"]
+		return fmt.Sprint(c) == "[10.64.9.0/24]", fmt.Sprint(c)
+	})
+	// The controller recorded it: 15 more nodes fill the rest of the /20
+	// without 10.64.9.0/24, and a 17th finds it full.
+	for i := range 15 {
+		createNode(t, kube, fmt.Sprintf("n-%02d", i), 0)
+	}
+	allAllocated(t, kube, "10.64.0.0/20")
+	createNode(t, kube, "one-too-many", 0)
+	eventually(t, "the range is full", func() (bool, string) { return hasEvent(t, kube, "one-too-many", ReasonCIDRNotAvailable) })
 }
