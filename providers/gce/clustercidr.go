@@ -35,6 +35,12 @@ func (c *Cloud) checkPodCIDR(cidr string) error {
 	if err != nil {
 		return fmt.Errorf("pod CIDR %q is not a CIDR: %w", cidr, err)
 	}
+	// The API server accepts a Node's pod CIDR with host bits set; GCE
+	// refuses such a route destRange (400 invalid), and quietly masking it
+	// would route a range the Node did not name.
+	if p.Masked() != p {
+		return fmt.Errorf("pod CIDR %s has host bits set (the range is %s): refusing to route it", cidr, p.Masked())
+	}
 	if len(c.clusterCIDRs) == 0 {
 		return nil
 	}

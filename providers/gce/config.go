@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
@@ -294,8 +295,10 @@ func positiveFloat(key, v string) (float64, error) {
 		return 0, nil
 	}
 	f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-	if err != nil || f <= 0 {
-		return 0, &ConfigError{Key: key, Reason: fmt.Sprintf("%q is not a positive number", v)}
+	// ParseFloat reads "NaN" and "Inf": neither is a rate a limiter can
+	// use (NaN compares false with everything, so it would pass a <= 0 check).
+	if err != nil || !(f > 0) || math.IsInf(f, 0) {
+		return 0, &ConfigError{Key: key, Reason: fmt.Sprintf("%q is not a positive finite number", v)}
 	}
 	return f, nil
 }

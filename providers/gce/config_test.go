@@ -116,6 +116,8 @@ func TestParseConfigBadInput(t *testing.T) {
 		{"ipforward mode", base + "gce-ccm-ipforward-mode = sometimes\n", "gce-ccm-ipforward-mode", nil},
 		{"reads", base + "gce-ccm-api-reads-per-second = -1\n", "gce-ccm-api-reads-per-second", nil},
 		{"mutations", base + "gce-ccm-api-mutations-per-second = lots\n", "gce-ccm-api-mutations-per-second", nil},
+		{"reads NaN", base + "gce-ccm-api-reads-per-second = NaN\n", "gce-ccm-api-reads-per-second", nil},
+		{"mutations Inf", base + "gce-ccm-api-mutations-per-second = +Inf\n", "gce-ccm-api-mutations-per-second", nil},
 		{"poll", base + "gce-ccm-operation-poll-interval = 0s\n", "gce-ccm-operation-poll-interval", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -255,6 +255,24 @@ func TestRoutesRefusePodCIDROutsideClusterCIDR(t *testing.T) {
 	}
 }
 
+// TestRoutesRefusePodCIDRWithHostBits: the API server takes 10.64.3.5/24
+// in a Node's podCIDRs; it is refused by name before any write.
+func TestRoutesRefusePodCIDRWithHostBits(t *testing.T) {
+	e := newTestEnv(t, fakecompute.Options{}, nil)
+	e.addNode(t, "node-a", "us-central1-a")
+	if err := e.cloud.SetClusterCIDRs("10.64.0.0/14"); err != nil {
+		t.Fatal(err)
+	}
+	e.gce.ResetStats()
+	err := create(t, e.cloud, "prod", "node-a", "10.64.3.5/24")
+	if err == nil || !strings.Contains(err.Error(), "pod CIDR 10.64.3.5/24 has host bits set (the range is 10.64.3.0/24)") {
+		t.Fatalf("error %v", err)
+	}
+	if st := e.gce.Stats(); st.Mutations != 0 {
+		t.Errorf("%d mutations for a refused CIDR", st.Mutations)
+	}
+}
+
 func TestRoutesSharedVPCLiveInTheHostProject(t *testing.T) {
 	e := newTestEnv(t, fakecompute.Options{ExtraProjects: []string{"host"}}, func(c *Config) {
 		c.NetworkProjectID = "host"
