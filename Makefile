@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin
 PKGS := ./...
 
-.PHONY: all build test unit lint e2e bench demo clean tools
+.PHONY: all build test unit lint e2e soak bench demo clean tools
 
 all: build
 
@@ -34,8 +34,19 @@ e2e:
 	@if [ -d test/e2e ]; then \
 		K8S_BIN=$$(tools/build-k8s.sh) && TF_PROVIDER_DIR=$$(tools/build-terraform-provider.sh) && \
 		UPSTREAM_CCM_DIR=$$(tools/build-upstream-gce-ccm.sh) && $(GO) build -o $(BIN)/ ./cmd/... && \
-		K8S_BIN=$$K8S_BIN TF_PROVIDER_DIR=$$TF_PROVIDER_DIR UPSTREAM_CCM_DIR=$$UPSTREAM_CCM_DIR GCE_CCM_BIN=$(CURDIR)/$(BIN) $(GO) test -tags e2e -count=1 -timeout 30m -v ./test/e2e/ 2>&1 | tee $(BIN)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:'; exit $${PIPESTATUS[0]}; \
+		K8S_BIN=$$K8S_BIN TF_PROVIDER_DIR=$$TF_PROVIDER_DIR UPSTREAM_CCM_DIR=$$UPSTREAM_CCM_DIR GCE_CCM_BIN=$(CURDIR)/$(BIN) $(GO) test -tags e2e -count=1 -timeout 40m -v ./test/e2e/ 2>&1 | tee $(BIN)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:'; exit $${PIPESTATUS[0]}; \
 	else echo "e2e: no suite yet"; fi
+
+## soak: the chaos soak on the real stack (test/e2e/soak_test.go): two leader-elected CCM
+## replicas, GCE faults, leader SIGKILLs and cluster churn for SOAK_DURATION (default 30m;
+## `make e2e` runs it for 3m), then the exact end state. SOAK_SEED replays a run;
+## SOAK_DRIFT=1 adds stripped finalizers and GCE changes behind the CCM's back.
+## The report goes to bin/soak-report.json.
+soak: build
+	@K8S_BIN=$$(tools/build-k8s.sh) && \
+		SOAK_DURATION=$${SOAK_DURATION:-30m} SOAK_REPORT=$(CURDIR)/$(BIN)/soak-report.json \
+		K8S_BIN=$$K8S_BIN GCE_CCM_BIN=$(CURDIR)/$(BIN) $(GO) test -tags e2e -count=1 -timeout 3h -run '^TestSoak$$' -v ./test/e2e/ 2>&1 | \
+		tee $(BIN)/soak.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|soak'; exit $${PIPESTATUS[0]}
 
 ## bench: micro-benchmarks (emulator, provider), then the scale scenarios on the
 ## full stack (BENCH_QUICK=1 for a small smoke run). Results in bench-results/.
