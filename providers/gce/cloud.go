@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"strings"
 	"sync"
 
 	"google.golang.org/api/option"
@@ -24,6 +23,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb"
 )
 
 // ProviderName is the name the provider registers under (--cloud-provider=gce).
@@ -48,7 +48,8 @@ type Cloud struct {
 	cannotForwardReported sync.Map       // node name -> time of the last event
 	clusterCIDRs          []netip.Prefix
 
-	lbs lbHolder // the LoadBalancer implementation, built on first use (lb.go)
+	lbOnce sync.Once
+	lbs    *lb.LoadBalancers // built on first use: it needs the client Initialize brings
 }
 
 // newFromConfigFile is the factory the cloud-provider framework calls with
@@ -164,6 +165,16 @@ func (c *Cloud) Routes() (cloudprovider.Routes, bool)           { return c, true
 
 func (c *Cloud) LoadBalancer() (cloudprovider.LoadBalancer, bool) { return c.loadBalancers(), true }
 
+// loadBalancers builds the load balancer on its dependencies, once.
+func (c *Cloud) loadBalancers() *lb.LoadBalancers {
+	c.lbOnce.Do(func() {
+		c.lbs = lb.New(lb.Deps{API: c.api, Region: c.region, NetworkURL: c.cfg.NetworkURL, NodeTags: c.cfg.NodeTags,
+			NodeInstancePrefix: c.cfg.NodeInstancePrefix, Zones: c.zones, Recorder: c.recorder,
+			ClusterID: &lb.ConfigMapClusterID{Kube: c.kube}})
+	})
+	return c.lbs
+}
+
 // eventOnNode records an event on a node by name (no-op before Initialize).
 func (c *Cloud) eventOnNode(nodeName, eventType, reason, msg string) {
 	if c.recorder == nil {
@@ -176,11 +187,4 @@ func (c *Cloud) eventOnNode(nodeName, eventType, reason, msg string) {
 		}
 	}
 	c.recorder.Event(ref, eventType, reason, msg)
-}
-
-func lastSegment(s string) string {
-	if i := strings.LastIndex(s, "/"); i >= 0 {
-		return s[i+1:]
-	}
-	return s
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/gcfg.v1"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // Stack types, as in the upstream provider's stack-type key.
@@ -169,7 +171,7 @@ func buildConfig(f *ConfigFile, warnings []string, md MetadataDefaults) (*Config
 			c.LocalZone = z
 		}
 	}
-	if !validName(c.ProjectID) && !isNumber(c.ProjectID) {
+	if !gceref.ValidName(c.ProjectID) && !isNumber(c.ProjectID) {
 		return nil, &ConfigError{Key: "project-id", Reason: fmt.Sprintf("%q is not a project id (6-30 lowercase letters, digits, hyphens)", c.ProjectID)}
 	}
 	if c.NetworkProjectID == "" {
@@ -188,7 +190,7 @@ func buildConfig(f *ConfigFile, warnings []string, md MetadataDefaults) (*Config
 		return nil, err
 	}
 	for i, t := range c.NodeTags {
-		if !validName(t) {
+		if !gceref.ValidName(t) {
 			return nil, &ConfigError{Key: "node-tags", Reason: fmt.Sprintf("value %d %q is not a valid network tag (RFC 1035: lowercase letters, digits, hyphens, 1-63 chars)", i+1, t)}
 		}
 	}
@@ -246,7 +248,7 @@ func (c *Config) setNetwork(v string) error {
 		}
 		c.NetworkProjectID, v = parts[1], parts[4]
 	}
-	if !validName(v) {
+	if !gceref.ValidName(v) {
 		return &ConfigError{Key: "network-name", Reason: fmt.Sprintf("%q is not a valid network name", v)}
 	}
 	c.NetworkName = v
@@ -301,19 +303,6 @@ func positiveFloat(key, v string) (float64, error) {
 		return 0, &ConfigError{Key: key, Reason: fmt.Sprintf("%q is not a positive finite number", v)}
 	}
 	return f, nil
-}
-
-func validName(s string) bool {
-	if len(s) == 0 || len(s) > 63 || s[0] < 'a' || s[0] > 'z' {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		ch := s[i]
-		if !(ch >= 'a' && ch <= 'z' || ch >= '0' && ch <= '9' || ch == '-') {
-			return false
-		}
-	}
-	return s[len(s)-1] != '-'
 }
 
 func isNumber(s string) bool {

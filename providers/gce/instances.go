@@ -8,6 +8,8 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	cloudprovider "k8s.io/cloud-provider"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // InstanceExists is false only when GCE says the VM is gone; a stopped VM
@@ -43,10 +45,10 @@ func (c *Cloud) InstanceMetadata(ctx context.Context, node *v1.Node) (*cloudprov
 	}
 	return &cloudprovider.InstanceMetadata{
 		ProviderID:    vm.ProviderID(),
-		InstanceType:  lastSegment(inst.GetMachineType()),
+		InstanceType:  gceref.Name(inst.GetMachineType()),
 		NodeAddresses: nodeAddresses(inst, c.cfg.StackType),
 		Zone:          vm.Zone,
-		Region:        regionOfZone(vm.Zone),
+		Region:        gceref.RegionOfZone(vm.Zone),
 	}, nil
 }
 
@@ -101,15 +103,6 @@ func (c *Cloud) cachedInstanceOf(ctx context.Context, node *v1.Node) (VM, *compu
 		c.instances.put(vm, inst)
 	}
 	return vm, inst, err
-}
-
-func regionOfZone(zone string) string {
-	for i := len(zone) - 1; i >= 0; i-- {
-		if zone[i] == '-' {
-			return zone[:i]
-		}
-	}
-	return zone
 }
 
 func nodeMeta(name string) metav1.ObjectMeta { return metav1.ObjectMeta{Name: name} }

@@ -9,6 +9,7 @@ import (
 	cloudprovider "k8s.io/cloud-provider"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // vmOfNode finds a node's VM. The providerID answers without any API call;
@@ -19,7 +20,7 @@ func (c *Cloud) vmOfNode(ctx context.Context, node *v1.Node) (VM, *computepb.Ins
 		vm, err := ParseProviderID(node.Spec.ProviderID)
 		return vm, nil, err
 	}
-	inst, err := c.findInstanceByName(ctx, instanceNameOf(node.Name))
+	inst, err := c.findInstanceByName(ctx, gceref.NodeInstanceName(node.Name))
 	if err != nil {
 		return VM{}, nil, err
 	}

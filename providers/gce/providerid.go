@@ -47,12 +47,3 @@ func ParseInstanceURL(u string) (VM, error) {
 	}
 	return VM{Project: p[1], Zone: p[3], Name: p[5]}, nil
 }
-
-// instanceNameOf maps a node name to the VM name GCE would use: a node
-// registered with its FQDN (node-a.c.proj.internal) is VM node-a.
-func instanceNameOf(nodeName string) string {
-	if i := strings.IndexByte(nodeName, '.'); i > 0 {
-		return nodeName[:i]
-	}
-	return nodeName
-}

@@ -10,6 +10,8 @@ import (
 
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // Route naming and ownership: pure functions, no API.
@@ -107,7 +109,7 @@ func routeOwnerOf(r *computepb.Route, cluster string, vmToNode func(vm string) s
 	}
 	if m := upstreamNameRE.FindStringSubmatch(r.GetName()); m != nil && m[1] == upstreamPrefix(cluster) &&
 		r.GetDescription() == upstreamRouteDescription && r.GetNextHopInstance() != "" {
-		vm := lastSegment(r.GetNextHopInstance())
+		vm := gceref.Name(r.GetNextHopInstance())
 		if node := vmToNode(vm); node != "" {
 			return routeUpstream, node
 		}
@@ -138,7 +140,7 @@ func routeConflict(have, want *computepb.Route) string {
 	if hv, err := ParseInstanceURL(have.GetNextHopInstance()); err != nil || hv.URL() != want.GetNextHopInstance() {
 		diffs = append(diffs, fmt.Sprintf("next hop %q (want %s)", have.GetNextHopInstance(), want.GetNextHopInstance()))
 	}
-	if lastSegment(have.GetNetwork()) != lastSegment(want.GetNetwork()) {
+	if gceref.Name(have.GetNetwork()) != gceref.Name(want.GetNetwork()) {
 		diffs = append(diffs, fmt.Sprintf("network %s (want %s)", have.GetNetwork(), want.GetNetwork()))
 	}
 	if have.GetDescription() != want.GetDescription() {

@@ -6,6 +6,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	cloudprovider "k8s.io/cloud-provider"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // GetZone is the zone the controller runs in (gce.conf local-zone).
@@ -19,7 +21,7 @@ func (c *Cloud) GetZoneByProviderID(ctx context.Context, providerID string) (clo
 	if err != nil {
 		return cloudprovider.Zone{}, err
 	}
-	return cloudprovider.Zone{FailureDomain: vm.Zone, Region: regionOfZone(vm.Zone)}, nil
+	return cloudprovider.Zone{FailureDomain: vm.Zone, Region: gceref.RegionOfZone(vm.Zone)}, nil
 }
 
 // GetZoneByNodeName resolves the node through the informer, or one filtered
@@ -29,5 +31,5 @@ func (c *Cloud) GetZoneByNodeName(ctx context.Context, nodeName types.NodeName) 
 	if err != nil {
 		return cloudprovider.Zone{}, fmt.Errorf("zone of node %s: %w", nodeName, err)
 	}
-	return cloudprovider.Zone{FailureDomain: vm.Zone, Region: regionOfZone(vm.Zone)}, nil
+	return cloudprovider.Zone{FailureDomain: vm.Zone, Region: gceref.RegionOfZone(vm.Zone)}, nil
 }

@@ -1,0 +1,36 @@
+package lb
+
+import (
+	"context"
+	"fmt"
+
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/klog/v2"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
+)
+
+// EnsureLoadBalancerDeleted deletes the Service's load balancer. It never
+// answers ImplementedElsewhere: a Service whose class changed must still
+// lose what we built for it.
+func (l *LoadBalancers) EnsureLoadBalancerDeleted(ctx context.Context, cluster string, svc *v1.Service) error {
+	name := l.GetLoadBalancerName(ctx, cluster, svc)
+	defer l.locks.lock(name)()
+	cid, err := l.deps.ClusterID.ClusterID(ctx)
+	if err != nil {
+		return err
+	}
+	in := plan.Input{Spec: plan.Spec{Service: plan.ServiceKey(svc)}, Names: plan.NamesFor(svc, cid), Cluster: cluster, ClusterID: cid,
+		Project: l.api.Project, Region: l.region}
+	if in.Seen, err = l.observe(ctx, in.Names, "", true); err != nil {
+		return fmt.Errorf("deleting load balancer %s of %s: %w", name, in.Spec.Service, err)
+	}
+	actions := plan.Delete(in, svc.Spec.LoadBalancerClass != nil)
+	if _, err := l.apply(ctx, name, actions, ""); err != nil {
+		return fmt.Errorf("deleting load balancer %s of %s: %w", name, in.Spec.Service, err)
+	}
+	if len(actions) > 0 {
+		klog.FromContext(ctx).Info("Deleted load balancer", "service", in.Spec.Service, "lb", name, "steps", len(actions))
+	}
+	return nil
+}

@@ -1,0 +1,68 @@
+package lb
+
+import (
+	"context"
+	"fmt"
+
+	v1 "k8s.io/api/core/v1"
+	cloudprovider "k8s.io/cloud-provider"
+	"k8s.io/klog/v2"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
+)
+
+// EnsureLoadBalancer creates or updates the Service's load balancer:
+// spec → observe → plan → apply. Every check comes before the first
+// write: a Service GCE cannot serve changes nothing and gets a Warning
+// event saying why.
+func (l *LoadBalancers) EnsureLoadBalancer(ctx context.Context, cluster string, svc *v1.Service, nodes []*v1.Node) (*v1.LoadBalancerStatus, error) {
+	// A class names another controller; the service controller does not
+	// even call us for one, but a direct caller may.
+	if svc.Spec.LoadBalancerClass != nil {
+		return nil, cloudprovider.ImplementedElsewhere
+	}
+	name := l.GetLoadBalancerName(ctx, cluster, svc)
+	unlock := l.locks.lock(name)
+	defer func() {
+		if unlock != nil {
+			unlock()
+		}
+	}()
+	refuse := func(err error) error {
+		return l.refuse(svc, fmt.Errorf("load balancer %s of %s: %w", name, plan.ServiceKey(svc), err))
+	}
+	spec, err := plan.SpecOf(svc)
+	if err != nil {
+		return nil, refuse(err)
+	}
+	if !spec.Local {
+		// Counted as about to attach the shared check, which is then not
+		// deleted under us (plan.SharedCheckUnused).
+		leave, err := l.shared.enter(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("load balancer %s: %w", name, err)
+		}
+		defer leave()
+	}
+	in, err := l.observeFor(ctx, cluster, svc, spec, nodes)
+	if err != nil {
+		return nil, refuse(err)
+	}
+	p, err := plan.Build(in)
+	if err != nil {
+		return nil, refuse(err)
+	}
+	actions, release := plan.SplitRelease(p.Actions)
+	ip, err := l.apply(ctx, name, actions, p.IP)
+	if err != nil {
+		return nil, fmt.Errorf("load balancer %s of %s: %w", name, in.Spec.Service, err)
+	}
+	if release != nil {
+		l.releaseLater(ctx, svc, name, *release, unlock)
+		unlock = nil // the release holds the lock until it is done
+	}
+	if len(p.Actions) > 0 {
+		klog.FromContext(ctx).Info("Ensured load balancer", "service", in.Spec.Service, "lb", name, "ip", ip, "steps", len(p.Actions))
+	}
+	return &v1.LoadBalancerStatus{Ingress: []v1.LoadBalancerIngress{{IP: ip}}}, nil
+}

@@ -1,0 +1,79 @@
+package lb
+
+import (
+	"context"
+	"fmt"
+
+	"cloud.google.com/go/compute/apiv1/computepb"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
+)
+
+// createFirewall inserts a rule. A rule that appeared since it was
+// observed (a lost answer, or a sibling Service creating the shared one)
+// is patched to what we want instead.
+func (l *LoadBalancers) createFirewall(ctx context.Context, fw *computepb.Firewall) error {
+	defer l.firewalls.invalidate(fw.GetName())
+	err := l.api.InsertFirewall(ctx, fw)
+	if gceapi.IsAlreadyExists(err) {
+		return l.patchFirewall(ctx, fw)
+	}
+	if err != nil {
+		return fmt.Errorf("creating firewall %s: %w", fw.GetName(), err)
+	}
+	return nil
+}
+
+// patchFirewall sends only the fields we manage: a user's logging or
+// disabled flag stays as it is.
+func (l *LoadBalancers) patchFirewall(ctx context.Context, fw *computepb.Firewall) error {
+	defer l.firewalls.invalidate(fw.GetName())
+	p := &computepb.Firewall{Name: fw.Name, Description: fw.Description, Allowed: fw.Allowed, SourceRanges: fw.SourceRanges,
+		DestinationRanges: fw.DestinationRanges, TargetTags: fw.TargetTags, Priority: fw.Priority}
+	if err := l.api.PatchFirewall(ctx, fw.GetName(), p); err != nil {
+		return fmt.Errorf("patching firewall %s: %w", fw.GetName(), err)
+	}
+	return nil
+}
+
+func (l *LoadBalancers) deleteFirewall(ctx context.Context, name string) error {
+	if name == "" {
+		return nil
+	}
+	defer l.firewalls.invalidate(name)
+	if err := l.api.DeleteFirewall(ctx, name); err != nil && !gceapi.IsNotFound(err) {
+		return fmt.Errorf("deleting firewall %s: %w", name, err)
+	}
+	return nil
+}
+
+// execFirewall creates or patches a rule, pinned to the load balancer's
+// IP if the plan left it to the apply (FillIP). The shared check's rule
+// (RecheckCurrent) is read afresh, one writer at a time, and written as
+// plan.SharedFirewallWrite decides.
+func (l *LoadBalancers) execFirewall(ctx context.Context, a plan.Action, ip string) error {
+	fw := a.Firewall
+	if a.FillIP {
+		fw = plan.PinnedTo(fw, ip)
+	}
+	op := a.Kind
+	if a.Recheck == plan.RecheckCurrent {
+		defer l.sharedCreate.lock(fw.GetName())()
+		have, err := l.api.GetFirewall(ctx, fw.GetName())
+		if gceapi.IsNotFound(err) {
+			have, err = nil, nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading firewall %s: %w", fw.GetName(), err)
+		}
+		op = plan.SharedFirewallWrite(have, fw)
+	}
+	switch op {
+	case plan.OpCreateFirewall:
+		return l.createFirewall(ctx, fw)
+	case plan.OpPatchFirewall:
+		return l.patchFirewall(ctx, fw)
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+// Package lb serves Services of type LoadBalancer as GCE external
+// passthrough network load balancers: address, firewall rule, legacy HTTP
+// health check, a target pool of every node VM, forwarding rule(s).
+//
+// Each entry point reads spec → observe → plan → apply: the Service is
+// checked (plan.SpecOf), what exists is observed (observe.go), package
+// plan decides every step without calling GCE, and the executors
+// (apply.go, exec_*.go) run the steps, each a thin call of gceapi.
+package lb
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/compute/apiv1/computepb"
+	computev1 "google.golang.org/api/compute/v1"
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/record"
+	cloudprovider "k8s.io/cloud-provider"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
+)
+
+// Deps is everything the load balancer takes from the process: named here
+// rather than reached through the provider.
+type Deps struct {
+	API                *gceapi.Client
+	Region             string
+	NetworkURL         string               // the network the firewall rules are in
+	NodeTags           []string             // gce.conf node-tags; empty: derived from the VMs
+	NodeInstancePrefix string               // gce.conf node-instance-prefix: narrows the VM list
+	Zones              []string             // where nodes without a providerID are looked up by name
+	Recorder           record.EventRecorder // Warning events on Services; nil: none
+	ClusterID          ClusterIDSource
+}
+
+// ClusterIDSource gives the cluster id that names the shared health check.
+type ClusterIDSource interface {
+	ClusterID(ctx context.Context) (string, error)
+}
+
+// Cache lifetimes: a burst of syncs shares one list.
+const (
+	snapshotTTL = time.Second
+	vmListTTL   = 30 * time.Second
+)
+
+// Our objects' names, for the lists the snapshots take: <lb> names are
+// "a" and the Service UID (upstream's), ours add -alt or -udp.
+const (
+	lbNamesFilter       = `name eq "a[a-z0-9]+(-alt|-udp)?"`
+	firewallNamesFilter = `name eq "k8s-.*"`
+	checkNamesFilter    = `name eq "(a[a-z0-9]+|k8s-.*)"`
+)
+
+// LoadBalancers implements cloudprovider.LoadBalancer.
+type LoadBalancers struct {
+	deps   Deps
+	api    *gceapi.Client
+	region string
+	locks  keyedLocks // one sync per load balancer at a time
+	// shared counts the syncs about to attach the cluster's shared health
+	// check, so that its deletion (a plan step with RecheckUnused) never
+	// pulls it from under them.
+	shared       sharedCheckUsers
+	sharedCreate keyedLocks // one writer of the shared check, one of its firewall
+	// What exists, one list per collection shared by all Services.
+	rules     *snapshotCache[*computepb.ForwardingRule]
+	pools     *snapshotCache[*computepb.TargetPool]
+	firewalls *snapshotCache[*computepb.Firewall]
+	checks    *snapshotCache[*computev1.HttpHealthCheck]
+	addresses *snapshotCache[*computepb.Address]
+	vms       *listCache[vmIndex]
+	// background counts releases still running after their sync returned.
+	background sync.WaitGroup
+	// hostURLs interns each node VM's URL (providerID -> URL): every sync
+	// of every Service names every node, and 50 concurrent syncs of a
+	// 5,000-node cluster would otherwise build a quarter million strings.
+	hostURLs sync.Map
+}
+
+// New builds the load balancer on its dependencies.
+func New(d Deps) *LoadBalancers {
+	l := &LoadBalancers{deps: d, api: d.API, region: d.Region}
+	api, region := d.API, d.Region
+	l.rules = newSnapshotCache(snapshotTTL, (*computepb.ForwardingRule).GetName,
+		func(ctx context.Context) ([]*computepb.ForwardingRule, error) {
+			return api.ListForwardingRules(ctx, region, lbNamesFilter)
+		})
+	l.pools = newSnapshotCache(snapshotTTL, (*computepb.TargetPool).GetName,
+		func(ctx context.Context) ([]*computepb.TargetPool, error) {
+			return api.ListTargetPools(ctx, region, lbNamesFilter)
+		})
+	l.firewalls = newSnapshotCache(snapshotTTL, (*computepb.Firewall).GetName,
+		func(ctx context.Context) ([]*computepb.Firewall, error) {
+			return api.ListFirewalls(ctx, firewallNamesFilter)
+		})
+	l.checks = newSnapshotCache(snapshotTTL, func(hc *computev1.HttpHealthCheck) string { return hc.Name },
+		func(ctx context.Context) ([]*computev1.HttpHealthCheck, error) {
+			return api.ListHTTPHealthChecks(ctx, checkNamesFilter)
+		})
+	// All of the region's addresses: a user's reserved address may have
+	// any name.
+	l.addresses = newSnapshotCache(snapshotTTL, (*computepb.Address).GetName,
+		func(ctx context.Context) ([]*computepb.Address, error) { return api.ListAddresses(ctx, region, "") })
+	l.vms = &listCache[vmIndex]{ttl: vmListTTL, load: l.listVMs}
+	return l
+}
+
+// GetLoadBalancerName is upstream's: "a" + the UID without dashes, cut to 32.
+func (l *LoadBalancers) GetLoadBalancerName(_ context.Context, _ string, svc *v1.Service) string {
+	return cloudprovider.DefaultLoadBalancerName(svc)
+}
+
+// GetLoadBalancer reports the load balancer if any object of it exists, so
+// that a half-deleted one is still found and its deletion finished.
+func (l *LoadBalancers) GetLoadBalancer(ctx context.Context, cluster string, svc *v1.Service) (*v1.LoadBalancerStatus, bool, error) {
+	in := plan.Input{Spec: plan.Spec{Service: plan.ServiceKey(svc)}, Names: plan.NamesFor(svc, ""), Cluster: cluster}
+	var err error
+	if in.Seen, err = l.observe(ctx, in.Names, "", true); err != nil {
+		return nil, false, fmt.Errorf("reading load balancer %s of %s: %w", in.Names.LB, in.Spec.Service, err)
+	}
+	exists := plan.Exists(in, svc.Spec.LoadBalancerClass != nil)
+	status := &v1.LoadBalancerStatus{}
+	if ip := plan.CurrentIP(in); ip != "" && exists {
+		status.Ingress = []v1.LoadBalancerIngress{{IP: ip}}
+	}
+	return status, exists, nil
+}

@@ -1,0 +1,168 @@
+package lb
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+
+	"cloud.google.com/go/compute/apiv1/computepb"
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/klog/v2"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
+)
+
+// The nodes behind a load balancer: their VMs, read from the providerIDs
+// without any API call, and the network tags its firewall rules target.
+
+// vmIndex is VMs by identity, from one aggregated list.
+type vmIndex map[gceref.Key]*computepb.Instance
+
+func (l *LoadBalancers) listVMs(ctx context.Context) (vmIndex, error) {
+	filter := ""
+	if p := l.deps.NodeInstancePrefix; p != "" {
+		filter = fmt.Sprintf(`name eq "%s.*"`, regexp.QuoteMeta(p))
+	}
+	insts, err := l.api.AggregatedListInstances(ctx, filter)
+	if err != nil {
+		return nil, fmt.Errorf("listing VMs for the load balancers' node tags: %w", err)
+	}
+	idx := make(vmIndex, len(insts))
+	for _, inst := range insts {
+		if k, err := gceref.ParseRef(inst.GetSelfLink(), "instances", gceref.Defaults{}); err == nil {
+			idx[k] = inst
+		}
+	}
+	return idx, nil
+}
+
+// hostsOf maps nodes to the URLs of their VMs in the region, sorted. A
+// node without a providerID yet is looked up by name in the managed zones.
+func (l *LoadBalancers) hostsOf(ctx context.Context, nodes []*v1.Node) ([]string, error) {
+	log := klog.FromContext(ctx)
+	urls := map[string]bool{}
+	var unnamed []string
+	for _, n := range nodes {
+		if n.Spec.ProviderID == "" {
+			unnamed = append(unnamed, gceref.NodeInstanceName(n.Name))
+			continue
+		}
+		vm, err := gceref.ParseProviderID(n.Spec.ProviderID)
+		if err != nil {
+			log.Info("Node left out of load balancers: bad providerID", "node", n.Name, "err", err)
+			continue
+		}
+		l.addHost(log, urls, n.Name, vm)
+	}
+	if len(unnamed) > 0 {
+		if err := l.addUnnamed(ctx, urls, unnamed); err != nil {
+			return nil, err
+		}
+	}
+	return slices.Sorted(maps.Keys(urls)), nil
+}
+
+// addUnnamed finds VMs by name in the managed zones: in the shared VM
+// list, listed again once if one is missing (a new VM).
+func (l *LoadBalancers) addUnnamed(ctx context.Context, urls map[string]bool, names []string) error {
+	log := klog.FromContext(ctx)
+	for fresh := false; ; fresh = true {
+		idx, err := l.vms.get(ctx, fresh)
+		if err != nil {
+			return err
+		}
+		var missing []string
+		for _, name := range names {
+			found := false
+			for _, z := range l.deps.Zones {
+				if vm := gceref.Instance(l.api.Project, z, name); idx[vm] != nil {
+					l.addHost(log, urls, name, vm)
+					found = true
+				}
+			}
+			if !found {
+				missing = append(missing, name)
+			}
+		}
+		if len(missing) == 0 || fresh {
+			if len(missing) > 0 {
+				log.Info("Nodes left out of load balancers: no VM of that name in the managed zones", "nodes", missing, "zones", l.deps.Zones)
+			}
+			return nil
+		}
+		names = missing
+	}
+}
+
+// addHost keeps VMs of the region: a target pool is regional.
+func (l *LoadBalancers) addHost(log klog.Logger, urls map[string]bool, node string, vm gceref.Key) {
+	if gceref.RegionOfZone(vm.Location) != l.region {
+		log.Info("Node left out of load balancers: its VM is outside the region", "node", node, "vm", vm.String(), "region", l.region)
+		return
+	}
+	urls[l.hostURL(vm)] = true
+}
+
+// hostURL is the VM's URL, built once per VM.
+func (l *LoadBalancers) hostURL(vm gceref.Key) string {
+	if u, ok := l.hostURLs.Load(vm); ok {
+		return u.(string)
+	}
+	u := vm.SelfLink()
+	l.hostURLs.Store(vm, u)
+	return u
+}
+
+// tagsOf is node-tags from gce.conf, else, as upstream, for each VM the
+// longest of its network tags that is a prefix of its name.
+func (l *LoadBalancers) tagsOf(ctx context.Context, hosts []string) ([]string, error) {
+	if len(l.deps.NodeTags) > 0 {
+		return l.deps.NodeTags, nil
+	}
+	idx, err := l.vms.get(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	tags := map[string]bool{}
+	refreshed := false
+	for _, h := range hosts {
+		vm, _ := gceref.ParseRef(h, "instances", gceref.Defaults{})
+		inst := idx[vm]
+		if inst == nil && !refreshed {
+			// A VM newer than the cached list: list again, once.
+			if idx, err = l.vms.get(ctx, true); err != nil {
+				return nil, err
+			}
+			refreshed, inst = true, idx[vm]
+		}
+		if inst == nil {
+			klog.FromContext(ctx).Info("VM not found while deriving node tags; skipped", "vm", vm.String())
+			continue
+		}
+		t := prefixTag(inst)
+		if t == "" {
+			return nil, &plan.InputError{Field: "node tags", Reason: fmt.Sprintf(
+				"VM %s has no network tag that is a prefix of its name (tags %v), so the firewall rules cannot target it; set node-tags in gce.conf",
+				vm.Name, inst.GetTags().GetItems())}
+		}
+		tags[t] = true
+	}
+	if len(tags) == 0 {
+		return nil, fmt.Errorf("no node VM found to derive the firewall target tags from; set node-tags in gce.conf")
+	}
+	return slices.Sorted(maps.Keys(tags)), nil
+}
+
+func prefixTag(inst *computepb.Instance) string {
+	best := ""
+	for _, t := range inst.GetTags().GetItems() {
+		if strings.HasPrefix(inst.GetName(), t) && len(t) > len(best) {
+			best = t
+		}
+	}
+	return best
+}

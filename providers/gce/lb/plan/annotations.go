@@ -1,0 +1,114 @@
+package plan
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	v1 "k8s.io/api/core/v1"
+)
+
+// Service annotations the load balancer reads, with upstream's keys.
+const (
+	// AnnNetworkTier picks the network tier of the address and the rules:
+	// Premium (default) or Standard.
+	AnnNetworkTier = "cloud.google.com/network-tier"
+	// AnnSourceRanges is the older spelling of spec.loadBalancerSourceRanges.
+	AnnSourceRanges = "service.beta.kubernetes.io/load-balancer-source-ranges"
+	// AnnLBType asks for a kind of load balancer; upstream reads it first
+	// and falls back to AnnLBTypeLegacy.
+	AnnLBType       = "networking.gke.io/load-balancer-type"
+	AnnLBTypeLegacy = "cloud.google.com/load-balancer-type"
+)
+
+const (
+	tierPremium  = "PREMIUM"
+	tierStandard = "STANDARD"
+)
+
+// networkTierOf reads the tier annotation. Upstream accepts exactly
+// "Premium" and "Standard"; any case is accepted here.
+func networkTierOf(svc *v1.Service) (string, error) {
+	v, ok := svc.Annotations[AnnNetworkTier]
+	if !ok {
+		return tierPremium, nil
+	}
+	switch strings.ToUpper(strings.TrimSpace(v)) {
+	case tierPremium:
+		return tierPremium, nil
+	case tierStandard:
+		return tierStandard, nil
+	}
+	return "", &InputError{Field: "annotation " + AnnNetworkTier, Reason: fmt.Sprintf("%q is not a network tier: use Premium or Standard", v)}
+}
+
+// sourceRangesOf is where the Service accepts traffic from:
+// spec.loadBalancerSourceRanges, else the annotation, else everywhere.
+// Ranges are IPv4 CIDRs (the load balancer's address is IPv4, and one
+// firewall rule cannot mix families).
+func sourceRangesOf(svc *v1.Service) ([]string, error) {
+	field, raw := "spec.loadBalancerSourceRanges", svc.Spec.LoadBalancerSourceRanges
+	if len(raw) == 0 {
+		v := strings.TrimSpace(svc.Annotations[AnnSourceRanges])
+		if v == "" {
+			return []string{"0.0.0.0/0"}, nil
+		}
+		field, raw = "annotation "+AnnSourceRanges, strings.Split(v, ",")
+	}
+	seen := map[string]bool{}
+	var out []string
+	for i, r := range raw {
+		p, err := netip.ParsePrefix(strings.TrimSpace(r))
+		switch {
+		case err != nil:
+			return nil, &InputError{Field: fmt.Sprintf("%s[%d]", field, i), Reason: fmt.Sprintf("%q is not a CIDR range like 203.0.113.0/24", strings.TrimSpace(r))}
+		case !p.Addr().Is4():
+			return nil, &InputError{Field: fmt.Sprintf("%s[%d]", field, i), Reason: fmt.Sprintf("%q is IPv6; the load balancer is IPv4", r)}
+		}
+		s := p.Masked().String()
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// loadBalancerTypeOf reads the load-balancer-type annotations (the newer
+// key wins, as upstream). Only an external load balancer is served: a value
+// we do not serve, "Internal" included, is refused so that a Service that
+// asked for a private load balancer never gets a public one.
+func loadBalancerTypeOf(svc *v1.Service) error {
+	for _, key := range []string{AnnLBType, AnnLBTypeLegacy} {
+		v, ok := svc.Annotations[key]
+		if !ok {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "external", "":
+			return nil
+		case "internal":
+			return &InputError{Field: "annotation " + key,
+				Reason: fmt.Sprintf("%q asks for an internal load balancer, which gce-ccm does not build yet; it will not build a public one instead", v)}
+		}
+		return &InputError{Field: "annotation " + key,
+			Reason: fmt.Sprintf("%q is not a load balancer type gce-ccm serves: use External (or remove the annotation)", v)}
+	}
+	return nil
+}
+
+// ipFamiliesOf refuses a Service that asks for an IP family the load
+// balancer cannot give it: GCE target pools and their forwarding rules are
+// IPv4 only, so IPv6 (single-stack or as a second family) is refused
+// rather than served as IPv4 alone.
+func ipFamiliesOf(svc *v1.Service) error {
+	if p := svc.Spec.IPFamilyPolicy; p != nil && *p == v1.IPFamilyPolicyRequireDualStack {
+		return &InputError{Field: "spec.ipFamilyPolicy", Reason: "RequireDualStack needs an IPv6 load balancer; gce-ccm serves IPv4 only"}
+	}
+	for i, f := range svc.Spec.IPFamilies {
+		if f != v1.IPv4Protocol {
+			return &InputError{Field: fmt.Sprintf("spec.ipFamilies[%d]", i), Reason: fmt.Sprintf("%s is not served: gce-ccm's load balancers are IPv4 only", f)}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+package plan
+
+import (
+	"slices"
+	"sort"
+
+	"cloud.google.com/go/compute/apiv1/computepb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
+)
+
+// The target pool holds every node VM the service controller passes. Its
+// session affinity cannot change, so a change of affinity builds a second
+// pool under the other name (<lb> or <lb>-alt), repoints the rules at it
+// with setTarget and deletes the first: no moment without a pool.
+
+// maxPoolCreateInstances is how many instances the insert itself carries,
+// as upstream sends; the rest follow in addInstance batches.
+const maxPoolCreateInstances = 200
+
+// MaxPoolUpdate is how many instances GCE takes in one addInstance or
+// removeInstance call (1,000); gceapi refuses more (a test in package lb
+// keeps the two equal).
+const MaxPoolUpdate = 1000
+
+func affinityOf(tp *computepb.TargetPool) string {
+	if a := tp.GetSessionAffinity(); a != "" {
+		return a
+	}
+	return "NONE"
+}
+
+// choosePool picks the pool the rules must target: one of the right
+// affinity (the one a rule already targets first), else a new pool under
+// a name no rule uses. recreate names a pool to delete before creating
+// active (both names taken by pools of the wrong affinity).
+func choosePool(in Input) (active, recreate string) {
+	n, s := in.Names, in.Seen
+	good := func(name string) bool { return s.Pools[name] != nil && affinityOf(s.Pools[name]) == in.Spec.Affinity }
+	targeted := targetedPools(in)
+	for _, name := range append(targeted, n.Pools()...) {
+		if good(name) {
+			return name, ""
+		}
+	}
+	for _, name := range n.Pools() {
+		if s.Pools[name] == nil {
+			return name, ""
+		}
+	}
+	for _, name := range n.Pools() {
+		if !slices.Contains(targeted, name) {
+			return name, name
+		}
+	}
+	return n.LB, n.LB
+}
+
+// targetedPools are our pools the Service's rules point at, <lb>'s first.
+func targetedPools(in Input) []string {
+	var out []string
+	for _, rn := range in.Names.Rules() {
+		r := in.Seen.Rules[rn]
+		if r == nil {
+			continue
+		}
+		if t := gceref.Name(r.GetTarget()); in.Seen.Pools[t] != nil && slices.Contains(in.Names.Pools(), t) && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// planPool creates the active pool, or brings its members and health
+// check up to date.
+// It returns the keys of every step on the pool (rules wait for them) and
+// of those that let go of a health check (a delete-pool or detach-check:
+// the check's cleanup waits for them).
+func (p *planner) planPool(active, recreate string, c checkSpec, checkKey, checkFwKey string) (all, letGo []string) {
+	in := p.in
+	have := in.Seen.Pools[active]
+	if recreate != "" {
+		letGo = append(letGo, p.add(Action{Kind: OpDeletePool, Name: recreate}))
+		have = nil
+	}
+	if have == nil {
+		first := in.Hosts[:min(len(in.Hosts), maxPoolCreateInstances)]
+		tp := &computepb.TargetPool{Name: proto.String(active), Description: proto.String(serviceDescription(in.Spec.Service, in.Cluster)),
+			Instances: first, SessionAffinity: proto.String(in.Spec.Affinity), HealthChecks: []string{in.checkURL(c.Name)}}
+		p.add(Action{Kind: OpCreatePool, Name: active, Pool: tp}, checkKey, checkFwKey)
+		p.planMembers(active, in.Hosts[len(first):], nil)
+		return p.keysOn(active), letGo
+	}
+	add, remove := DiffMembers(have.GetInstances(), in.Hosts)
+	p.planMembers(active, add, remove)
+	attached := false
+	for _, hc := range have.GetHealthChecks() {
+		if gceref.Name(hc) == c.Name {
+			attached = true
+			continue
+		}
+		letGo = append(letGo, p.add(Action{Kind: OpDetachCheck, Name: active, Ref: hc}))
+	}
+	if !attached {
+		p.add(Action{Kind: OpAttachCheck, Name: active, Ref: in.checkURL(c.Name)}, checkKey, checkFwKey)
+	}
+	return p.keysOn(active), letGo
+}
+
+// planMembers adds, then removes, in batches GCE accepts.
+func (p *planner) planMembers(pool string, add, remove []string) {
+	for _, b := range chunks(add, MaxPoolUpdate) {
+		p.add(Action{Kind: OpAddInstances, Name: pool, Instances: b})
+	}
+	for _, b := range chunks(remove, MaxPoolUpdate) {
+		p.add(Action{Kind: OpRemoveInstances, Name: pool, Instances: b})
+	}
+}
+
+// planPoolDeletes deletes our pools the rules no longer target, once the
+// rule steps (ruleSteps) are done; recreated is the pool planPool already
+// deletes.
+func (p *planner) planPoolDeletes(active, recreated string, ruleSteps []string) (keys []string) {
+	for _, name := range p.in.Names.Pools() {
+		if name != active && name != recreated && p.in.Seen.Pools[name] != nil {
+			keys = append(keys, p.add(Action{Kind: OpDeletePool, Name: name}, ruleSteps...))
+		}
+	}
+	return keys
+}
+
+// DiffMembers compares pool members by VM, whatever URL form GCE
+// returns: add are wanted URLs, remove the pool's own URLs.
+func DiffMembers(have, want []string) (add, remove []string) {
+	inPool := map[gceref.Key]bool{}
+	for _, u := range have {
+		inPool[vmKey(u)] = true
+	}
+	wanted := map[gceref.Key]bool{}
+	for _, u := range want {
+		wanted[vmKey(u)] = true
+		if !inPool[vmKey(u)] {
+			add = append(add, u)
+		}
+	}
+	for _, u := range have {
+		if !wanted[vmKey(u)] {
+			remove = append(remove, u)
+		}
+	}
+	sort.Strings(add)
+	sort.Strings(remove)
+	return add, remove
+}
+
+// vmKey is the VM's identity; a reference that does not parse stands for
+// itself, so it is removed rather than kept unexamined.
+func vmKey(u string) gceref.Key {
+	if k, err := gceref.ParseRef(u, "instances", gceref.Defaults{}); err == nil {
+		return k
+	}
+	return gceref.Key{Name: u}
+}
+
+func chunks(s []string, n int) [][]string {
+	var out [][]string
+	for len(s) > 0 {
+		k := min(n, len(s))
+		out = append(out, s[:k])
+		s = s[k:]
+	}
+	return out
+}
