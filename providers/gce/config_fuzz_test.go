@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // FuzzParseConfig: gce.conf is read at start-up from a file an operator
@@ -51,13 +53,13 @@ func FuzzParseConfig(f *testing.F) {
 			}
 			return
 		}
-		if !validName(c.ProjectID) && !isNumber(c.ProjectID) {
+		if !gceref.ValidName(c.ProjectID) && !isNumber(c.ProjectID) {
 			t.Fatalf("accepted project %q", c.ProjectID)
 		}
 		if r := c.Region(); r == "" || !strings.HasPrefix(c.LocalZone, r+"-") {
 			t.Fatalf("zone %q gives region %q", c.LocalZone, r)
 		}
-		if !validName(c.NetworkName) || !strings.HasSuffix(c.NetworkURL, "/global/networks/"+c.NetworkName) {
+		if !gceref.ValidName(c.NetworkName) || !strings.HasSuffix(c.NetworkURL, "/global/networks/"+c.NetworkName) {
 			t.Fatalf("network %q, URL %q", c.NetworkName, c.NetworkURL)
 		}
 		for _, v := range []float64{c.ReadsPerSecond, c.MutationsPerSecond} {
@@ -69,7 +71,7 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("poll interval %v", c.PollInterval)
 		}
 		for _, tag := range c.NodeTags {
-			if !validName(tag) {
+			if !gceref.ValidName(tag) {
 				t.Fatalf("accepted tag %q", tag)
 			}
 		}
