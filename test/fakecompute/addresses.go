@@ -17,18 +17,7 @@ import (
 const emptyLabelFingerprint = "42WmSpB8rSM="
 
 func insertAddress(c *call) (any, error) {
-	var in compute.Address
-	if err := decode(c.body, &in); err != nil {
-		return nil, err
-	}
-	sk, err := c.prepareAddress(&in)
-	if err != nil {
-		return nil, err
-	}
-	k := c.key()
-	k.Name = in.Name
-	return submitInsert(c, k, func(t *tx) error {
-		a := clone(&in)
+	return insertAs(c, c.prepareAddress, func(t *tx, k Key, a *compute.Address, sk Key) error {
 		var err error
 		if a.AddressType == "INTERNAL" {
 			a.Address, err = reserveInternalIP(t, k, sk, a.Address)
@@ -41,8 +30,8 @@ func insertAddress(c *call) (any, error) {
 		if err := t.chargeQuota(c.s, QuotaStaticAddresses, t.count(k.Project, "addresses", Regional, k.Location), k.Location); err != nil {
 			return err
 		}
-		a.Kind, a.Id, a.SelfLink, a.CreationTimestamp = "compute#address", t.newID(), k.SelfLink(), nowStamp()
-		a.Region, a.Status, a.LabelFingerprint = k.ScopeLink(), "RESERVED", labelFingerprint(a.Labels)
+		c.s.stamp(t, k, a)
+		a.Status, a.LabelFingerprint = "RESERVED", labelFingerprint(a.Labels)
 		t.put(k, a)
 		return nil
 	})
@@ -214,34 +203,4 @@ func addressUsers(t *tx, k Key, a *compute.Address) []string {
 	})
 	sort.Strings(users)
 	return users
-}
-
-func getAddress(c *call) (any, error) { return getResource[compute.Address](c, renderAddress) }
-
-func listAddresses(c *call) (any, error) {
-	return c.listRendered("compute#addressList", renderAddress)
-}
-
-func aggregatedAddresses(c *call) (any, error) {
-	return c.aggregated("compute#addressAggregatedList", "addresses", Regional, renderAddress)
-}
-
-// deleteAddress releases the reservation even while the IP is in use: the
-// rule or VM keeps it as an ephemeral IP. The upstream provider depends on
-// this, deleting its address right after creating the forwarding rule to
-// "demote the static IP back to ephemeral".
-var deleteAddress = deleteUnlessUsed(nil)
-
-// listRendered is listTable for collections whose objects are decorated at
-// read time. Renderers only need the scope, so they get the table's key.
-func (c *call) listRendered(kind string, render func(t *tx, k Key, o any) any) (any, error) {
-	table := c.key().Table()
-	var items []any
-	_ = c.s.store.read(func(t *tx) error {
-		for _, o := range t.list(table) {
-			items = append(items, render(t, table, o))
-		}
-		return nil
-	})
-	return c.listResponse(kind, table, items)
 }

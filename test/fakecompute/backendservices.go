@@ -29,27 +29,15 @@ type backendRefs struct {
 }
 
 func insertBackendService(c *call) (any, error) {
-	var in compute.BackendService
-	if err := decode(c.body, &in); err != nil {
-		return nil, err
-	}
-	refs, err := c.prepareBackendService(&in)
-	if err != nil {
-		return nil, err
-	}
-	k := c.key()
-	k.Name = in.Name
-	return submitInsert(c, k, func(t *tx) error {
+	return insertAs(c, c.prepareBackendService, func(t *tx, k Key, bs *compute.BackendService, refs backendRefs) error {
 		if err := checkBackendRefs(t, k, refs); err != nil {
 			return err
 		}
 		if err := t.chargeQuota(c.s, QuotaBackendServices, t.count(k.Project, "backendServices", Regional, k.Location), k.Location); err != nil {
 			return err
 		}
-		bs := clone(&in)
-		bs.Kind, bs.Id, bs.SelfLink, bs.CreationTimestamp = "compute#backendService", t.newID(), k.SelfLink(), nowStamp()
-		bs.Region = k.ScopeLink()
-		bs.Fingerprint = fingerprint(bs.Id)
+		c.s.stamp(t, k, bs)
+		bs.Fingerprint = t.fingerprint()
 		t.put(k, bs)
 		return nil
 	})
@@ -199,78 +187,29 @@ func backendGroups(bs *compute.BackendService) map[string]bool {
 	return out
 }
 
-func getBackendService(c *call) (any, error) { return getResource[compute.BackendService](c, nil) }
-
-func listBackendServices(c *call) (any, error) {
-	return c.listTable("compute#backendServiceList", c.key().Table())
-}
-
-// deleteBackendService refuses while a forwarding rule sends to it.
-var deleteBackendService = deleteUnlessUsed(func(t *tx, k Key) string {
-	var by string
-	t.scan(k.Project, "forwardingRules", func(fk Key, o any) {
-		if fr, ok := o.(*compute.ForwardingRule); ok && by == "" && sameRef(fr.BackendService, k) {
-			by = fk.Path()
-		}
-	})
-	return by
-})
-
-// updateBackendService is a PUT of the whole resource; patchBackendService
-// merges. Both need the current fingerprint when they carry one, and the
-// scheme cannot change.
-func updateBackendService(c *call) (any, error) { return writeBackendService(c, "update", false) }
-
-func patchBackendService(c *call) (any, error) { return writeBackendService(c, "patch", true) }
-
-func writeBackendService(c *call, opType string, merge bool) (any, error) {
-	var in compute.BackendService
-	if err := decode(c.body, &in); err != nil {
-		return nil, err
+// normaliseBackendServiceWrite checks a service written by update or
+// patch: a fingerprint sent must be current, the scheme cannot change, and
+// the forwarding rules sending to it must still match its protocol.
+func normaliseBackendServiceWrite(c *call, t *tx, cur, next any, _ bool) error {
+	old, bs := cur.(*compute.BackendService), next.(*compute.BackendService)
+	if bs.Fingerprint != "" && bs.Fingerprint != old.Fingerprint {
+		return errConditionNotMet("Supplied fingerprint does not match current fingerprint.")
 	}
-	if !merge {
-		if in.Name == "" {
-			in.Name = c.name
-		}
-		if _, err := c.prepareBackendService(&in); err != nil {
-			return nil, err
-		}
+	refs, err := c.prepareBackendService(bs)
+	if err != nil {
+		return err
 	}
-	return submitModify(c, opType, func(t *tx, cur *compute.BackendService) error {
-		next := &in
-		if merge {
-			merged, err := mergePatch(cur, c.body)
-			if err != nil {
-				return err
-			}
-			next = merged
-		}
-		if in.Fingerprint != "" && in.Fingerprint != cur.Fingerprint {
-			return errConditionNotMet("Supplied fingerprint does not match current fingerprint.")
-		}
-		next = clone(next)
-		refs, err := c.prepareBackendService(next)
-		if err != nil {
-			return err
-		}
-		switch {
-		case next.Name != cur.Name:
-			return errInvalid("Invalid value for field 'resource.name': '%s'. The name of a backend service cannot be changed.", next.Name)
-		case next.LoadBalancingScheme != cur.LoadBalancingScheme:
-			return errInvalid("Invalid value for field 'resource.loadBalancingScheme': '%s'. The load balancing scheme of a backend service cannot be changed.", next.LoadBalancingScheme)
-		}
-		if err := checkBackendRefs(t, c.key(), refs); err != nil {
-			return err
-		}
-		if err := checkRulesStillMatch(t, c.key(), next); err != nil {
-			return err
-		}
-		kind, id, link, stamp, region := cur.Kind, cur.Id, cur.SelfLink, cur.CreationTimestamp, cur.Region
-		*cur = *next
-		cur.Kind, cur.Id, cur.SelfLink, cur.CreationTimestamp, cur.Region = kind, id, link, stamp, region
-		cur.Fingerprint = fingerprint(id)
-		return nil
-	})
+	if bs.LoadBalancingScheme != old.LoadBalancingScheme {
+		return errInvalid("Invalid value for field 'resource.loadBalancingScheme': '%s'. The load balancing scheme of a backend service cannot be changed.", bs.LoadBalancingScheme)
+	}
+	if err := checkBackendRefs(t, c.key(), refs); err != nil {
+		return err
+	}
+	if err := checkRulesStillMatch(t, c.key(), bs); err != nil {
+		return err
+	}
+	bs.Fingerprint = t.fingerprint()
+	return nil
 }
 
 // checkRulesStillMatch refuses a protocol change the forwarding rules

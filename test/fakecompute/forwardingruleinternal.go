@@ -66,7 +66,7 @@ func (c *call) prepareInternalRule(fr *compute.ForwardingRule) (ruleRefs, error)
 }
 
 // createInternalRule checks the rule against the state and stores it.
-func createInternalRule(t *tx, k Key, fr *compute.ForwardingRule, refs ruleRefs) error {
+func createInternalRule(s *Server, t *tx, k Key, fr *compute.ForwardingRule, refs ruleRefs) error {
 	bs, err := getAs[compute.BackendService](t, refs.backend)
 	if err != nil {
 		return err
@@ -85,9 +85,8 @@ func createInternalRule(t *tx, k Key, fr *compute.ForwardingRule, refs ruleRefs)
 	if fr.IPAddress, err = bindInternalIP(t, k, fr, sn, refs.address); err != nil {
 		return err
 	}
-	fr.Kind, fr.Id, fr.SelfLink, fr.CreationTimestamp = "compute#forwardingRule", t.newID(), k.SelfLink(), nowStamp()
-	fr.Region, fr.LabelFingerprint = k.ScopeLink(), labelFingerprint(fr.Labels)
-	fr.Fingerprint = fingerprint(fr.Id)
+	s.stamp(t, k, fr)
+	fr.LabelFingerprint, fr.Fingerprint = labelFingerprint(fr.Labels), t.fingerprint()
 	t.put(k, fr)
 	return nil
 }

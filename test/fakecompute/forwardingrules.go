@@ -30,28 +30,13 @@ type ruleRefs struct {
 }
 
 func insertForwardingRule(c *call) (any, error) {
-	var in compute.ForwardingRule
-	if err := decode(c.body, &in); err != nil {
-		return nil, err
-	}
-	refs, err := c.prepareForwardingRule(&in)
-	if err != nil {
-		return nil, err
-	}
-	k := c.key()
-	k.Name = in.Name
-	return submitInsert(c, k, func(t *tx) error {
+	return insertAs(c, c.prepareForwardingRule, func(t *tx, k Key, fr *compute.ForwardingRule, refs ruleRefs) error {
 		if refs.internal {
-			return createInternalRule(t, k, clone(&in), refs)
+			return createInternalRule(c.s, t, k, fr, refs)
 		}
-		for _, rk := range []Key{refs.target, refs.network} {
-			if rk != (Key{}) {
-				if err := mustExist(t, rk); err != nil {
-					return err
-				}
-			}
+		if err := mustExist(t, refs.target, refs.network); err != nil {
+			return err
 		}
-		fr := clone(&in)
 		ip, err := bindRuleIP(t, k, fr, refs.address)
 		if err != nil {
 			return err
@@ -66,9 +51,8 @@ func insertForwardingRule(c *call) (any, error) {
 				return err
 			}
 		}
-		fr.Kind, fr.Id, fr.SelfLink, fr.CreationTimestamp = "compute#forwardingRule", t.newID(), k.SelfLink(), nowStamp()
-		fr.Region, fr.LabelFingerprint = k.ScopeLink(), labelFingerprint(fr.Labels)
-		fr.Fingerprint = fingerprint(fr.Id)
+		c.s.stamp(t, k, fr)
+		fr.LabelFingerprint, fr.Fingerprint = labelFingerprint(fr.Labels), t.fingerprint()
 		t.put(k, fr)
 		return nil
 	})
@@ -240,21 +224,6 @@ func rulePorts(fr *compute.ForwardingRule) portSet {
 	return s
 }
 
-func getForwardingRule(c *call) (any, error) { return getResource[compute.ForwardingRule](c, nil) }
-
-func listForwardingRules(c *call) (any, error) {
-	return c.listTable("compute#forwardingRuleList", c.key().Table())
-}
-
-func aggregatedForwardingRules(c *call) (any, error) {
-	return c.aggregated("compute#forwardingRuleAggregatedList", "forwardingRules", Regional, nil)
-}
-
-// deleteForwardingRule frees the IP: an ephemeral one returns to the pool,
-// a reserved address goes back to RESERVED (both follow from the rule being
-// gone).
-var deleteForwardingRule = deleteUnlessUsed(nil)
-
 // setForwardingRuleTarget repoints a rule at another target pool.
 func setForwardingRuleTarget(c *call) (any, error) {
 	var ref compute.TargetReference
@@ -275,7 +244,7 @@ func setForwardingRuleTarget(c *call) (any, error) {
 		if err := mustExist(t, tk); err != nil {
 			return err
 		}
-		fr.Target, fr.Fingerprint = tk.SelfLink(), fingerprint(fr.Id+1)
+		fr.Target, fr.Fingerprint = tk.SelfLink(), t.fingerprint()
 		return nil
 	})
 }

@@ -2,7 +2,6 @@ package fakecompute
 
 import (
 	compute "google.golang.org/api/compute/v1"
-	"slices"
 )
 
 // Legacy HTTP health checks (httpHealthChecks), the only kind a target pool
@@ -50,95 +49,21 @@ func normaliseHTTPHealthCheck(hc *compute.HttpHealthCheck, body []byte) error {
 }
 
 func insertHTTPHealthCheck(c *call) (any, error) {
-	var in compute.HttpHealthCheck
-	if err := decode(c.body, &in); err != nil {
-		return nil, err
+	prepare := func(hc *compute.HttpHealthCheck) (struct{}, error) {
+		return struct{}{}, normaliseHTTPHealthCheck(hc, c.body)
 	}
-	if err := normaliseHTTPHealthCheck(&in, c.body); err != nil {
-		return nil, err
-	}
-	k := GlobalKey(c.project, "httpHealthChecks", in.Name)
-	return submitInsert(c, k, func(t *tx) error {
+	return insertAs(c, prepare, func(t *tx, k Key, hc *compute.HttpHealthCheck, _ struct{}) error {
 		if err := t.chargeQuota(c.s, QuotaHealthChecks, t.count(c.project, "httpHealthChecks", Global, ""), ""); err != nil {
 			return err
 		}
-		hc := clone(&in)
-		hc.Kind, hc.Id, hc.SelfLink, hc.CreationTimestamp = "compute#httpHealthCheck", t.newID(), k.SelfLink(), nowStamp()
+		c.s.stamp(t, k, hc)
 		t.put(k, hc)
 		return nil
 	})
 }
 
-// updateHTTPHealthCheck is a PUT: absent fields go back to their defaults.
-func updateHTTPHealthCheck(c *call) (any, error) {
-	var in compute.HttpHealthCheck
-	if err := decode(c.body, &in); err != nil {
-		return nil, err
-	}
-	if in.Name == "" {
-		in.Name = c.name
-	}
-	if err := normaliseHTTPHealthCheck(&in, c.body); err != nil {
-		return nil, err
-	}
-	k := c.key()
-	return c.s.ops.submit(c, k, "update", func(t *tx) error {
-		cur, err := getAs[compute.HttpHealthCheck](t, k)
-		if err != nil {
-			return err
-		}
-		return replaceHTTPHealthCheck(t, k, cur, clone(&in))
-	})
-}
-
-// patchHTTPHealthCheck merges the body into the stored check.
-func patchHTTPHealthCheck(c *call) (any, error) {
-	var in compute.HttpHealthCheck
-	if err := decode(c.body, &in); err != nil {
-		return nil, err
-	}
-	k := c.key()
-	return c.s.ops.submit(c, k, "patch", func(t *tx) error {
-		cur, err := getAs[compute.HttpHealthCheck](t, k)
-		if err != nil {
-			return err
-		}
-		next, err := mergePatch(cur, c.body)
-		if err != nil {
-			return err
-		}
-		if err := normaliseHTTPHealthCheck(next, c.body); err != nil {
-			return err
-		}
-		return replaceHTTPHealthCheck(t, k, cur, next)
-	})
-}
-
-func replaceHTTPHealthCheck(t *tx, k Key, cur, next *compute.HttpHealthCheck) error {
-	if next.Name != cur.Name {
-		return errInvalid("Invalid value for field 'resource.name': '%s'. The name of a health check cannot be changed.", next.Name)
-	}
-	next.Kind, next.Id, next.SelfLink, next.CreationTimestamp = cur.Kind, cur.Id, cur.SelfLink, cur.CreationTimestamp
-	t.put(k, next)
-	return nil
-}
-
-func getHTTPHealthCheck(c *call) (any, error) { return getResource[compute.HttpHealthCheck](c, nil) }
-
-func listHTTPHealthChecks(c *call) (any, error) {
-	return c.listTable("compute#httpHealthCheckList", c.key().Table())
-}
-
-// deleteHTTPHealthCheck refuses while a target pool uses the check: the
-// upstream provider relies on that 400 to keep a shared check alive.
-var deleteHTTPHealthCheck = deleteUnlessUsed(healthCheckUser)
-
-func healthCheckUser(t *tx, k Key) string {
-	var by string
-	t.scan(k.Project, "targetPools", func(pk Key, o any) {
-		if tp, ok := o.(*compute.TargetPool); ok && by == "" && slices.Contains(tp.HealthChecks, k.SelfLink()) {
-			by = pk.Path()
-		}
-	})
-	return by
+// normaliseHTTPHealthCheckWrite checks a check written by update (absent
+// fields go back to their defaults) or patch.
+func normaliseHTTPHealthCheckWrite(c *call, _ *tx, _, next any, _ bool) error {
+	return normaliseHTTPHealthCheck(next.(*compute.HttpHealthCheck), c.body)
 }

@@ -120,100 +120,33 @@ func normaliseRequestPath(block string, path *string) error {
 
 // insertHealthCheck serves healthChecks.insert and regionHealthChecks.insert.
 func insertHealthCheck(c *call) (any, error) {
-	var in compute.HealthCheck
-	if err := decode(c.body, &in); err != nil {
-		return nil, err
+	prepare := func(hc *compute.HealthCheck) (struct{}, error) {
+		return struct{}{}, normaliseHealthCheck(hc, c.body)
 	}
-	if err := normaliseHealthCheck(&in, c.body); err != nil {
-		return nil, err
-	}
-	k := c.key()
-	k.Name = in.Name
-	return submitInsert(c, k, func(t *tx) error {
+	return insertAs(c, prepare, func(t *tx, k Key, hc *compute.HealthCheck, _ struct{}) error {
 		used := t.count(c.project, "healthChecks", Global, "") + t.count(c.project, "healthChecks", Regional, "")
 		if err := t.chargeQuota(c.s, QuotaHealthChecks, used, ""); err != nil {
 			return err
 		}
-		hc := clone(&in)
-		hc.Kind, hc.Id, hc.SelfLink, hc.CreationTimestamp = "compute#healthCheck", t.newID(), k.SelfLink(), nowStamp()
-		hc.Region = k.ScopeLink()
+		c.s.stamp(t, k, hc)
 		t.put(k, hc)
 		return nil
 	})
 }
 
-// updateHealthCheck is a PUT: absent fields go back to their defaults.
-func updateHealthCheck(c *call) (any, error) {
-	var in compute.HealthCheck
-	if err := decode(c.body, &in); err != nil {
-		return nil, err
-	}
-	if in.Name == "" {
-		in.Name = c.name
-	}
-	if err := normaliseHealthCheck(&in, c.body); err != nil {
-		return nil, err
-	}
-	return submitModify(c, "update", func(_ *tx, next *compute.HealthCheck) error {
-		return replaceHealthCheck(next, &in)
-	})
-}
-
-// patchHealthCheck merges the body into the stored check; a patch that
-// changes the type must bring the new type's block.
-func patchHealthCheck(c *call) (any, error) {
-	var in compute.HealthCheck
-	if err := decode(c.body, &in); err != nil {
-		return nil, err
-	}
-	return submitModify(c, "patch", func(_ *tx, next *compute.HealthCheck) error {
-		merged, err := mergePatch(next, c.body)
-		if err != nil {
+// normaliseHealthCheckWrite checks a check written by update (absent fields
+// go back to their defaults) or patch; a patch that changes the type must
+// bring the new type's block, as the old one does not carry over.
+func normaliseHealthCheckWrite(c *call, _ *tx, cur, next any, patch bool) error {
+	hc := next.(*compute.HealthCheck)
+	if patch {
+		var in compute.HealthCheck
+		if err := decode(c.body, &in); err != nil {
 			return err
 		}
-		if in.Type != "" && in.Type != next.Type {
-			// The old type's block does not carry over to the new type.
-			merged.TcpHealthCheck, merged.HttpHealthCheck, merged.HttpsHealthCheck = in.TcpHealthCheck, in.HttpHealthCheck, in.HttpsHealthCheck
+		if in.Type != "" && in.Type != cur.(*compute.HealthCheck).Type {
+			hc.TcpHealthCheck, hc.HttpHealthCheck, hc.HttpsHealthCheck = in.TcpHealthCheck, in.HttpHealthCheck, in.HttpsHealthCheck
 		}
-		if err := normaliseHealthCheck(merged, c.body); err != nil {
-			return err
-		}
-		return replaceHealthCheck(next, merged)
-	})
-}
-
-// replaceHealthCheck copies in over cur, keeping what the server owns.
-func replaceHealthCheck(cur, in *compute.HealthCheck) error {
-	if in.Name != cur.Name {
-		return errInvalid("Invalid value for field 'resource.name': '%s'. The name of a health check cannot be changed.", in.Name)
 	}
-	kind, id, link, stamp, region := cur.Kind, cur.Id, cur.SelfLink, cur.CreationTimestamp, cur.Region
-	*cur = *clone(in)
-	cur.Kind, cur.Id, cur.SelfLink, cur.CreationTimestamp, cur.Region = kind, id, link, stamp, region
-	return nil
-}
-
-func getHealthCheck(c *call) (any, error) { return getResource[compute.HealthCheck](c, nil) }
-
-func listHealthChecks(c *call) (any, error) {
-	return c.listTable("compute#healthCheckList", c.key().Table())
-}
-
-// deleteHealthCheck refuses while a backend service uses the check.
-var deleteHealthCheck = deleteUnlessUsed(backendServiceUserOfCheck)
-
-func backendServiceUserOfCheck(t *tx, hk Key) string {
-	var by string
-	t.scan(hk.Project, "backendServices", func(bk Key, o any) {
-		bs, ok := o.(*compute.BackendService)
-		if !ok || by != "" {
-			return
-		}
-		for _, l := range bs.HealthChecks {
-			if l == hk.SelfLink() {
-				by = bk.Path()
-			}
-		}
-	})
-	return by
+	return normaliseHealthCheck(hc, c.body)
 }

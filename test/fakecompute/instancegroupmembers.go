@@ -27,7 +27,7 @@ func addGroupInstances(c *call) (any, error) {
 	return submitModify(c, "addInstances", func(t *tx, ig *compute.InstanceGroup) error {
 		gk := c.key()
 		members := groupMembers(t, gk)
-		balanced := groupUser(t, gk) != ""
+		balanced := c.s.userOf(t, gk) != ""
 		for _, ik := range iks {
 			inst, err := getAs[compute.Instance](t, ik)
 			if err != nil {
@@ -50,7 +50,7 @@ func addGroupInstances(c *call) (any, error) {
 			return errInvalid("Invalid value for field 'resource.instances': the group would hold %d instances; an instance group used for load balancing holds at most %d.", len(members), MaxInstanceGroupSize)
 		}
 		setGroupMembers(t, gk, members)
-		ig.Fingerprint = fingerprint(ig.Id)
+		ig.Fingerprint = t.fingerprint()
 		return nil
 	})
 }
@@ -92,7 +92,7 @@ func removeGroupInstances(c *call) (any, error) {
 			drop[ik.SelfLink()] = true
 		}
 		setGroupMembers(t, gk, removeLinks(members, drop))
-		ig.Fingerprint = fingerprint(ig.Id)
+		ig.Fingerprint = t.fingerprint()
 		return nil
 	})
 }

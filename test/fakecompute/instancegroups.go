@@ -21,28 +21,15 @@ const MaxInstanceGroupSize = 1000
 const membersCollection = "instanceGroupMembers"
 
 func insertInstanceGroup(c *call) (any, error) {
-	var in compute.InstanceGroup
-	if err := decode(c.body, &in); err != nil {
-		return nil, err
-	}
-	refs, err := c.prepareInstanceGroup(&in)
-	if err != nil {
-		return nil, err
-	}
-	k := c.key()
-	k.Name = in.Name
-	return submitInsert(c, k, func(t *tx) error {
-		for _, rk := range refs {
-			if err := mustExist(t, rk); err != nil {
-				return err
-			}
+	return insertAs(c, c.prepareInstanceGroup, func(t *tx, k Key, ig *compute.InstanceGroup, refs []Key) error {
+		if err := mustExist(t, refs...); err != nil {
+			return err
 		}
 		if err := t.chargeQuota(c.s, QuotaInstanceGroups, t.count(k.Project, "instanceGroups", Zonal, ""), ""); err != nil {
 			return err
 		}
-		ig := clone(&in)
-		ig.Kind, ig.Id, ig.SelfLink, ig.CreationTimestamp = "compute#instanceGroup", t.newID(), k.SelfLink(), nowStamp()
-		ig.Zone, ig.Fingerprint, ig.Size = k.ScopeLink(), fingerprint(0), 0
+		c.s.stamp(t, k, ig)
+		ig.Zone, ig.Fingerprint, ig.Size = k.ScopeLink(), t.fingerprint(), 0
 		t.put(k, ig)
 		return nil
 	})
@@ -150,44 +137,11 @@ func setGroupMembers(t *tx, gk Key, links []string) {
 	t.put(mk, m)
 }
 
-func getInstanceGroup(c *call) (any, error) {
-	return getResource[compute.InstanceGroup](c, renderInstanceGroup)
-}
-
-func listInstanceGroups(c *call) (any, error) {
-	return c.listRendered("compute#instanceGroupList", renderInstanceGroup)
-}
-
-func aggregatedInstanceGroups(c *call) (any, error) {
-	return c.aggregated("compute#instanceGroupAggregatedList", "instanceGroups", Zonal, renderInstanceGroup)
-}
-
-// deleteInstanceGroup refuses while a backend service uses the group; the
-// VMs in it are not touched.
-func deleteInstanceGroup(c *call) (any, error) {
-	k := c.key()
-	return c.s.ops.submit(c, k, "delete", func(t *tx) error {
-		if err := mustExist(t, k); err != nil {
-			return err
-		}
-		if by := groupUser(t, k); by != "" {
-			return errInUse(k, by)
-		}
-		setGroupMembers(t, k, nil)
-		t.del(k)
-		return nil
-	})
-}
-
-// groupUser names a backend service that has the group as a backend.
-func groupUser(t *tx, gk Key) string {
-	var by string
-	t.scan(gk.Project, "backendServices", func(bk Key, o any) {
-		if bs, ok := o.(*compute.BackendService); ok && by == "" && backendGroups(bs)[gk.SelfLink()] {
-			by = bk.Path()
-		}
-	})
-	return by
+// dropGroupMembers is the delete rule of a group: its member record goes
+// with it; the VMs in it are not touched.
+func dropGroupMembers(t *tx, k Key, _ any) error {
+	setGroupMembers(t, k, nil)
+	return nil
 }
 
 // setNamedPorts replaces the named ports; a stale fingerprint is 412.
@@ -199,11 +153,11 @@ func setNamedPorts(c *call) (any, error) {
 	if err := checkNamedPorts(req.NamedPorts); err != nil {
 		return nil, err
 	}
-	return submitModify(c, "setNamedPorts", func(_ *tx, ig *compute.InstanceGroup) error {
+	return submitModify(c, "setNamedPorts", func(t *tx, ig *compute.InstanceGroup) error {
 		if req.Fingerprint != "" && req.Fingerprint != ig.Fingerprint {
 			return errConditionNotMet("Supplied fingerprint does not match current fingerprint.")
 		}
-		ig.NamedPorts, ig.Fingerprint = req.NamedPorts, fingerprint(ig.Id)
+		ig.NamedPorts, ig.Fingerprint = req.NamedPorts, t.fingerprint()
 		return nil
 	})
 }

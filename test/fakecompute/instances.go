@@ -111,7 +111,7 @@ func (s *Server) createInstance(t *tx, k Key, in *compute.Instance) error {
 			ni.NetworkIP = ip
 		}
 		ni.StackType = "IPV4_ONLY"
-		ni.Fingerprint = fingerprint(id)
+		ni.Fingerprint = t.fingerprint()
 		for _, ac := range ni.AccessConfigs {
 			ac.Kind, ac.Type = "compute#accessConfig", "ONE_TO_ONE_NAT"
 			if ac.Name == "" {
@@ -133,17 +133,17 @@ func (s *Server) createInstance(t *tx, k Key, in *compute.Instance) error {
 	inst.Zone = ScopeLink(k.Project, Zonal, k.Location)
 	inst.Status = StatusRunning
 	inst.CpuPlatform = "Intel Cascade Lake"
-	inst.Fingerprint = fingerprint(id)
+	inst.Fingerprint = t.fingerprint()
 	inst.LastStartTimestamp = inst.CreationTimestamp
 	if inst.Tags == nil {
 		inst.Tags = &compute.Tags{}
 	}
-	inst.Tags.Fingerprint = fingerprint(id + 1)
+	inst.Tags.Fingerprint = t.fingerprint()
 	if inst.Metadata == nil {
 		inst.Metadata = &compute.Metadata{}
 	}
-	inst.Metadata.Kind, inst.Metadata.Fingerprint = "compute#metadata", fingerprint(id+2)
-	inst.LabelFingerprint = fingerprint(id + 3)
+	inst.Metadata.Kind, inst.Metadata.Fingerprint = "compute#metadata", t.fingerprint()
+	inst.LabelFingerprint = t.fingerprint()
 	if inst.Scheduling == nil {
 		yes := true
 		inst.Scheduling = &compute.Scheduling{AutomaticRestart: &yes, OnHostMaintenance: "MIGRATE", ProvisioningModel: "STANDARD"}
@@ -263,32 +263,16 @@ func (s *Server) attachDisks(t *tx, k Key, inst *compute.Instance) ([]*compute.D
 	return created, nil
 }
 
-func getInstance(c *call) (any, error) { return getResource[compute.Instance](c, nil) }
-
-func listInstances(c *call) (any, error) {
-	return c.listTable("compute#instanceList", c.key().Table())
-}
-
-func aggregatedInstances(c *call) (any, error) {
-	return c.aggregated("compute#instanceAggregatedList", "instances", Zonal, nil)
-}
-
-func deleteInstance(c *call) (any, error) {
-	k := c.key()
-	return c.s.ops.submit(c, k, "delete", func(t *tx) error {
-		inst, err := getAs[compute.Instance](t, k)
-		if err != nil {
-			return err
+// deleteInstanceDisks is the delete rule of a VM: its auto-delete disks go
+// with it, and it leaves every target pool.
+func deleteInstanceDisks(t *tx, k Key, o any) error {
+	for _, ad := range o.(*compute.Instance).Disks {
+		if ad.AutoDelete {
+			t.del(keyFromLink(ad.Source))
 		}
-		for _, ad := range inst.Disks {
-			if ad.AutoDelete {
-				t.del(keyFromLink(ad.Source))
-			}
-		}
-		t.del(k)
-		detachInstance(t, k)
-		return nil
-	})
+	}
+	detachInstance(t, k)
+	return nil
 }
 
 // Disruption levels of mostDisruptiveAllowedAction, least first.
@@ -351,13 +335,13 @@ func updateInstance(c *call) (any, error) {
 		}
 		if !reflect.DeepEqual(in.Labels, cur.Labels) && !(len(in.Labels) == 0 && len(cur.Labels) == 0) {
 			next.Labels = in.Labels
-			next.LabelFingerprint = fingerprint(cur.Id + 3)
+			next.LabelFingerprint = t.fingerprint()
 		}
 		if in.Tags != nil && !slices.Equal(in.Tags.Items, cur.Tags.Items) {
-			next.Tags = &compute.Tags{Items: in.Tags.Items, Fingerprint: fingerprint(cur.Id + 1)}
+			next.Tags = &compute.Tags{Items: in.Tags.Items, Fingerprint: t.fingerprint()}
 		}
 		if in.Metadata != nil && !reflect.DeepEqual(in.Metadata.Items, cur.Metadata.Items) {
-			next.Metadata = &compute.Metadata{Kind: "compute#metadata", Items: in.Metadata.Items, Fingerprint: fingerprint(cur.Id + 2)}
+			next.Metadata = &compute.Metadata{Kind: "compute#metadata", Items: in.Metadata.Items, Fingerprint: t.fingerprint()}
 		}
 		if len(in.NetworkInterfaces) > 0 && !sameInterfaces(in.NetworkInterfaces, cur.NetworkInterfaces) {
 			return errInvalid("Invalid value for field 'resource.networkInterfaces': network interfaces cannot be changed by instances.update; use the updateNetworkInterface method.")
@@ -365,7 +349,7 @@ func updateInstance(c *call) (any, error) {
 		if actionRank[needed] > actionRank[allowed] {
 			return errInvalid("Invalid value for field 'mostDisruptiveAllowedAction': '%s'. The requested update requires %s.", allowed, needed)
 		}
-		next.Fingerprint = fingerprint(cur.Id + 4)
+		next.Fingerprint = t.fingerprint()
 		t.put(k, next)
 		return nil
 	})
@@ -397,11 +381,11 @@ func setInstanceTags(c *call) (any, error) {
 			return nil, errInvalid("Invalid value for field 'resource.items[%d]': '%s'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'", i, tag)
 		}
 	}
-	return submitModify(c, "setTags", func(_ *tx, inst *compute.Instance) error {
+	return submitModify(c, "setTags", func(t *tx, inst *compute.Instance) error {
 		if tags.Fingerprint != inst.Tags.Fingerprint {
 			return errConditionNotMet("Supplied fingerprint does not match current tags fingerprint.")
 		}
-		inst.Tags = &compute.Tags{Items: tags.Items, Fingerprint: fingerprint(inst.Id + uint64(len(tags.Items)) + 7)}
+		inst.Tags = &compute.Tags{Items: tags.Items, Fingerprint: t.fingerprint()}
 		return nil
 	})
 }
@@ -419,10 +403,4 @@ func setInstanceStatus(status, opType string) handler {
 			return nil
 		})
 	}
-}
-
-func getDisk(c *call) (any, error) { return getResource[compute.Disk](c, nil) }
-
-func listDisks(c *call) (any, error) {
-	return c.listTable("compute#diskList", c.key().Table())
 }

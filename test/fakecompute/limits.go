@@ -18,6 +18,8 @@ const (
 	QuotaInstances       = "INSTANCES"
 	QuotaHealthChecks    = "HEALTH_CHECKS"
 	QuotaNetworks        = "NETWORKS"
+	QuotaInstanceGroups  = "INSTANCE_GROUPS"
+	QuotaBackendServices = "BACKEND_SERVICES"
 )
 
 // RateLimits are per-project budgets per minute; zero disables one.

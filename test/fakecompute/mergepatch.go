@@ -3,13 +3,15 @@ package fakecompute
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 )
 
 // mergePatch applies a request body to a stored resource the way GCE's
 // PATCH verbs do (RFC 7386 JSON merge patch): a field absent from the body
 // keeps its value, null clears it, objects merge, lists are replaced. The
-// body must already have passed decode, so it holds no unknown field.
-func mergePatch[T any](cur *T, body []byte) (*T, error) {
+// body must already have passed decode, so it holds no unknown field. The
+// result is a new value of the stored resource's type.
+func mergePatch(cur any, body []byte) (any, error) {
 	base, err := json.Marshal(cur)
 	if err != nil {
 		return nil, err
@@ -25,7 +27,7 @@ func mergePatch[T any](cur *T, body []byte) (*T, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := new(T)
+	out := reflect.New(reflect.TypeOf(cur).Elem()).Interface()
 	if err := json.Unmarshal(merged, out); err != nil {
 		return nil, errBadJSON(err)
 	}

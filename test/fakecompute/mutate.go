@@ -15,6 +15,24 @@ func submitInsert(c *call, k Key, create func(t *tx) error) (any, error) {
 	})
 }
 
+// insertAs is the insert verb's shell: the body decoded into a T, prepare
+// checks and completes what does not depend on state (its result, the
+// references it resolved say, goes to create), and in the operation create
+// checks what it depends on, charges quota, stamps and stores a copy of it.
+func insertAs[T, P any](c *call, prepare func(in *T) (P, error), create func(t *tx, k Key, obj *T, p P) error) (any, error) {
+	in := new(T)
+	if err := decode(c.body, in); err != nil {
+		return nil, err
+	}
+	p, err := prepare(in)
+	if err != nil {
+		return nil, err
+	}
+	k := c.key()
+	k.Name = nameOf(in)
+	return submitInsert(c, k, func(t *tx) error { return create(t, k, clone(in), p) })
+}
+
 // modifyAs is the read-modify-write of one stored resource: change edits a
 // copy (which still holds the current values until change sets them), and
 // the copy replaces the resource only if change succeeds. A missing
@@ -39,25 +57,4 @@ func submitModify[T any](c *call, opType string, change func(t *tx, next *T) err
 	return c.s.ops.submit(c, k, opType, func(t *tx) error {
 		return modifyAs(t, k, func(next *T) error { return change(t, next) })
 	})
-}
-
-// deleteUnlessUsed is the delete verb of a collection: notFound for a
-// missing resource, resourceInUseByAnotherResource while usedBy (nil: never
-// used) names a resource that refers to it.
-func deleteUnlessUsed(usedBy func(t *tx, k Key) string) handler {
-	return func(c *call) (any, error) {
-		k := c.key()
-		return c.s.ops.submit(c, k, "delete", func(t *tx) error {
-			if err := mustExist(t, k); err != nil {
-				return err
-			}
-			if usedBy != nil {
-				if by := usedBy(t, k); by != "" {
-					return errInUse(k, by)
-				}
-			}
-			t.del(k)
-			return nil
-		})
-	}
 }

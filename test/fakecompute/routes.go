@@ -8,25 +8,38 @@ import (
 )
 
 func insertRoute(c *call) (any, error) {
-	var r compute.Route
-	if err := decode(c.body, &r); err != nil {
-		return nil, err
-	}
+	return insertAs(c, c.prepareRoute, func(t *tx, k Key, r *compute.Route, nk Key) error {
+		if err := mustExist(t, nk); err != nil {
+			return err
+		}
+		if err := t.chargeQuota(c.s, QuotaRoutes, t.count(c.project, "routes", Global, ""), ""); err != nil {
+			return err
+		}
+		c.s.stamp(t, k, r)
+		r.Network, r.RouteType, r.RouteStatus = nk.SelfLink(), "STATIC", "ACTIVE"
+		t.put(k, r)
+		return nil
+	})
+}
+
+// prepareRoute checks a route and fills GCE's defaults; it returns the
+// network's key.
+func (c *call) prepareRoute(r *compute.Route) (Key, error) {
 	if err := checkName(r.Name); err != nil {
-		return nil, err
+		return Key{}, err
 	}
 	if _, err := checkCIDR("resource.destRange", r.DestRange); err != nil {
-		return nil, err
+		return Key{}, err
 	}
 	if r.Network == "" {
-		return nil, errRequired("resource.network")
+		return Key{}, errRequired("resource.network")
 	}
 	nk, err := c.refTo("resource.network", r.Network, "networks")
 	if err != nil {
-		return nil, err
+		return Key{}, err
 	}
 	if r.Priority < 0 || r.Priority > 65535 {
-		return nil, errInvalid("Invalid value for field 'resource.priority': '%d'. Must be between 0 and 65535.", r.Priority)
+		return Key{}, errInvalid("Invalid value for field 'resource.priority': '%d'. Must be between 0 and 65535.", r.Priority)
 	}
 	hops := 0
 	for _, h := range []string{r.NextHopInstance, r.NextHopIp, r.NextHopGateway, r.NextHopIlb, r.NextHopVpnTunnel} {
@@ -35,46 +48,31 @@ func insertRoute(c *call) (any, error) {
 		}
 	}
 	if hops != 1 {
-		return nil, errInvalid("Invalid value for field 'resource': exactly one of nextHopInstance, nextHopIp, nextHopGateway, nextHopIlb or nextHopVpnTunnel must be set; got %d.", hops)
+		return Key{}, errInvalid("Invalid value for field 'resource': exactly one of nextHopInstance, nextHopIp, nextHopGateway, nextHopIlb or nextHopVpnTunnel must be set; got %d.", hops)
 	}
 	var ik Key
 	if r.NextHopInstance != "" {
 		if ik, err = c.refTo("resource.nextHopInstance", r.NextHopInstance, "instances"); err != nil {
-			return nil, err
+			return Key{}, err
 		}
 		r.NextHopInstance = ik.SelfLink()
 	}
 	if r.NextHopIp != "" {
 		if _, err := netip.ParseAddr(r.NextHopIp); err != nil {
-			return nil, errInvalid("Invalid value for field 'resource.nextHopIp': '%s'. Must be an IP address.", r.NextHopIp)
+			return Key{}, errInvalid("Invalid value for field 'resource.nextHopIp': '%s'. Must be an IP address.", r.NextHopIp)
 		}
 	}
 	if r.NextHopGateway != "" {
 		// The internet gateway is the only gateway GCE has.
 		if lastSegment(r.NextHopGateway) != "default-internet-gateway" {
-			return nil, errInvalid("Invalid value for field 'resource.nextHopGateway': '%s'.", r.NextHopGateway)
+			return Key{}, errInvalid("Invalid value for field 'resource.nextHopGateway': '%s'.", r.NextHopGateway)
 		}
 		r.NextHopGateway = SelfLinkBase + "projects/" + c.project + "/global/gateways/default-internet-gateway"
 	}
 	if r.Priority == 0 && !containsField(c.body, "priority") {
 		r.Priority = 1000
 	}
-	k := GlobalKey(c.project, "routes", r.Name)
-	return submitInsert(c, k, func(t *tx) error {
-		if err := mustExist(t, nk); err != nil {
-			return err
-		}
-		if err := t.chargeQuota(c.s, QuotaRoutes, t.count(c.project, "routes", Global, ""), ""); err != nil {
-			return err
-		}
-		obj := r
-		obj.Kind, obj.Id, obj.SelfLink, obj.CreationTimestamp = "compute#route", t.newID(), k.SelfLink(), nowStamp()
-		obj.Network = nk.SelfLink()
-		obj.RouteType = "STATIC"
-		obj.RouteStatus = "ACTIVE"
-		t.put(k, &obj)
-		return nil
-	})
+	return nk, nil
 }
 
 // renderRoute adds the warnings GCE reports on a route whose next-hop VM is
@@ -102,19 +100,3 @@ func renderRoute(t *tx, _ Key, o any) any {
 	}
 	return &out
 }
-
-func getRoute(c *call) (any, error) { return getResource[compute.Route](c, renderRoute) }
-
-func listRoutes(c *call) (any, error) {
-	var items []any
-	table := c.key().Table()
-	_ = c.s.store.read(func(t *tx) error {
-		for _, o := range t.list(table) {
-			items = append(items, renderRoute(t, Key{}, o))
-		}
-		return nil
-	})
-	return c.listResponse("compute#routeList", table, items)
-}
-
-var deleteRoute = deleteUnlessUsed(nil)

@@ -61,7 +61,10 @@ type Server struct {
 	faults *faults
 	stats  *stats
 	auth   *authority
-	routes map[string]route
+	// collections is the table of stored collections (collections.go);
+	// endpoints the HTTP surface derived from it (endpoints.go).
+	collections map[string]*collection
+	endpoints   map[string]endpoint
 
 	mu       sync.Mutex // guards latency
 	latency  time.Duration
@@ -86,7 +89,8 @@ func New(opts Options) *Server {
 		s.projects[p] = true
 	}
 	s.ops = newOperations(s)
-	s.routes = s.routeTable()
+	s.collections = newCollections()
+	s.endpoints = s.endpointTable()
 	s.seedDefaults()
 	return s
 }
@@ -131,12 +135,6 @@ func (c *call) ref() Ref {
 // handler computes the value of a request; the adapter writes it.
 type handler func(c *call) (any, error)
 
-type route struct {
-	methodID string // GCE's method id, e.g. compute.routes.insert; the key of the counters
-	mutating bool
-	h        handler
-}
-
 // ServeHTTP routes a request: the admin surface, the metadata server, the
 // token endpoint, batch, or the Compute API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -159,11 +157,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveAPI parses /compute/{v1|beta|alpha}/projects/{p}/..., finds the
-// route, applies auth, rate limits and faults, and runs the handler.
+// endpoint, applies auth, rate limits and faults, and runs the handler.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	c, pattern, ok := s.parse(r)
-	rt, found := s.routes[pattern]
+	rt, found := s.endpoints[pattern]
 	if !ok || !found {
 		s.stats.record(r, "unknown", http.StatusNotFound, start)
 		writeError(w, errNoRoute(r.Method, r.URL.Path))
@@ -186,7 +184,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, val)
 }
 
-func (s *Server) run(c *call, rt route) (int, any, error) {
+func (s *Server) run(c *call, rt endpoint) (int, any, error) {
 	if s.opts.RequireAuth && !s.auth.valid(c.r.Header.Get("Authorization")) {
 		return 0, nil, errUnauthenticated()
 	}
@@ -233,8 +231,8 @@ func (s *Server) run(c *call, rt route) (int, any, error) {
 	return http.StatusOK, val, err
 }
 
-// parse splits the path. The pattern replaces every name by "*" so the route
-// table reads like the REST reference.
+// parse splits the path. The pattern replaces every name by "*" so the
+// endpoint table reads like the REST reference.
 func (s *Server) parse(r *http.Request) (*call, string, bool) {
 	rest := strings.TrimPrefix(r.URL.Path, "/compute/")
 	ver, rest, _ := strings.Cut(rest, "/")

@@ -7,42 +7,20 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-
-	compute "google.golang.org/api/compute/v1"
-
-	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // The state file lets the standalone emulator survive a restart: every
-// stored resource, typed and grouped by collection, and the id counter, so
-// ids stay unique across runs. Operations are not kept: a client that
+// stored resource, typed and grouped by collection, and the id and
+// fingerprint counters, so ids and fingerprints stay unique across runs. Operations are not kept: a client that
 // restarts with the emulator polls operations GCE would also have expired.
 
 const stateVersion = 1
 
-// stateTypes is the Go type of each stored collection; loading decodes into
-// it so a state file goes through the same typed structs as API requests.
-var stateTypes = map[string]reflect.Type{
-	"networks":         reflect.TypeFor[compute.Network](),
-	"subnetworks":      reflect.TypeFor[compute.Subnetwork](),
-	"routes":           reflect.TypeFor[compute.Route](),
-	"firewalls":        reflect.TypeFor[compute.Firewall](),
-	"instances":        reflect.TypeFor[compute.Instance](),
-	"disks":            reflect.TypeFor[compute.Disk](),
-	"addresses":        reflect.TypeFor[compute.Address](),
-	"httpHealthChecks": reflect.TypeFor[compute.HttpHealthCheck](),
-	"targetPools":      reflect.TypeFor[compute.TargetPool](),
-	"forwardingRules":  reflect.TypeFor[compute.ForwardingRule](),
-	"healthChecks":     reflect.TypeFor[compute.HealthCheck](),
-	"backendServices":  reflect.TypeFor[compute.BackendService](),
-	"instanceGroups":   reflect.TypeFor[compute.InstanceGroup](),
-	membersCollection:  reflect.TypeFor[compute.InstanceGroupsAddInstancesRequest](),
-}
-
 type stateFile struct {
-	Version     int               `json:"version"`
-	NextID      uint64            `json:"nextId"`
-	Collections []stateCollection `json:"collections"`
+	Version         int               `json:"version"`
+	NextID          uint64            `json:"nextId"`
+	NextFingerprint uint64            `json:"nextFingerprint,omitempty"`
+	Collections     []stateCollection `json:"collections"`
 }
 
 type stateCollection struct {
@@ -57,19 +35,19 @@ type stateCollection struct {
 func (s *Server) SaveState(w io.Writer) error {
 	st := stateFile{Version: stateVersion}
 	err := s.store.read(func(t *tx) error {
-		st.NextID = t.s.nextID
+		st.NextID, st.NextFingerprint = t.s.nextID, t.s.fpSeq
 		for tk, tbl := range t.s.tables {
 			if len(tbl) == 0 {
 				continue
 			}
-			typ, ok := stateTypes[tk.Collection]
+			col, ok := s.collections[tk.Collection]
 			if !ok {
-				return fmt.Errorf("saving %s: statefile.go does not know the collection %q", tk.Path(), tk.Collection)
+				return fmt.Errorf("saving %s: the collection table does not know the collection %q", tk.Path(), tk.Collection)
 			}
 			c := stateCollection{Project: tk.Project, Scope: tk.ScopePath(), Collection: tk.Collection, Items: map[string]json.RawMessage{}}
 			for name, obj := range tbl {
-				if reflect.TypeOf(obj) != reflect.PointerTo(typ) {
-					return fmt.Errorf("saving %s/%s: it is a %T, want *%v", tk.Path(), name, obj, typ)
+				if reflect.TypeOf(obj) != reflect.PointerTo(col.typ) {
+					return fmt.Errorf("saving %s/%s: it is a %T, want *%v", tk.Path(), name, obj, col.typ)
 				}
 				b, err := json.Marshal(obj)
 				if err != nil {
@@ -117,7 +95,7 @@ func (s *Server) LoadState(r io.Reader) error {
 		}
 		tbl := map[string]any{}
 		for name, raw := range c.Items {
-			obj := reflect.New(stateTypes[c.Collection]).Interface()
+			obj := reflect.New(s.collections[c.Collection].typ).Interface()
 			if err := json.Unmarshal(raw, obj); err != nil {
 				return fmt.Errorf("state %s/%s: %w", tk.Path(), name, err)
 			}
@@ -132,6 +110,7 @@ func (s *Server) LoadState(r io.Reader) error {
 	s.store.tables = tables
 	s.store.gen.Add(1)
 	s.store.nextID = next
+	s.store.fpSeq = st.NextFingerprint
 	s.store.mu.Unlock()
 	return nil
 }
@@ -139,7 +118,7 @@ func (s *Server) LoadState(r io.Reader) error {
 // stateTable checks where a saved collection lives and returns its table key.
 func (s *Server) stateTable(c stateCollection) (Key, error) {
 	where := c.Project + "/" + c.Scope + "/" + c.Collection
-	if _, ok := stateTypes[c.Collection]; !ok {
+	if _, ok := s.collections[c.Collection]; !ok {
 		return Key{}, fmt.Errorf("state %s: unknown collection %q", where, c.Collection)
 	}
 	if !s.projects[c.Project] {
@@ -157,7 +136,7 @@ func (s *Server) stateTable(c stateCollection) (Key, error) {
 	default:
 		return Key{}, fmt.Errorf("state %s: scope %q is not served here (region %s, zones %s)", where, c.Scope, s.opts.Region, strings.Join(s.opts.Zones, ","))
 	}
-	if k.Kind != scopeOf[c.Collection] && !gceref.Allows(c.Collection, k.Kind) {
+	if _, ok := s.collections[c.Collection].servedIn(k.Kind); !ok && k.Kind != s.collections[c.Collection].scope {
 		return Key{}, fmt.Errorf("state %s: %s are not %s resources", where, c.Collection, c.Scope)
 	}
 	k.Collection = c.Collection

@@ -1,6 +1,8 @@
 package fakecompute
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"sort"
 	"sync"
@@ -15,6 +17,10 @@ type store struct {
 	mu     sync.RWMutex
 	tables map[Key]map[string]any // Key.Table() -> name -> object
 	nextID uint64
+	// fpSeq numbers fingerprints. It is the server's own and is saved
+	// with the state, so a restarted emulator does not hand out a
+	// fingerprint a client may still hold as stale.
+	fpSeq uint64
 	// gen counts committed writes, so a follower (the dataplane) can poll
 	// for change at the cost of an atomic load instead of a full dump.
 	gen atomic.Uint64
@@ -65,6 +71,25 @@ func (t *tx) newID() uint64 {
 	}
 	t.s.nextID++
 	return t.s.nextID
+}
+
+// fingerprint is an opaque token, 8 bytes in base64 as GCE's, that differs
+// on every write: two writes in the same clock tick must not share one, or
+// a stale fingerprint would pass. Dry runs do not consume the sequence.
+func (t *tx) fingerprint() string {
+	if t.dry {
+		return ""
+	}
+	t.s.fpSeq++
+	x := t.s.fpSeq
+	// splitmix64's finaliser: a bijection, so distinct counters give
+	// distinct fingerprints, which still look as random as GCE's.
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
+	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
+	x ^= x >> 31
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], x)
+	return base64.StdEncoding.EncodeToString(b[:])
 }
 
 // list returns the objects of one collection in one scope, sorted by name.
@@ -144,22 +169,4 @@ func clone[T any](v *T) *T {
 		panic("fakecompute: resource does not unmarshal: " + err.Error())
 	}
 	return out
-}
-
-// getResource is the get verb of a collection: one object as stored, or as
-// render decorates it against the current state (nil: as stored).
-func getResource[T any](c *call, render func(t *tx, k Key, o any) any) (any, error) {
-	var out any
-	err := c.s.store.read(func(t *tx) error {
-		v, err := getAs[T](t, c.key())
-		if err != nil {
-			return err
-		}
-		out = v
-		if render != nil {
-			out = render(t, c.key(), v)
-		}
-		return nil
-	})
-	return out, err
 }

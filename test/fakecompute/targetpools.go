@@ -3,7 +3,6 @@ package fakecompute
 import (
 	"fmt"
 	"slices"
-	"sort"
 
 	compute "google.golang.org/api/compute/v1"
 )
@@ -16,28 +15,14 @@ import (
 const maxPoolUpdate = 1000
 
 func insertTargetPool(c *call) (any, error) {
-	var in compute.TargetPool
-	if err := decode(c.body, &in); err != nil {
-		return nil, err
-	}
-	refs, err := c.prepareTargetPool(&in)
-	if err != nil {
-		return nil, err
-	}
-	k := c.key()
-	k.Name = in.Name
-	return submitInsert(c, k, func(t *tx) error {
-		for _, rk := range refs {
-			if err := mustExist(t, rk); err != nil {
-				return err
-			}
+	return insertAs(c, c.prepareTargetPool, func(t *tx, k Key, tp *compute.TargetPool, refs []Key) error {
+		if err := mustExist(t, refs...); err != nil {
+			return err
 		}
 		if err := t.chargeQuota(c.s, QuotaTargetPools, t.count(k.Project, "targetPools", Regional, k.Location), k.Location); err != nil {
 			return err
 		}
-		tp := clone(&in)
-		tp.Kind, tp.Id, tp.SelfLink, tp.CreationTimestamp = "compute#targetPool", t.newID(), k.SelfLink(), nowStamp()
-		tp.Region = k.ScopeLink()
+		c.s.stamp(t, k, tp)
 		t.put(k, tp)
 		return nil
 	})
@@ -115,39 +100,6 @@ func (c *call) poolInstances(field string, refs []string) ([]Key, error) {
 		out = append(out, ik)
 	}
 	return out, nil
-}
-
-func getTargetPool(c *call) (any, error) { return getResource[compute.TargetPool](c, nil) }
-
-func listTargetPools(c *call) (any, error) {
-	return c.listTable("compute#targetPoolList", c.key().Table())
-}
-
-func aggregatedTargetPools(c *call) (any, error) {
-	return c.aggregated("compute#targetPoolAggregatedList", "targetPools", Regional, nil)
-}
-
-// deleteTargetPool refuses while a forwarding rule targets the pool or
-// another pool fails over to it.
-var deleteTargetPool = deleteUnlessUsed(targetPoolUser)
-
-func targetPoolUser(t *tx, k Key) string {
-	var users []string
-	t.scan(k.Project, "forwardingRules", func(fk Key, o any) {
-		if fr, ok := o.(*compute.ForwardingRule); ok && sameRef(fr.Target, k) {
-			users = append(users, fk.Path())
-		}
-	})
-	t.scan(k.Project, "targetPools", func(pk Key, o any) {
-		if tp, ok := o.(*compute.TargetPool); ok && sameRef(tp.BackupPool, k) {
-			users = append(users, pk.Path())
-		}
-	})
-	if len(users) == 0 {
-		return ""
-	}
-	sort.Strings(users)
-	return users[0]
 }
 
 // detachInstance takes a deleted VM out of every pool and instance group,

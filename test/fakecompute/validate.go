@@ -2,15 +2,12 @@ package fakecompute
 
 import (
 	"bytes"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
 	"regexp"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -83,38 +80,18 @@ func (c *call) refTo(field, ref, collection string) (Key, error) {
 	return k, nil
 }
 
-// mustExist gives GCE's 404 for a reference to a missing object.
-func mustExist(t *tx, k Key) error {
-	if !t.exists(k) {
-		return errNotFound(k)
+// mustExist gives GCE's 404 for the first reference to a missing object;
+// zero keys (an optional reference not given) are skipped.
+func mustExist(t *tx, keys ...Key) error {
+	for _, k := range keys {
+		if k != (Key{}) && !t.exists(k) {
+			return errNotFound(k)
+		}
 	}
 	return nil
 }
 
 func nowStamp() string { return time.Now().Format("2006-01-02T15:04:05.000-07:00") }
-
-// fpSeq numbers fingerprints; it starts at a clock-derived offset so that
-// fingerprints of a restarted emulator do not repeat old ones.
-var fpSeq atomic.Uint64
-
-func init() { fpSeq.Store(uint64(time.Now().UnixNano())) }
-
-// fingerprint is an opaque token, 8 bytes in base64 as GCE's, that differs
-// on every call: two writes in the same clock tick must not share one, or
-// a stale fingerprint would pass. The id is kept for readability of call
-// sites; uniqueness comes from a counter mixed through a bijection.
-func fingerprint(id uint64) string {
-	_ = id
-	x := fpSeq.Add(1)
-	// splitmix64's finaliser: a bijection, so distinct counters give
-	// distinct fingerprints.
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9
-	x = (x ^ (x >> 27)) * 0x94d049bb133111eb
-	x ^= x >> 31
-	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], x)
-	return base64.StdEncoding.EncodeToString(b[:])
-}
 
 // containsField says whether the JSON body sets a top-level field, to tell
 // an explicit zero from an absent value.

@@ -1,0 +1,138 @@
+package fakecompute
+
+import (
+	"net/netip"
+	"slices"
+
+	compute "google.golang.org/api/compute/v1"
+)
+
+// Subnetworks: regional IPv4 ranges of a network, where VMs and internal
+// addresses take their IPs.
+
+func insertSubnetwork(c *call) (any, error) {
+	return insertAs(c, c.prepareSubnetwork, func(t *tx, k Key, obj *compute.Subnetwork, refs subnetRefs) error {
+		nk := refs.network
+		if err := mustExist(t, nk); err != nil {
+			return err
+		}
+		var clash string
+		t.scan(c.project, "subnetworks", func(ok Key, o any) {
+			other, isSubnet := o.(*compute.Subnetwork)
+			if !isSubnet || other.Network != nk.SelfLink() {
+				return
+			}
+			if p, err := netip.ParsePrefix(other.IpCidrRange); err == nil && p.Overlaps(refs.rng) {
+				clash = ok.Name + " (" + other.IpCidrRange + ")"
+			}
+		})
+		if clash != "" {
+			return errInvalid("Invalid IPCidrRange: %s conflicts with existing subnetwork '%s' in region '%s'.", obj.IpCidrRange, clash, c.location)
+		}
+		c.s.stamp(t, k, obj)
+		obj.Network, obj.GatewayAddress = nk.SelfLink(), refs.rng.Addr().Next().String()
+		obj.Fingerprint = t.fingerprint()
+		if obj.StackType == "" {
+			obj.StackType = "IPV4_ONLY"
+		}
+		if obj.Purpose == "" {
+			obj.Purpose = "PRIVATE"
+		}
+		t.put(k, obj)
+		if n, err := getAs[compute.Network](t, nk); err == nil {
+			nn := clone(n)
+			nn.Subnetworks = append(nn.Subnetworks, k.SelfLink())
+			t.put(nk, nn)
+		}
+		return nil
+	})
+}
+
+// subnetRefs are what prepareSubnetwork read from the body.
+type subnetRefs struct {
+	network Key
+	rng     netip.Prefix
+}
+
+// prepareSubnetwork checks the name, the primary range and the network.
+func (c *call) prepareSubnetwork(sn *compute.Subnetwork) (subnetRefs, error) {
+	if err := checkName(sn.Name); err != nil {
+		return subnetRefs{}, err
+	}
+	rng, err := checkCIDR("resource.ipCidrRange", sn.IpCidrRange)
+	if err != nil {
+		return subnetRefs{}, err
+	}
+	if !rng.Addr().Is4() || rng.Bits() < 8 || rng.Bits() > 29 {
+		// GCE's primary ranges are IPv4, from /8 to /29.
+		return subnetRefs{}, errInvalid("Invalid value for field 'resource.ipCidrRange': '%s'. Invalid IPCidrRange: the range must be an IPv4 range with a prefix length from 8 to 29.", sn.IpCidrRange)
+	}
+	if sn.Network == "" {
+		return subnetRefs{}, errRequired("resource.network")
+	}
+	nk, err := c.refTo("resource.network", sn.Network, "networks")
+	if err != nil {
+		return subnetRefs{}, err
+	}
+	return subnetRefs{network: nk, rng: rng}, nil
+}
+
+// unlistSubnetwork is the delete rule of a subnetwork: its network stops
+// listing it.
+func unlistSubnetwork(t *tx, k Key, o any) error {
+	nk, err := ParseRef(o.(*compute.Subnetwork).Network, "networks", Ref{Project: k.Project})
+	if err != nil {
+		return nil
+	}
+	n, err := getAs[compute.Network](t, nk)
+	if err != nil {
+		return nil
+	}
+	nn := clone(n)
+	nn.Subnetworks = slices.DeleteFunc(nn.Subnetworks, func(l string) bool { return l == k.SelfLink() })
+	t.put(nk, nn)
+	return nil
+}
+
+// allocateInternalIP returns the lowest free address of a subnet: .0 is the
+// network, .1 the gateway, and the last two are reserved, as in GCE.
+func allocateInternalIP(t *tx, subnet *compute.Subnetwork, project string) (string, error) {
+	rng, err := netip.ParsePrefix(subnet.IpCidrRange)
+	if err != nil {
+		return "", errInvalid("subnetwork %s has a malformed range %q", subnet.Name, subnet.IpCidrRange)
+	}
+	used := internalInUse(t, project)
+	a := rng.Addr().Next().Next()
+	for rng.Contains(a) {
+		last := a.Next()
+		if !rng.Contains(last) || !rng.Contains(last.Next()) {
+			break
+		}
+		if !used[a.String()] {
+			return a.String(), nil
+		}
+		a = a.Next()
+	}
+	return "", &apiError{Code: 400, Reason: "ipSpaceExhausted",
+		Message: "IP space of '" + subnet.SelfLink + "' is exhausted."}
+}
+
+// internalInUse collects the internal addresses held by VMs and by reserved
+// internal addresses of the project.
+func internalInUse(t *tx, project string) map[string]bool {
+	used := map[string]bool{}
+	t.scan(project, "instances", func(_ Key, o any) {
+		if inst, ok := o.(*compute.Instance); ok {
+			for _, ni := range inst.NetworkInterfaces {
+				used[ni.NetworkIP] = true
+			}
+		}
+	})
+	t.scan(project, "addresses", func(_ Key, o any) {
+		if a, ok := o.(*compute.Address); ok && a.AddressType == "INTERNAL" {
+			used[a.Address] = true
+		}
+	})
+	internalRuleIPs(t, project, used)
+	return used
+}
