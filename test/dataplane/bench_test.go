@@ -54,6 +54,9 @@ func BenchmarkRouteReaction(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms-route-done-to-packet")
+	if d, err := w.f.Dump(w.ctx); err == nil {
+		b.Logf("last sync (read+parse / total): %s", d.LastSync)
+	}
 }
 
 // BenchmarkHealthFailover: a pool member whose kube-proxy stops answering

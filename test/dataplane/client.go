@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/icmp"
@@ -74,6 +75,8 @@ func HTTPGet(ctx context.Context, nsName, url string, src netip.Addr) (string, e
 	return string(b), nil
 }
 
+var pingSeq atomic.Int64
+
 // Ping sends one ICMP echo from inside a namespace and waits for the reply.
 func Ping(ctx context.Context, nsName string, dst netip.Addr, timeout time.Duration) error {
 	var c *icmp.PacketConn
@@ -86,7 +89,10 @@ func Ping(ctx context.Context, nsName string, dst netip.Addr, timeout time.Durat
 		return fmt.Errorf("ping socket in %s: %w", nsName, err)
 	}
 	defer c.Close()
-	id := os.Getpid() & 0xffff
+	// A new echo id per call: conntrack keys ICMP echoes by id, so each
+	// ping is a new flow that the firewall judges afresh (GCE's firewall is
+	// stateful: a flow it admitted stays admitted).
+	id := int((int64(os.Getpid())<<4 + pingSeq.Add(1)) & 0xffff)
 	seq := int(time.Now().UnixNano() & 0x7fff)
 	msg := icmp.Message{Type: ipv4.ICMPTypeEcho, Body: &icmp.Echo{ID: id, Seq: seq, Data: []byte("gcevpc")}}
 	b, err := msg.Marshal(nil)
@@ -115,7 +121,7 @@ func Ping(ctx context.Context, nsName string, dst netip.Addr, timeout time.Durat
 		if err != nil || m.Type != ipv4.ICMPTypeEchoReply {
 			continue
 		}
-		if e, ok := m.Body.(*icmp.Echo); ok && e.Seq == seq && peer.String() == dst.String() {
+		if e, ok := m.Body.(*icmp.Echo); ok && e.ID == id && e.Seq == seq && peer.String() == dst.String() {
 			return nil
 		}
 	}

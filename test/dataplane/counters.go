@@ -13,6 +13,7 @@ import (
 type Counters struct {
 	Forwarded        uint64            `json:"forwarded"`
 	NoRoute          uint64            `json:"noRoute"`
+	NoRouteBy        map[string]uint64 `json:"noRouteBy"`    // noroute (FIB), noroute_internet, noroute_from_internet
 	AntiSpoofOut     map[string]uint64 `json:"antiSpoofOut"` // by VM: its packets with another source, dropped
 	AntiSpoofIn      map[string]uint64 `json:"antiSpoofIn"`  // by VM: packets for another destination, dropped
 	Firewall         map[string]uint64 `json:"firewall"`     // by rule: packets it matched (dropped if a deny rule)
@@ -71,7 +72,7 @@ func parseCounters(b []byte) (map[string]uint64, error) {
 }
 
 func classify(raw map[string]uint64) Counters {
-	c := Counters{AntiSpoofOut: map[string]uint64{}, AntiSpoofIn: map[string]uint64{}, Firewall: map[string]uint64{},
+	c := Counters{NoRouteBy: map[string]uint64{}, AntiSpoofOut: map[string]uint64{}, AntiSpoofIn: map[string]uint64{}, Firewall: map[string]uint64{},
 		LoadBalanced: map[string]uint64{}, LBNoBackend: map[string]uint64{}, LBAllUnhealthy: map[string]uint64{}}
 	// Longer prefixes first: "nlb_nobackend_x" also starts with "nlb_".
 	byPrefix := []struct {
@@ -86,8 +87,9 @@ func classify(raw map[string]uint64) Counters {
 		case cForwarded:
 			c.Forwarded = n
 			continue
-		case cNoRoute:
-			c.NoRoute = n
+		case cNoRoute, cNoRouteOut, cNoRouteIn:
+			c.NoRoute += n
+			c.NoRouteBy[name] = n
 			continue
 		case cImpliedDeny:
 			c.ImpliedDeny = n
@@ -116,6 +118,7 @@ func classify(raw map[string]uint64) Counters {
 type Dump struct {
 	Generation uint64         `json:"generation"`
 	Syncs      int            `json:"syncs"`
+	LastSync   string         `json:"lastSync"` // read+parse / total of the last sync
 	LastError  string         `json:"lastError,omitempty"`
 	VMs        []DumpVM       `json:"vms"`
 	Routes     []string       `json:"routes"`
@@ -147,7 +150,7 @@ func (f *Fabric) Dump(ctx context.Context) (Dump, error) {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	d := Dump{Generation: f.gen, Syncs: f.syncs, Ignored: f.plan.Ignored, Counters: counters, Health: f.prober.Status()}
+	d := Dump{Generation: f.gen, Syncs: f.syncs, LastSync: fmt.Sprintf("%v / %v", f.lastSync.Read, f.lastSync.Total), Ignored: f.plan.Ignored, Counters: counters, Health: f.prober.Status()}
 	if f.lastErr != nil {
 		d.LastError = f.lastErr.Error()
 	}

@@ -48,11 +48,15 @@ type Fabric struct {
 	vms     map[string]*vmNS
 	index   map[string]int
 	applied appliedKernel
+	ruleset string // the nftables text loaded last
 	plan    Plan
 	state   State
 	gen     uint64
 	syncs   int
 	lastErr error
+	// lastSync is how long the last sync took: reading and parsing the
+	// state, and in all (planning and applying too).
+	lastSync syncTimes
 
 	prober *prober
 	kick   chan struct{}
@@ -146,6 +150,7 @@ func (f *Fabric) sync(ctx context.Context) error {
 }
 
 func (f *Fabric) syncLocked(ctx context.Context) error {
+	start := time.Now()
 	gen, err := f.opts.Source.Generation(ctx)
 	if err != nil {
 		return err
@@ -158,10 +163,12 @@ func (f *Fabric) syncLocked(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("dataplane: %w", err)
 	}
+	read := time.Since(start)
 	plan := MakePlan(st, f.index, f.prober.Healthy)
 	if err := f.apply(ctx, st, plan); err != nil {
 		return err
 	}
+	f.lastSync = syncTimes{Read: read, Total: time.Since(start)}
 	f.prober.follow(st, plan)
 	f.state, f.plan, f.gen = st, plan, gen
 	f.syncs++
@@ -178,8 +185,21 @@ func (f *Fabric) apply(ctx context.Context, st State, plan Plan) error {
 	if err := f.applyRoutes(plan); err != nil {
 		return err
 	}
-	return nft(ctx, f.fabric.name, Ruleset(st, plan))
+	// Most changes (a route, a VM's status) leave the ruleset as it was:
+	// loading it again would cost an nft run (~100 ms on a loaded machine).
+	rs := Ruleset(st, plan)
+	if rs == f.ruleset {
+		return nil
+	}
+	if err := nft(ctx, f.fabric.name, rs); err != nil {
+		return err
+	}
+	f.ruleset = rs
+	return nil
 }
+
+// syncTimes are the durations of one sync.
+type syncTimes struct{ Read, Total time.Duration }
 
 // Close stops following and removes every namespace of this fabric.
 func (f *Fabric) Close() {

@@ -200,6 +200,20 @@ func TestFabricRoutesAntiSpoofFirewall(t *testing.T) {
 		return ""
 	})
 
+	// An egress deny (destination range, protocol) above the allow: pings
+	// from the tagged VMs to vm-b stop, counted on the rule; TCP still flows.
+	w.firewall(&compute.Firewall{Name: "no-icmp-to-b", Direction: "EGRESS", Priority: 900, TargetTags: []string{"node"},
+		DestinationRanges: []string{w.vmIP("vm-b").String() + "/32"}, Denied: []*compute.FirewallDenied{{IPProtocol: "icmp"}}})
+	w.eventually("the egress deny drops the ping and counts it", func() string {
+		if err := dataplane.Ping(w.ctx, a.NS, w.vmIP("vm-b"), 300*time.Millisecond); err == nil {
+			return "vm-a still pings vm-b"
+		}
+		if n := w.counters().Firewall["no-icmp-to-b"]; n == 0 {
+			return "no drop counted on no-icmp-to-b"
+		}
+		return ""
+	})
+
 	// No route for the pod range yet: the fabric has nowhere to send it.
 	before := w.counters().NoRoute
 	if _, err := get(w.ctx, podA.NS, bURL); err == nil {
@@ -379,4 +393,61 @@ func TestFabricLoadBalancerClusterAndLocal(t *testing.T) {
 		}
 		return ""
 	})
+}
+
+// The fabric follows an emulator in another process the same way, through
+// its admin API (generation, then state).
+func TestFabricFollowsOverHTTP(t *testing.T) {
+	needRoot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	gce := fakecompute.NewTestServer(t, fakecompute.Options{Project: project})
+	f, err := dataplane.Start(ctx, dataplane.Options{Source: dataplane.HTTPSource{URL: gce.URL}, Project: project})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := gce.SeedInstances(fakecompute.InstanceSeed{Name: "late", Zone: "us-central1-c"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for f.VMNamespace("late") == "" {
+		if time.Now().After(deadline) {
+			t.Fatal("a VM seeded after the start never got a namespace")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Namespaces of a dead run are removed at start; a live run's are not.
+func TestRemoveStale(t *testing.T) {
+	needRoot(t)
+	dead := fmt.Sprintf("%s%d-1-fabric", dataplane.NamePrefix, deadPID(t))
+	live := fmt.Sprintf("%s%d-99-fabric", dataplane.NamePrefix, os.Getpid())
+	for _, n := range []string{dead, live} {
+		if out, err := exec.Command("ip", "netns", "add", n).CombinedOutput(); err != nil {
+			t.Fatalf("ip netns add %s: %v %s", n, err, out)
+		}
+	}
+	defer exec.Command("ip", "netns", "del", live).Run()
+	removed, err := dataplane.RemoveStale()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(removed) != "["+dead+"]" {
+		t.Errorf("removed %v, want only %s", removed, dead)
+	}
+	out, _ := exec.Command("ip", "netns", "list").Output()
+	if !strings.Contains(string(out), live) || strings.Contains(string(out), dead) {
+		t.Errorf("namespaces after RemoveStale:\n%s", out)
+	}
+}
+
+// deadPID is the pid of a process that has exited.
+func deadPID(t *testing.T) int {
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd.Process.Pid
 }

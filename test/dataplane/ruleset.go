@@ -20,7 +20,9 @@ const (
 // Counter names (nftables identifiers; GCE names are [a-z0-9-], which fit).
 const (
 	cForwarded      = "forwarded"
-	cNoRoute        = "noroute"
+	cNoRoute        = "noroute"               // the fabric's FIB has no route
+	cNoRouteOut     = "noroute_internet"      // a private destination sent to the internet gateway
+	cNoRouteIn      = "noroute_from_internet" // from the internet to an address that is not a load balancer's
 	cImpliedDeny    = "fw_implied_deny_ingress"
 	cLBUnmatched    = "nlb_no_rule"
 	antispoofOutPfx = "antispoof_out_"
@@ -60,7 +62,7 @@ type rsBuilder struct{ strings.Builder }
 func (b *rsBuilder) line(f string, a ...any) { fmt.Fprintf(b, f+"\n", a...) }
 
 func (b *rsBuilder) counters(st State, p Plan) {
-	names := []string{cForwarded, cNoRoute, cImpliedDeny, cLBUnmatched}
+	names := []string{cForwarded, cNoRoute, cNoRouteOut, cNoRouteIn, cImpliedDeny, cLBUnmatched}
 	for _, vm := range p.VMs {
 		names = append(names, antispoofOutPfx+vm.Name, antispoofInPfx+vm.Name)
 	}
@@ -175,7 +177,7 @@ func (b *rsBuilder) vmChain(st State, vm VMPlan, ingress bool) {
 // internet only load-balancer IPs are reachable (VMs here have no external IPs).
 func (b *rsBuilder) internet(p Plan) {
 	b.line("\tchain to_internet {")
-	b.line("\t\tip daddr %s counter name %s drop", addrSet(privateRanges), cNoRoute)
+	b.line("\t\tip daddr %s counter name %s drop", addrSet(privateRanges), cNoRouteOut)
 	b.line("\t}")
 	b.line("\tchain from_internet {")
 	var ips []string
@@ -185,7 +187,7 @@ func (b *rsBuilder) internet(p Plan) {
 	if len(ips) > 0 {
 		b.line("\t\tip daddr %s return", set(ips))
 	}
-	b.line("\t\tcounter name %s drop", cNoRoute)
+	b.line("\t\tcounter name %s drop", cNoRouteIn)
 	b.line("\t}")
 }
 

@@ -93,6 +93,9 @@ func lbCluster(t *testing.T) (*env, *dp, string) {
 		e.addNode(n, zones[i], true, podCIDR(i+1))
 		d.node(n, podCIDR(i+1))
 	}
+	// Cluster sends a connection to a pod on another node through the VPC
+	// route of that node's pod range: traffic needs the routes too.
+	e.waitRouteCreatedOnEveryNode(60 * time.Second)
 	e.createService("web", nil)
 	var ip string
 	e.eventually("an external IP for the Service", 90*time.Second, func() (bool, string) {
@@ -192,14 +195,17 @@ func getService(t *testing.T, e *env, name string) *v1.Service {
 // a packet dropped while the fabric swaps its rules is not counted as a lost
 // connection, but a connection steered to a node that drops it is.
 type loop struct {
+	d                *dp
+	before           dataplane.Counters
 	ok, failed, slow int // slow: answered, but after more than 1 s
-	lastErr          string
+	failures         []string
 	stop             chan struct{}
 	done             chan struct{}
 }
 
 func (d *dp) startLoop(ip string, client netip.Addr) *loop {
-	l := &loop{stop: make(chan struct{}), done: make(chan struct{})}
+	l := &loop{d: d, before: d.counters(), stop: make(chan struct{}), done: make(chan struct{})}
+	begin := time.Now()
 	go func() {
 		defer close(l.done)
 		for {
@@ -215,7 +221,7 @@ func (d *dp) startLoop(ip string, client netip.Addr) *loop {
 			switch {
 			case err != nil:
 				l.failed++
-				l.lastErr = err.Error()
+				l.failures = append(l.failures, fmt.Sprintf("at +%v: %v", start.Sub(begin).Round(time.Millisecond), err))
 			case time.Since(start) > time.Second:
 				l.ok++
 				l.slow++
@@ -228,11 +234,14 @@ func (d *dp) startLoop(ip string, client netip.Addr) *loop {
 	return l
 }
 
-// end stops the loop and reports it.
+// end stops the loop and reports it, with what the fabric dropped meanwhile.
 func (l *loop) end(t *testing.T, what string) int {
 	close(l.stop)
 	<-l.done
-	t.Logf("%s: %d requests, %d failed, %d answered after more than 1 s (%s)", what, l.ok+l.failed, l.failed, l.slow, l.lastErr)
+	c := l.d.counters()
+	t.Logf("%s: %d requests, %d failed, %d answered after more than 1 s; fabric drops meanwhile: no route %d (now %v), anti-spoof %d, implied deny %d; failures: %v",
+		what, l.ok+l.failed, l.failed, l.slow, c.NoRoute-l.before.NoRoute, c.NoRouteBy, c.AntiSpoofDrops()-l.before.AntiSpoofDrops(),
+		c.ImpliedDeny-l.before.ImpliedDeny, l.failures)
 	return l.failed
 }
 

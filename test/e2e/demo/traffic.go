@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -69,6 +70,12 @@ func traffic(ctx context.Context, gce *harness.Emulator, ip string) (func(), err
 	fmt.Println("    " + retry(ctx, func(ctx context.Context) (string, error) {
 		return dataplane.HTTPGet(ctx, pods[0].NS, "http://"+pods[1].IP.String()+":8080/", netip.Addr{})
 	}))
+	// The CCM's node check probes every 8 s: wait for the first members to pass.
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && ctx.Err() == nil; time.Sleep(250 * time.Millisecond) {
+		if lbs := f.Plan().LBs; len(lbs) > 0 && len(lbs[0].Healthy) > 0 {
+			break
+		}
+	}
 	client := f.Clients()[0]
 	step(fmt.Sprintf("internet client %s -> load balancer %s:80 (passthrough to a node, kube-proxy to the pod)", client, ip))
 	fmt.Println("    " + retry(ctx, func(ctx context.Context) (string, error) {
@@ -83,7 +90,7 @@ func traffic(ctx context.Context, gce *harness.Emulator, ip string) (func(), err
 	fmt.Printf("    forwarded %d, no route %d, anti-spoof %d, implied deny %d\n    firewall rules %v\n    load-balanced connections %v\n",
 		c.Forwarded, c.NoRoute, c.AntiSpoofDrops(), c.ImpliedDeny, c.Firewall, c.LoadBalanced)
 	for _, lb := range d.LBs {
-		fmt.Printf("    %s %s: healthy %v of %v\n", lb.Rule, lb.IP, lb.Healthy, lb.Members)
+		fmt.Printf("    %s %s: healthy %v of %v (only node-0 and node-1 run kube-proxy here)\n", lb.Rule, lb.IP, sorted(lb.Healthy), sorted(lb.Members))
 	}
 	fmt.Printf("    namespaces: %s*  (ip netns exec %s nft list ruleset)\n", f.NamespaceName(""), f.NamespaceName("fabric"))
 	return cleanup, nil
@@ -126,4 +133,10 @@ func retry(ctx context.Context, f func(context.Context) (string, error)) string 
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
 }
