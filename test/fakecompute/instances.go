@@ -75,6 +75,9 @@ func (s *Server) prepareInstance(c *call, k Key, in *compute.Instance) (*compute
 				return nil, errInvalid("Invalid value for field '%s.networkIP': '%s'. Must be an IPv4 address.", field, ni.NetworkIP)
 			}
 		}
+		if _, err := parseAliasRanges(field, ni.AliasIpRanges); err != nil {
+			return nil, err
+		}
 		ni.Name = fmt.Sprintf("nic%d", i)
 		ni.Kind = "compute#networkInterface"
 	}
@@ -92,12 +95,15 @@ func (s *Server) createInstance(t *tx, k Key, in *compute.Instance) error {
 	}
 	inst := clone(in)
 	id := t.newID()
-	for _, ni := range inst.NetworkInterfaces {
+	for i, ni := range inst.NetworkInterfaces {
 		sn, err := s.subnetFor(t, k, ni)
 		if err != nil {
 			return err
 		}
 		ni.Subnetwork, ni.Network = sn.SelfLink, sn.Network
+		if err := assignAliasRanges(t, k.Project, fmt.Sprintf("resource.networkInterfaces[%d]", i), sn, ni.AliasIpRanges); err != nil {
+			return err
+		}
 		if ni.NetworkIP != "" {
 			if err := checkStaticInternalIP(t, sn, k.Project, ni.NetworkIP); err != nil {
 				return err

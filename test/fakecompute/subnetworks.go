@@ -16,18 +16,24 @@ func insertSubnetwork(c *call) (any, error) {
 		if err := mustExist(t, nk); err != nil {
 			return err
 		}
-		var clash string
+		// Every range of the new subnet (primary and secondary) against
+		// every range of the network's other subnets.
+		var clash, clashing string
 		t.scan(c.project, "subnetworks", func(ok Key, o any) {
 			other, isSubnet := o.(*compute.Subnetwork)
 			if !isSubnet || other.Network != nk.SelfLink() {
 				return
 			}
-			if p, err := netip.ParsePrefix(other.IpCidrRange); err == nil && p.Overlaps(refs.rng) {
-				clash = ok.Name + " (" + other.IpCidrRange + ")"
+			for _, p := range subnetRanges(other) {
+				for _, mine := range refs.ranges {
+					if p.Overlaps(mine) && clash == "" {
+						clash, clashing = ok.Name+" ("+p.String()+")", mine.String()
+					}
+				}
 			}
 		})
 		if clash != "" {
-			return errInvalid("Invalid IPCidrRange: %s conflicts with existing subnetwork '%s' in region '%s'.", obj.IpCidrRange, clash, c.location)
+			return errInvalid("Invalid IPCidrRange: %s conflicts with existing subnetwork '%s' in region '%s'.", clashing, clash, c.location)
 		}
 		c.s.stamp(t, k, obj)
 		obj.Network, obj.GatewayAddress = nk.SelfLink(), refs.rng.Addr().Next().String()
@@ -52,6 +58,7 @@ func insertSubnetwork(c *call) (any, error) {
 type subnetRefs struct {
 	network Key
 	rng     netip.Prefix
+	ranges  []netip.Prefix // rng and the secondary ranges
 }
 
 // prepareSubnetwork checks the name, the primary range and the network.
@@ -67,6 +74,10 @@ func (c *call) prepareSubnetwork(sn *compute.Subnetwork) (subnetRefs, error) {
 		// GCE's primary ranges are IPv4, from /8 to /29.
 		return subnetRefs{}, errInvalid("Invalid value for field 'resource.ipCidrRange': '%s'. Invalid IPCidrRange: the range must be an IPv4 range with a prefix length from 8 to 29.", sn.IpCidrRange)
 	}
+	ranges, err := checkSecondaryRanges(sn, rng)
+	if err != nil {
+		return subnetRefs{}, err
+	}
 	if sn.Network == "" {
 		return subnetRefs{}, errRequired("resource.network")
 	}
@@ -74,7 +85,7 @@ func (c *call) prepareSubnetwork(sn *compute.Subnetwork) (subnetRefs, error) {
 	if err != nil {
 		return subnetRefs{}, err
 	}
-	return subnetRefs{network: nk, rng: rng}, nil
+	return subnetRefs{network: nk, rng: rng, ranges: ranges}, nil
 }
 
 // unlistSubnetwork is the delete rule of a subnetwork: its network stops
