@@ -3,6 +3,8 @@ package gce
 import (
 	"fmt"
 	"strings"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // VM names one GCE instance; it is what a node's providerID says.
@@ -22,17 +24,16 @@ func (v VM) URL() string {
 
 func (v VM) String() string { return v.Project + "/" + v.Zone + "/" + v.Name }
 
-// ParseProviderID reads gce://project/zone/name.
+// ParseProviderID reads gce://project/zone/name with gceref's grammar: a
+// part a GCE name cannot hold (a space, '?', '%', "..") is refused here,
+// naming the providerID, rather than sent to GCE in a route's next hop or
+// a pool's member and answered 400 there.
 func ParseProviderID(id string) (VM, error) {
-	rest, ok := strings.CutPrefix(id, providerIDPrefix)
-	if !ok {
-		return VM{}, fmt.Errorf("providerID %q does not start with %s", id, providerIDPrefix)
+	k, err := gceref.ParseProviderID(id)
+	if err != nil {
+		return VM{}, err
 	}
-	parts := strings.Split(rest, "/")
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
-		return VM{}, fmt.Errorf("providerID %q is not gce://<project>/<zone>/<instance>", id)
-	}
-	return VM{Project: parts[0], Zone: parts[1], Name: parts[2]}, nil
+	return VM{Project: k.Project, Zone: k.Location, Name: k.Name}, nil
 }
 
 // ParseInstanceURL reads an instance selfLink (any host, or a partial path).

@@ -33,6 +33,8 @@ func TestLBRefusesBadInput(t *testing.T) {
 	}{
 		{name: "SCTP", svc: lbtest.Service("web", lbtest.WithPorts(lbtest.TCP(80), v1.ServicePort{Protocol: v1.ProtocolSCTP, Port: 7})),
 			reason: reasonInvalid, want: "spec.ports[1].protocol: SCTP is not supported by GCE network load balancers"},
+		{name: "port 0", svc: lbtest.Service("web", lbtest.WithPorts(lbtest.TCP(80), lbtest.TCP(0))),
+			reason: reasonInvalid, want: "spec.ports[1].port: 0 is not a port (1-65535)"},
 		{name: "more port ranges than a firewall rule takes", svc: lbtest.Service("web", lbtest.WithPorts(ports...)),
 			reason: reasonInvalid, want: "spec.ports: the ports make 101 separate ranges even collapsed; a GCE firewall rule takes at most 100"},
 		{name: "malformed source range", svc: lbtest.Service("web", lbtest.WithRanges("10.0.0.0/8", "10.0.0.0/33")),

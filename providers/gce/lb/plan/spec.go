@@ -100,6 +100,12 @@ func rulesOf(ports []v1.ServicePort) ([]RuleSpec, error) {
 			return nil, &InputError{Field: fmt.Sprintf("spec.ports[%d].protocol", i),
 				Reason: fmt.Sprintf("%s is not supported by GCE network load balancers (target pools): use TCP or UDP", proto)}
 		}
+		// The API server keeps a Service's ports within 1-65535, but the
+		// plan must not rely on it: port 0 would become the range "0-0",
+		// which GCE refuses only after the address and pool are written.
+		if p.Port < 1 || p.Port > 65535 {
+			return nil, &InputError{Field: fmt.Sprintf("spec.ports[%d].port", i), Reason: fmt.Sprintf("%d is not a port (1-65535)", p.Port)}
+		}
 		byProto[proto] = append(byProto[proto], int(p.Port))
 	}
 	var out []RuleSpec
