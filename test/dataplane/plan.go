@@ -125,6 +125,13 @@ func planRoutes(st State, vms []VMPlan) ([]FabricRoute, []string) {
 			subnets[vm.Subnet] = true
 			out = append(out, FabricRoute{Dest: vm.Subnet, Blackhole: true, Names: []string{"subnet " + vm.Subnet.String()}})
 		}
+		// Alias IP ranges are subnet routes to the VM: no static route, no
+		// canIpForward needed (GCE's alias-IP pod networking).
+		for _, a := range vm.Aliases {
+			if vm.Plugged {
+				out = append(out, FabricRoute{Dest: a, Via: []int{vm.Index}, Names: []string{"alias of " + vm.Name}})
+			}
+		}
 	}
 	type key struct {
 		dest   netip.Prefix

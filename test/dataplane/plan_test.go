@@ -220,3 +220,28 @@ func TestPlanBackupPool(t *testing.T) {
 		t.Errorf("all healthy: targets %v (%s)", lb.Targets, lb.Fallback)
 	}
 }
+
+// Alias IP ranges are the VM's own: routed to it like its address, and
+// neither direction is spoofing, without canIpForward.
+func TestAliasRanges(t *testing.T) {
+	a := vm("a", "10.128.0.2", true, false)
+	a.Aliases = []netip.Prefix{netip.MustParsePrefix("10.64.9.0/24")}
+	st := State{VMs: []VM{a, vm("b", "10.128.0.3", true, false)}}
+	p := MakePlan(st, map[string]int{}, nil)
+	found := false
+	for _, r := range p.Routes {
+		if r.describe(map[int]string{1: "a", 2: "b"}) == "10.64.9.0/24 metric 0 via a (alias of a)" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no route for a's alias range: %+v", p.Routes)
+	}
+	rs := Ruleset(st, p)
+	for _, want := range []string{"ip saddr != { 10.64.9.0/24, 10.128.0.2 } counter name antispoof_out_a drop",
+		"ip daddr != { 10.64.9.0/24, 10.128.0.2 } counter name antispoof_in_a drop"} {
+		if !strings.Contains(rs, want) {
+			t.Errorf("ruleset lacks %q", want)
+		}
+	}
+}

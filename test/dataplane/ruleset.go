@@ -193,6 +193,9 @@ func (b *rsBuilder) internet(p Plan) {
 
 func ownAddrs(vm VMPlan) []string {
 	out := []string{vm.IP.String()}
+	for _, a := range vm.Aliases {
+		out = append(out, a.String())
+	}
 	for _, a := range vm.Serves {
 		out = appendUnique(out, a.String())
 	}

@@ -35,7 +35,8 @@ type VM struct {
 	CanIPForward bool
 	Running      bool
 	Tags         []string
-	Accounts     []string // service account emails, for firewall rules that target them
+	Accounts     []string       // service account emails, for firewall rules that target them
+	Aliases      []netip.Prefix // alias IP ranges: GCE delivers them to the VM as its own
 }
 
 // Route is a static route of the network (subnet routes are implied by VMs).
@@ -240,6 +241,11 @@ func vmOf(inst *compute.Instance, netPath string, subnets map[string]*compute.Su
 		}
 		for _, sa := range inst.ServiceAccounts {
 			vm.Accounts = append(vm.Accounts, sa.Email)
+		}
+		for _, a := range ni.AliasIpRanges {
+			if p, err := netip.ParsePrefix(a.IpCidrRange); err == nil {
+				vm.Aliases = append(vm.Aliases, p.Masked())
+			}
 		}
 		return vm, vm.Gateway.IsValid()
 	}
