@@ -59,6 +59,33 @@ locals {
     "compute.forwardingRules.delete",    # forwardingRules.delete
     "compute.forwardingRules.setTarget", # forwardingRules.setTarget
 
+    # --- Internal load balancers (providers/gce/lb/ilb) ---
+    "compute.instanceGroups.get",           # instanceGroups.get
+    "compute.instanceGroups.list",          # instanceGroups.list, instanceGroups.listInstances
+    "compute.instanceGroups.create",        # instanceGroups.insert: k8s-ig--<cluster-id> per zone
+    "compute.instanceGroups.delete",        # instanceGroups.delete: the last internal Service gone
+    "compute.instanceGroups.update",        # instanceGroups.addInstances/removeInstances
+    "compute.instanceGroups.use",           # regionBackendServices.insert/patch naming the groups
+    "compute.regionBackendServices.get",    # regionBackendServices.get
+    "compute.regionBackendServices.list",   # regionBackendServices.list
+    "compute.regionBackendServices.create", # regionBackendServices.insert
+    "compute.regionBackendServices.update", # regionBackendServices.patch: check, affinity, groups
+    "compute.regionBackendServices.delete", # regionBackendServices.delete
+    "compute.regionBackendServices.use",    # forwardingRules.insert sending to a backend service
+    "compute.healthChecks.get",             # healthChecks.get
+    "compute.healthChecks.list",            # healthChecks.list
+    "compute.healthChecks.create",          # healthChecks.insert
+    "compute.healthChecks.update",          # healthChecks.update
+    "compute.healthChecks.delete",          # healthChecks.delete
+    "compute.healthChecks.useReadOnly",     # regionBackendServices.insert/patch naming a check
+    "compute.subnetworks.get",              # subnetworks.get: the Service's or the cluster's subnetwork
+    "compute.subnetworks.list",             # subnetworks.list: the network's subnetwork in the region
+    "compute.subnetworks.use",              # forwardingRules.insert and addresses.insert (INTERNAL) in it
+    "compute.networks.use",                 # instanceGroups.insert and forwardingRules.insert naming the network
+    "compute.addresses.createInternal",     # addresses.insert (INTERNAL): the TCP+UDP shared IP
+    "compute.addresses.deleteInternal",     # addresses.delete of that address
+    "compute.addresses.useInternal",        # forwardingRules.insert with an internal address
+
     # --- Operations: the shared waiter (operations.wait needs .get; one
     # operations.list filtered by name polls several at once) ---
     "compute.globalOperations.get",

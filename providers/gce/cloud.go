@@ -168,7 +168,7 @@ func (c *Cloud) LoadBalancer() (cloudprovider.LoadBalancer, bool) { return c.loa
 // loadBalancers builds the load balancer on its dependencies, once.
 func (c *Cloud) loadBalancers() *lb.LoadBalancers {
 	c.lbOnce.Do(func() {
-		c.lbs = lb.New(lb.Deps{API: c.api, Region: c.region, NetworkURL: c.cfg.NetworkURL, NodeTags: c.cfg.NodeTags,
+		c.lbs = lb.New(lb.Deps{API: c.api, Region: c.region, NetworkURL: c.cfg.NetworkURL, SubnetworkName: c.cfg.SubnetworkName, NodeTags: c.cfg.NodeTags,
 			NodeInstancePrefix: c.cfg.NodeInstancePrefix, Zones: c.zones, Recorder: c.recorder,
 			ClusterID: &lb.ConfigMapClusterID{Kube: c.kube}})
 	})

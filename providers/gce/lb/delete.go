@@ -16,6 +16,17 @@ import (
 func (l *LoadBalancers) EnsureLoadBalancerDeleted(ctx context.Context, cluster string, svc *v1.Service) error {
 	name := l.GetLoadBalancerName(ctx, cluster, svc)
 	defer l.locks.lock(name)()
+	// Either kind: the Service may have switched since the load balancer
+	// was made.
+	if err := l.deleteInternal(ctx, cluster, svc, name); err != nil {
+		return err
+	}
+	return l.deleteExternal(ctx, cluster, svc, name)
+}
+
+// deleteExternal deletes the external load balancer; the caller holds the
+// load balancer's lock.
+func (l *LoadBalancers) deleteExternal(ctx context.Context, cluster string, svc *v1.Service, name string) error {
 	cid, err := l.deps.ClusterID.ClusterID(ctx)
 	if err != nil {
 		return err

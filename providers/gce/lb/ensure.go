@@ -21,6 +21,12 @@ func (l *LoadBalancers) EnsureLoadBalancer(ctx context.Context, cluster string, 
 	if svc.Spec.LoadBalancerClass != nil {
 		return nil, cloudprovider.ImplementedElsewhere
 	}
+	if internal, err := plan.TypeOf(svc); err == nil && internal {
+		if err := plan.IPFamiliesOf(svc); err != nil {
+			return nil, l.refuse(svc, fmt.Errorf("internal load balancer of %s: %w", plan.ServiceKey(svc), err))
+		}
+		return l.ensureInternal(ctx, cluster, svc, nodes)
+	}
 	name := l.GetLoadBalancerName(ctx, cluster, svc)
 	unlock := l.locks.lock(name)
 	defer func() {
@@ -47,6 +53,15 @@ func (l *LoadBalancers) EnsureLoadBalancer(ctx context.Context, cluster string, 
 	in, err := l.observeFor(ctx, cluster, svc, spec, nodes)
 	if err != nil {
 		return nil, refuse(err)
+	}
+	if internalRuleSeen(in) {
+		// A switch from internal: the internal load balancer goes first.
+		if err := l.deleteInternal(ctx, cluster, svc, name); err != nil {
+			return nil, fmt.Errorf("load balancer %s of %s: deleting the internal one first: %w", name, in.Spec.Service, err)
+		}
+		if in, err = l.observeFor(ctx, cluster, svc, spec, nodes); err != nil {
+			return nil, refuse(err)
+		}
 	}
 	p, err := plan.Build(in)
 	if err != nil {

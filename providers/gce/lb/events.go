@@ -5,6 +5,7 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/ilb"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
 )
 
@@ -22,11 +23,18 @@ const (
 func (l *LoadBalancers) refuse(svc *v1.Service, err error) error {
 	var ie *plan.InputError
 	var ce *plan.ConflictError
+	var iie *ilb.InputError
+	var ice *ilb.ConflictError
+	const kept = "; nothing was made or changed in GCE: an existing load balancer stays as it is until this is resolved"
 	switch {
 	case errors.As(err, &ie):
-		l.event(svc, v1.EventTypeWarning, reasonInvalid, ie.Error()+"; nothing was made or changed in GCE: an existing load balancer stays as it is until this is resolved")
+		l.event(svc, v1.EventTypeWarning, reasonInvalid, ie.Error()+kept)
+	case errors.As(err, &iie):
+		l.event(svc, v1.EventTypeWarning, reasonInvalid, iie.Error()+kept)
 	case errors.As(err, &ce):
 		l.event(svc, v1.EventTypeWarning, reasonConflict, ce.Error())
+	case errors.As(err, &ice):
+		l.event(svc, v1.EventTypeWarning, reasonConflict, ice.Error())
 	}
 	return err
 }

@@ -118,7 +118,8 @@ func (e *lbTestEnv) remove(t testing.TB, svc *v1.Service) {
 }
 
 // lbCollections are the emulator collections a load balancer lives in.
-var lbCollections = []string{"forwardingRules", "targetPools", "httpHealthChecks", "firewalls", "addresses"}
+var lbCollections = []string{"forwardingRules", "targetPools", "httpHealthChecks", "firewalls", "addresses",
+	"instanceGroups", "backendServices", "healthChecks"}
 
 // lbState is the load-balancing part of the emulator, objects reduced to
 // what a load balancer is (no ids, times, fingerprints), by collection.

@@ -30,6 +30,7 @@ type Deps struct {
 	API                *gceapi.Client
 	Region             string
 	NetworkURL         string               // the network the firewall rules are in
+	SubnetworkName     string               // gce.conf subnetwork-name: internal load balancers' IPs; "": the network's in the region
 	NodeTags           []string             // gce.conf node-tags; empty: derived from the VMs
 	NodeInstancePrefix string               // gce.conf node-instance-prefix: narrows the VM list
 	Zones              []string             // where nodes without a providerID are looked up by name
@@ -80,6 +81,8 @@ type LoadBalancers struct {
 	// of every Service names every node, and 50 concurrent syncs of a
 	// 5,000-node cluster would otherwise build a quarter million strings.
 	hostURLs sync.Map
+	// ilb builds internal Services' load balancers (internal.go).
+	ilb internalLB
 }
 
 // New builds the load balancer on its dependencies.
@@ -128,5 +131,24 @@ func (l *LoadBalancers) GetLoadBalancer(ctx context.Context, cluster string, svc
 	if ip := plan.CurrentIP(in); ip != "" && exists {
 		status.Ingress = []v1.LoadBalancerIngress{{IP: ip}}
 	}
+	if internal, err := plan.TypeOf(svc); err == nil && internal {
+		// An internal Service's load balancer, or what is left of the
+		// external one it had.
+		is, iexists, err := l.internalStatus(ctx, cluster, svc)
+		if err != nil || iexists {
+			return is, iexists, err
+		}
+	}
 	return status, exists, nil
+}
+
+// internalRuleSeen: an INTERNAL rule holds one of the load balancer's
+// names, so the Service was internal until now.
+func internalRuleSeen(in plan.Input) bool {
+	for _, name := range in.Names.Rules() {
+		if r := in.Seen.Rules[name]; r != nil && r.GetLoadBalancingScheme() == "INTERNAL" {
+			return true
+		}
+	}
+	return false
 }

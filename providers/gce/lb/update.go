@@ -19,6 +19,13 @@ func (l *LoadBalancers) UpdateLoadBalancer(ctx context.Context, cluster string, 
 	if svc.Spec.LoadBalancerClass != nil {
 		return cloudprovider.ImplementedElsewhere
 	}
+	if internal, err := plan.TypeOf(svc); err == nil && internal {
+		// The groups follow the nodes; one sync of the whole load
+		// balancer decides it (it writes nothing else when nothing else
+		// changed).
+		_, err := l.EnsureLoadBalancer(ctx, cluster, svc, nodes)
+		return err
+	}
 	name := l.GetLoadBalancerName(ctx, cluster, svc)
 	defer l.locks.lock(name)()
 	hosts, err := l.hostsOf(ctx, nodes)

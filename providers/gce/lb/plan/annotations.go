@@ -19,6 +19,10 @@ const (
 	// and falls back to AnnLBTypeLegacy.
 	AnnLBType       = "networking.gke.io/load-balancer-type"
 	AnnLBTypeLegacy = "cloud.google.com/load-balancer-type"
+	// AnnInternalSubnet and AnnInternalGlobalAccess are the internal load
+	// balancer's (package ilb): its subnetwork and global access.
+	AnnInternalSubnet       = "networking.gke.io/internal-load-balancer-subnet"
+	AnnInternalGlobalAccess = "networking.gke.io/internal-load-balancer-allow-global-access"
 )
 
 const (
@@ -74,11 +78,11 @@ func sourceRangesOf(svc *v1.Service) ([]string, error) {
 	return out, nil
 }
 
-// loadBalancerTypeOf reads the load-balancer-type annotations (the newer
-// key wins, as upstream). Only an external load balancer is served: a value
-// we do not serve, "Internal" included, is refused so that a Service that
-// asked for a private load balancer never gets a public one.
-func loadBalancerTypeOf(svc *v1.Service) error {
+// TypeOf reads the load-balancer-type annotations (the newer key wins, as
+// upstream): External (or none) and Internal are served; any other value
+// is refused, so that a Service never gets a kind of load balancer it did
+// not ask for.
+func TypeOf(svc *v1.Service) (internal bool, err error) {
 	for _, key := range []string{AnnLBType, AnnLBTypeLegacy} {
 		v, ok := svc.Annotations[key]
 		if !ok {
@@ -86,22 +90,21 @@ func loadBalancerTypeOf(svc *v1.Service) error {
 		}
 		switch strings.ToLower(strings.TrimSpace(v)) {
 		case "external", "":
-			return nil
+			return false, nil
 		case "internal":
-			return &InputError{Field: "annotation " + key,
-				Reason: fmt.Sprintf("%q asks for an internal load balancer, which gce-ccm does not build yet; it will not build a public one instead", v)}
+			return true, nil
 		}
-		return &InputError{Field: "annotation " + key,
-			Reason: fmt.Sprintf("%q is not a load balancer type gce-ccm serves: use External (or remove the annotation)", v)}
+		return false, &InputError{Field: "annotation " + key,
+			Reason: fmt.Sprintf("%q is not a load balancer type gce-ccm serves: use External or Internal (or remove the annotation)", v)}
 	}
-	return nil
+	return false, nil
 }
 
-// ipFamiliesOf refuses a Service that asks for an IP family the load
+// IPFamiliesOf refuses a Service that asks for an IP family the load
 // balancer cannot give it: GCE target pools and their forwarding rules are
 // IPv4 only, so IPv6 (single-stack or as a second family) is refused
 // rather than served as IPv4 alone.
-func ipFamiliesOf(svc *v1.Service) error {
+func IPFamiliesOf(svc *v1.Service) error {
 	if p := svc.Spec.IPFamilyPolicy; p != nil && *p == v1.IPFamilyPolicyRequireDualStack {
 		return &InputError{Field: "spec.ipFamilyPolicy", Reason: "RequireDualStack needs an IPv6 load balancer; gce-ccm serves IPv4 only"}
 	}

@@ -50,10 +50,19 @@ func SpecOf(svc *v1.Service) (Spec, error) {
 	s := Spec{Service: ServiceKey(svc), Affinity: "NONE"}
 	// The kind of load balancer first: nothing else matters if we would
 	// build the wrong one.
-	if err := loadBalancerTypeOf(svc); err != nil {
+	switch internal, err := TypeOf(svc); {
+	case err != nil:
 		return s, err
+	case internal:
+		// EnsureLoadBalancer routes internal Services to package ilb.
+		return s, &InputError{Field: "annotation " + AnnLBType, Reason: "Internal is served by the internal load balancer, never by an external one"}
 	}
-	if err := ipFamiliesOf(svc); err != nil {
+	for _, key := range []string{AnnInternalGlobalAccess, AnnInternalSubnet} {
+		if _, ok := svc.Annotations[key]; ok {
+			return s, &InputError{Field: "annotation " + key, Reason: "applies to internal load balancers only; this Service asks for an external one"}
+		}
+	}
+	if err := IPFamiliesOf(svc); err != nil {
 		return s, err
 	}
 	var err error

@@ -1,0 +1,184 @@
+package ilb
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"cloud.google.com/go/compute/apiv1/computepb"
+	v1 "k8s.io/api/core/v1"
+	"k8s.io/klog/v2"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+)
+
+// Controller makes and removes internal load balancers.
+type Controller struct {
+	API     *gceapi.Client
+	Project string
+	Region  string
+	Zones   []string // the region's zones the cluster's VMs may be in
+	Network string   // the cluster's network URL
+	// Subnetwork is the cluster's subnetwork name in Region; "" = the
+	// network's only subnetwork there.
+	Subnetwork string
+	Cluster    string // --cluster-name
+}
+
+// Request is one Service's sync: the Service, its load balancer's name,
+// the cluster id and the eligible nodes (URLs by zone) with their tags.
+type Request struct {
+	Service   *v1.Service
+	LB        string
+	ClusterID string
+	Hosts     map[string][]string
+	Tags      []string
+}
+
+// Result is what Ensure made: the IP and warnings for the Service's events.
+type Result struct {
+	IP       string
+	Warnings []string
+	Steps    int
+}
+
+// Ensure creates or updates the internal load balancer. A Service that
+// cannot be served returns an *InputError before anything is written.
+func (c *Controller) Ensure(ctx context.Context, r Request) (Result, error) {
+	in, err := c.prepare(ctx, r)
+	if err != nil {
+		return Result{}, err
+	}
+	p, err := Build(in)
+	if err != nil {
+		return Result{}, err
+	}
+	ip, err := c.apply(ctx, in.Names.LB, p.Actions, currentIP(in))
+	if err != nil {
+		return Result{}, err
+	}
+	if len(p.Actions) > 0 {
+		klog.FromContext(ctx).Info("Ensured internal load balancer", "service", in.Spec.Service, "lb", in.Names.LB, "ip", ip, "steps", len(p.Actions))
+	}
+	return Result{IP: ip, Warnings: p.Warnings, Steps: len(p.Actions)}, nil
+}
+
+// currentIP is the IP the rules already have, "" when none exists.
+func currentIP(in Input) string {
+	for _, n := range in.Names.All() {
+		if r := in.Seen.Rules[n]; r != nil && r.GetLoadBalancingScheme() == "INTERNAL" {
+			return r.GetIPAddress()
+		}
+	}
+	return ""
+}
+
+// prepare checks the Service, then reads the subnetwork and what exists;
+// the subnetwork and the requested IP are checked against GCE before any
+// write.
+func (c *Controller) prepare(ctx context.Context, r Request) (Input, error) {
+	spec, err := SpecOf(r.Service)
+	if err != nil {
+		return Input{}, err
+	}
+	if len(r.Hosts) == 0 {
+		return Input{}, fmt.Errorf("no node VM in region %s to put behind the internal load balancer", c.Region)
+	}
+	in := Input{Spec: spec, Names: NamesFor(r.LB, r.ClusterID), Cluster: c.Cluster, ClusterID: r.ClusterID, Project: c.Project,
+		Region: c.Region, Network: c.Network, Hosts: r.Hosts, Tags: r.Tags}
+	subnet, err := c.subnetwork(ctx, spec.Subnet)
+	if err != nil {
+		return Input{}, err
+	}
+	in.Subnet = subnet.GetSelfLink()
+	if in.Seen, err = c.observe(ctx, in.Names, spec.RequestedIP); err != nil {
+		return Input{}, err
+	}
+	if spec.RequestedIP != "" {
+		if err := checkRequestedIP(in, subnet.GetIpCidrRange()); err != nil {
+			return Input{}, err
+		}
+		rules, err := c.API.ListForwardingRules(ctx, c.Region, fmt.Sprintf(`IPAddress eq "%s"`, spec.RequestedIP))
+		if err != nil {
+			return Input{}, fmt.Errorf("listing the forwarding rules on %s: %w", spec.RequestedIP, err)
+		}
+		for _, fr := range rules {
+			if !isOurs(in, fr.GetName()) {
+				return Input{}, &InputError{Field: "spec.loadBalancerIP", Reason: fmt.Sprintf("%s is already used by forwarding rule %s", spec.RequestedIP, fr.GetName())}
+			}
+		}
+	}
+	return in, nil
+}
+
+// subnetwork is the annotation's subnetwork (a name or a URL in the
+// cluster's region) or the cluster's.
+func (c *Controller) subnetwork(ctx context.Context, annotated string) (*computepb.Subnetwork, error) {
+	field := "annotation " + AnnSubnet
+	name := annotated
+	if strings.Contains(annotated, "/") {
+		parts := strings.Split(strings.Trim(annotated, "/"), "/")
+		if len(parts) < 4 || parts[len(parts)-2] != "subnetworks" || parts[len(parts)-4] != "regions" {
+			return nil, &InputError{Field: field, Reason: fmt.Sprintf("%q is neither a subnetwork name nor a subnetwork URL", annotated)}
+		}
+		if region := parts[len(parts)-3]; region != c.Region {
+			return nil, &InputError{Field: field, Reason: fmt.Sprintf("subnetwork %q is in region %s; the cluster's load balancers are in %s", annotated, region, c.Region)}
+		}
+		name = parts[len(parts)-1]
+	}
+	if name == "" {
+		name = c.Subnetwork
+	}
+	if name == "" {
+		subs, err := c.API.ListSubnetworks(ctx, c.Region, fmt.Sprintf(`network eq "%s"`, c.Network))
+		if err != nil {
+			return nil, fmt.Errorf("listing the subnetworks of %s: %w", c.Network, err)
+		}
+		if len(subs) != 1 {
+			return nil, fmt.Errorf("network %s has %d subnetworks in region %s: set subnetwork-name in gce.conf", c.Network, len(subs), c.Region)
+		}
+		return subs[0], nil
+	}
+	sn, err := c.API.GetSubnetwork(ctx, c.Region, name)
+	switch {
+	case gceapi.IsNotFound(err) && annotated != "":
+		return nil, &InputError{Field: field, Reason: fmt.Sprintf("subnetwork %q does not exist in region %s", name, c.Region)}
+	case err != nil:
+		return nil, fmt.Errorf("reading subnetwork %s: %w", name, err)
+	case sn.GetNetwork() != c.Network:
+		return nil, &InputError{Field: field, Reason: fmt.Sprintf("subnetwork %q is in network %s, not the cluster's %s", name, sn.GetNetwork(), c.Network)}
+	}
+	return sn, nil
+}
+
+// checkRequestedIP: spec.loadBalancerIP must be in the subnetwork and not
+// held by another load balancer.
+func checkRequestedIP(in Input, cidr string) error {
+	ip := in.Spec.RequestedIP
+	field := "spec.loadBalancerIP"
+	rng, err := netip.ParsePrefix(cidr)
+	if err != nil || !rng.Contains(netip.MustParseAddr(ip)) {
+		return &InputError{Field: field, Reason: fmt.Sprintf("%s is outside the subnetwork %s (%s)", ip, in.Subnet, cidr)}
+	}
+	if a := in.Seen.UserAddress; a != nil {
+		if a.GetSubnetwork() != in.Subnet {
+			return &InputError{Field: field, Reason: fmt.Sprintf("%s is reserved as address %s in another subnetwork (%s)", ip, a.GetName(), a.GetSubnetwork())}
+		}
+		for _, u := range a.GetUsers() {
+			if name := u[strings.LastIndex(u, "/")+1:]; !strings.Contains(u, "/forwardingRules/") || !isOurs(in, name) {
+				return &InputError{Field: field, Reason: fmt.Sprintf("%s is already used by %s", ip, u)}
+			}
+		}
+	}
+	return nil
+}
+
+func isOurs(in Input, name string) bool {
+	for _, n := range in.Names.All() {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
