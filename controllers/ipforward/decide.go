@@ -7,7 +7,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/gce-ccm/gce-ccm/providers/gce"
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // ConditionType is the node condition this controller owns: True when the
@@ -48,7 +48,7 @@ func (a Action) String() string {
 
 // VMFacts is what the decision needs to know about a node's VM.
 type VMFacts struct {
-	VM           gce.VM
+	VM           gceref.Key
 	CanIPForward bool
 }
 
@@ -96,7 +96,7 @@ type Decision struct {
 
 // Decide computes the action and the report for one node. It is pure.
 func Decide(in Input) Decision {
-	vm := in.VM.VM.String()
+	vm := in.VM.VM.Short()
 	switch {
 	case in.VM.CanIPForward:
 		d := in.report(v1.ConditionTrue, ReasonCanIPForward,
@@ -172,17 +172,17 @@ func conditionOf(node *v1.Node) *v1.NodeCondition {
 
 // target says which VM a node runs on, or why the controller leaves the node
 // alone (no providerID yet, another cloud's, a VM in another project).
-func target(node *v1.Node, project string) (gce.VM, string) {
+func target(node *v1.Node, project string) (gceref.Key, string) {
 	id := node.Spec.ProviderID
 	if id == "" {
-		return gce.VM{}, "the node has no providerID yet"
+		return gceref.Key{}, "the node has no providerID yet"
 	}
-	vm, err := gce.ParseProviderID(id)
+	vm, err := gceref.ParseProviderID(id)
 	if err != nil {
-		return gce.VM{}, fmt.Sprintf("not a GCE node: %v", err)
+		return gceref.Key{}, fmt.Sprintf("not a GCE node: %v", err)
 	}
 	if vm.Project != project {
-		return gce.VM{}, fmt.Sprintf("VM %s is in project %s; this controller manages project %s", vm, vm.Project, project)
+		return gceref.Key{}, fmt.Sprintf("VM %s is in project %s; this controller manages project %s", vm.Short(), vm.Project, project)
 	}
 	return vm, ""
 }

@@ -9,7 +9,7 @@ import (
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/gce-ccm/gce-ccm/providers/gce"
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // outcome is the part of a Decision a table row pins down; messages are
@@ -37,7 +37,7 @@ func outcomeOf(d Decision) outcome {
 func TestDecide(t *testing.T) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	earlier := now.Add(-time.Hour)
-	vm := gce.VM{Project: "demo", Zone: "us-central1-a", Name: "node-a"}
+	vm := gceref.Instance("demo", "us-central1-a", "node-a")
 	fwd := VMFacts{VM: vm, CanIPForward: true}
 	noFwd := VMFacts{VM: vm}
 	// cond is a condition as Decide itself would have written it.
@@ -137,7 +137,7 @@ func TestDecide(t *testing.T) {
 				if d.Condition.Type != ConditionType || !d.Condition.LastHeartbeatTime.Time.Equal(now) {
 					t.Errorf("condition type %q heartbeat %v; want %q, %v", d.Condition.Type, d.Condition.LastHeartbeatTime, ConditionType, now)
 				}
-				if !strings.Contains(d.Condition.Message, vm.String()) {
+				if !strings.Contains(d.Condition.Message, vm.Short()) {
 					t.Errorf("message does not name the VM: %q", d.Condition.Message)
 				}
 			}
@@ -151,7 +151,7 @@ func TestDecide(t *testing.T) {
 // TestDecideMessagesNameTheRemedy: a user reading the Warning must learn
 // what to do without reading this code.
 func TestDecideMessagesNameTheRemedy(t *testing.T) {
-	vm := VMFacts{VM: gce.VM{Project: "demo", Zone: "us-central1-a", Name: "node-a"}}
+	vm := VMFacts{VM: gceref.Instance("demo", "us-central1-a", "node-a")}
 	for _, tt := range []struct {
 		in   Input
 		want []string
@@ -180,14 +180,14 @@ func TestTarget(t *testing.T) {
 	node := func(id string) *v1.Node { return &v1.Node{Spec: v1.NodeSpec{ProviderID: id}} }
 	for _, tt := range []struct {
 		id       string
-		wantVM   gce.VM
+		wantVM   gceref.Key
 		wantSkip string // substring; "" for a node we handle
 	}{
-		{"gce://demo/us-central1-a/node-a", gce.VM{Project: "demo", Zone: "us-central1-a", Name: "node-a"}, ""},
-		{"", gce.VM{}, "no providerID"},
-		{"aws:///us-east-1a/i-0123456789", gce.VM{}, "not a GCE node"},
-		{"gce://demo/node-a", gce.VM{}, "not a GCE node"},
-		{"gce://other/us-central1-a/node-a", gce.VM{}, "project other"},
+		{"gce://demo/us-central1-a/node-a", gceref.Instance("demo", "us-central1-a", "node-a"), ""},
+		{"", gceref.Key{}, "no providerID"},
+		{"aws:///us-east-1a/i-0123456789", gceref.Key{}, "not a GCE node"},
+		{"gce://demo/node-a", gceref.Key{}, "not a GCE node"},
+		{"gce://other/us-central1-a/node-a", gceref.Key{}, "project other"},
 	} {
 		vm, skip := target(node(tt.id), "demo")
 		if vm != tt.wantVM || (tt.wantSkip == "") != (skip == "") || !strings.Contains(skip, tt.wantSkip) {

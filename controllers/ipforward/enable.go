@@ -11,8 +11,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"k8s.io/klog/v2"
 
-	"github.com/gce-ccm/gce-ccm/providers/gce"
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // refresh is the most disruptive action the update may take: canIpForward
@@ -32,8 +32,8 @@ type enableResult struct {
 // read: the fingerprint makes a stale copy harmless, since GCE answers it
 // with 412 and the VM is then read again and the update retried, a bounded
 // number of times.
-func (c *Controller) enable(ctx context.Context, vm gce.VM, inst *computepb.Instance) enableResult {
-	logger := klog.FromContext(ctx).WithValues("vm", vm.String())
+func (c *Controller) enable(ctx context.Context, vm gceref.Key, inst *computepb.Instance) enableResult {
+	logger := klog.FromContext(ctx).WithValues("vm", vm.Short())
 	reread := inst.GetFingerprint() == "" // our own update left it unknown
 	for try := 1; ; try++ {
 		if reread {
@@ -53,7 +53,7 @@ func (c *Controller) enable(ctx context.Context, vm gce.VM, inst *computepb.Inst
 		next := proto.Clone(inst).(*computepb.Instance)
 		next.CanIpForward = proto.Bool(true)
 		logger.V(2).Info("Turning canIpForward on", "status", inst.GetStatus(), "try", try)
-		err := c.api.UpdateInstance(ctx, vm.Zone, next, refresh)
+		err := c.api.UpdateInstance(ctx, vm.Location, next, refresh)
 		switch {
 		case err == nil:
 			next.Fingerprint = nil // changed by the update; unknown until read again

@@ -19,8 +19,8 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/util/workqueue"
 
-	"github.com/gce-ccm/gce-ccm/providers/gce"
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
 )
 
@@ -210,6 +210,6 @@ func eventually(t *testing.T, what string, f func() bool) {
 // absent says whether the controller knows the VM of a node in
 // us-central1-a not to exist.
 func (e *env) absent(name string) bool {
-	_, res := e.ctrl.inv.lookup(gce.VM{Project: project, Zone: "us-central1-a", Name: name}, time.Now(), time.Now(), time.Hour)
+	_, res := e.ctrl.inv.lookup(gceref.Instance(project, "us-central1-a", name), time.Now(), time.Now(), time.Hour)
 	return res == cacheAbsent
 }

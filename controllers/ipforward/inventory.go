@@ -6,7 +6,7 @@ import (
 
 	"cloud.google.com/go/compute/apiv1/computepb"
 
-	"github.com/gce-ccm/gce-ccm/providers/gce"
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // inventory is the controller's copy of the project's VMs: the last bulk
@@ -15,7 +15,7 @@ import (
 type inventory struct {
 	mu       sync.RWMutex
 	listedAt time.Time // start of the last successful bulk read; zero: none yet
-	vms      map[gce.VM]vmRecord
+	vms      map[gceref.Key]vmRecord
 }
 
 // vmRecord is one VM as last seen; inst nil means it was seen not to exist.
@@ -37,12 +37,12 @@ const (
 // process differ too), so its absence proves nothing.
 const newNodeMargin = time.Minute
 
-func newInventory() *inventory { return &inventory{vms: map[gce.VM]vmRecord{}} }
+func newInventory() *inventory { return &inventory{vms: map[gceref.Key]vmRecord{}} }
 
 // lookup answers from the inventory when it can. A VM absent from a fresh
 // bulk read does not exist if its node is older than that read: a node's
 // VM exists before the kubelet on it can register the node.
-func (v *inventory) lookup(vm gce.VM, nodeCreated, now time.Time, ttl time.Duration) (*computepb.Instance, lookupResult) {
+func (v *inventory) lookup(vm gceref.Key, nodeCreated, now time.Time, ttl time.Duration) (*computepb.Instance, lookupResult) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	if r, ok := v.vms[vm]; ok && now.Sub(r.at) < ttl {
@@ -63,9 +63,9 @@ func (v *inventory) lookup(vm gce.VM, nodeCreated, now time.Time, ttl time.Durat
 // after it started (a GET, an update) are newer than what it returned and
 // are kept.
 func (v *inventory) replace(insts []*computepb.Instance, started time.Time) {
-	next := make(map[gce.VM]vmRecord, len(insts))
+	next := make(map[gceref.Key]vmRecord, len(insts))
 	for _, inst := range insts {
-		vm, err := gce.ParseInstanceURL(inst.GetSelfLink())
+		vm, err := gceref.ParseRef(inst.GetSelfLink(), "instances", gceref.Defaults{})
 		if err != nil {
 			continue
 		}
@@ -82,7 +82,7 @@ func (v *inventory) replace(insts []*computepb.Instance, started time.Time) {
 }
 
 // put records one VM as read at at; inst nil records that it does not exist.
-func (v *inventory) put(vm gce.VM, inst *computepb.Instance, at time.Time) {
+func (v *inventory) put(vm gceref.Key, inst *computepb.Instance, at time.Time) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.vms[vm] = vmRecord{inst: inst, at: at}

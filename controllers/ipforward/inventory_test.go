@@ -7,16 +7,16 @@ import (
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/gce-ccm/gce-ccm/providers/gce"
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 func TestInventoryLookup(t *testing.T) {
 	t0 := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	ttl := 7*time.Minute + 30*time.Second
-	a := gce.VM{Project: "demo", Zone: "us-central1-a", Name: "a"}
-	b := gce.VM{Project: "demo", Zone: "us-central1-b", Name: "b"}
-	inst := func(vm gce.VM, fwd bool) *computepb.Instance {
-		return &computepb.Instance{Name: proto.String(vm.Name), SelfLink: proto.String(vm.URL()), CanIpForward: proto.Bool(fwd)}
+	a := gceref.Instance("demo", "us-central1-a", "a")
+	b := gceref.Instance("demo", "us-central1-b", "b")
+	inst := func(vm gceref.Key, fwd bool) *computepb.Instance {
+		return &computepb.Instance{Name: proto.String(vm.Name), SelfLink: proto.String(vm.SelfLink()), CanIpForward: proto.Bool(fwd)}
 	}
 	oldNode, newNode := t0.Add(-time.Hour), t0.Add(-10*time.Second)
 
@@ -27,7 +27,7 @@ func TestInventoryLookup(t *testing.T) {
 	inv.replace([]*computepb.Instance{inst(a, false)}, t0)
 	for _, tt := range []struct {
 		name    string
-		vm      gce.VM
+		vm      gceref.Key
 		created time.Time
 		now     time.Time
 		want    lookupResult

@@ -3,8 +3,6 @@ package ipforward
 import (
 	"fmt"
 	"strings"
-
-	"github.com/gce-ccm/gce-ccm/providers/gce"
 )
 
 // Mode is what the controller does about a VM that cannot forward.
@@ -12,14 +10,16 @@ type Mode string
 
 const (
 	// ModeEnforce turns canIpForward on, and reports when it cannot.
-	ModeEnforce Mode = gce.IPForwardEnforce
+	ModeEnforce Mode = "enforce"
 	// ModeAudit only reports.
-	ModeAudit Mode = gce.IPForwardAudit
+	ModeAudit Mode = "audit"
 	// ModeOff does nothing: the controller does not start.
-	ModeOff Mode = gce.IPForwardOff
+	ModeOff Mode = "off"
 )
 
-// ParseMode reads a mode as gce.conf and the flag spell it.
+// ParseMode reads a mode as gce.conf (gce-ccm-ipforward-mode) and the flag
+// spell it; it is where the two meet, so a spelling gce.conf accepts and
+// this controller does not is an error at start.
 func ParseMode(s string) (Mode, error) {
 	switch m := Mode(strings.ToLower(strings.TrimSpace(s))); m {
 	case ModeEnforce, ModeAudit, ModeOff:

@@ -12,8 +12,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/klog/v2"
 
-	"github.com/gce-ccm/gce-ccm/providers/gce"
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // sync brings one node to its decision: read the VM (from the inventory
@@ -57,7 +57,7 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 			f.Epoch = in.Epoch
 			c.setFailure(name, f)
 			if !f.Refused {
-				retry = fmt.Errorf("turning canIpForward on for VM %s: %s", vm, f.Detail)
+				retry = fmt.Errorf("turning canIpForward on for VM %s: %s", vm.Short(), f.Detail)
 			}
 		}
 		d = Decide(in)
@@ -72,11 +72,11 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 	return retry
 }
 
-func vmGone(vm gce.VM) string { return fmt.Sprintf("its VM %s does not exist", vm) }
+func vmGone(vm gceref.Key) string { return fmt.Sprintf("its VM %s does not exist", vm.Short()) }
 
 // readVM returns a node's VM, nil if it does not exist. It reads the
 // inventory first and GETs only what the last bulk read does not cover.
-func (c *Controller) readVM(ctx context.Context, node *v1.Node, vm gce.VM) (*computepb.Instance, error) {
+func (c *Controller) readVM(ctx context.Context, node *v1.Node, vm gceref.Key) (*computepb.Instance, error) {
 	inst, res := c.inv.lookup(vm, node.CreationTimestamp.Time, time.Now(), c.ttl())
 	switch res {
 	case cacheHit:
@@ -88,15 +88,15 @@ func (c *Controller) readVM(ctx context.Context, node *v1.Node, vm gce.VM) (*com
 }
 
 // get reads one VM and records it; nil, nil when it does not exist.
-func (c *Controller) get(ctx context.Context, vm gce.VM) (*computepb.Instance, error) {
+func (c *Controller) get(ctx context.Context, vm gceref.Key) (*computepb.Instance, error) {
 	at := time.Now()
-	inst, err := c.api.GetInstance(ctx, vm.Project, vm.Zone, vm.Name)
+	inst, err := c.api.GetInstance(ctx, vm.Project, vm.Location, vm.Name)
 	if gceapi.IsNotFound(err) {
 		c.inv.put(vm, nil, at)
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading VM %s: %w", vm, err)
+		return nil, fmt.Errorf("reading VM %s: %w", vm.Short(), err)
 	}
 	c.inv.put(vm, inst, at)
 	return inst, nil

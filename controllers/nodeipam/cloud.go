@@ -11,7 +11,7 @@ import (
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/gce-ccm/gce-ccm/providers/gce"
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // instanceReader reads one VM; *gceapi.Client is one.
@@ -66,17 +66,17 @@ func (a *aliases) Allocate(ctx context.Context, node *v1.Node) ([]string, error)
 	if node.Spec.ProviderID == "" {
 		return nil, errors.New("the node has no providerID yet (the cloud node controller sets it)")
 	}
-	vm, err := gce.ParseProviderID(node.Spec.ProviderID)
+	vm, err := gceref.ParseProviderID(node.Spec.ProviderID)
 	if err != nil {
 		return nil, err
 	}
-	inst, err := a.vms.GetInstance(ctx, vm.Project, vm.Zone, vm.Name)
+	inst, err := a.vms.GetInstance(ctx, vm.Project, vm.Location, vm.Name)
 	if err != nil {
-		return nil, fmt.Errorf("reading VM %s: %w", vm, err)
+		return nil, fmt.Errorf("reading VM %s: %w", vm.Short(), err)
 	}
 	r, err := aliasRange(inst, a.pools)
 	if err != nil {
-		return nil, fmt.Errorf("VM %s: %w", vm, err)
+		return nil, fmt.Errorf("VM %s: %w", vm.Short(), err)
 	}
 	return []string{r.String()}, nil
 }

@@ -66,7 +66,7 @@ func newFromConfigFile(r io.Reader) (cloudprovider.Interface, error) {
 		return nil, err
 	}
 	for _, w := range cfg.Warnings {
-		klog.Warning(w)
+		klog.Warning(w) // W severity: logr has no level for it
 	}
 	ts, err := tokenSource(ctx, cfg)
 	if err != nil {
@@ -108,14 +108,11 @@ func (c *Cloud) Config() *Config { return c.cfg }
 // API returns the GCE API layer (for the controllers gce-ccm adds).
 func (c *Cloud) API() *gceapi.Client { return c.api }
 
-// ManagedZones are the zones searched for nodes without a providerID.
-func (c *Cloud) ManagedZones() []string { return append([]string(nil), c.zones...) }
-
-// Initialize takes the Kubernetes client and starts the event recorder.
-// The node lister comes from the framework's shared informers
-// (SetInformers), so the controller manager caches every node once.
+// Initialize takes the Kubernetes client and starts the event recorder,
+// which stops with stop. The node lister comes from the framework's shared
+// informers (SetInformers), so the controller manager caches every node once.
 func (c *Cloud) Initialize(cb cloudprovider.ControllerClientBuilder, stop <-chan struct{}) {
-	c.setKube(cb.ClientOrDie("cloud-provider"))
+	c.setKube(cb.ClientOrDie("cloud-provider"), stop)
 }
 
 // SetInformers implements cloudprovider.InformerUser: the provider maps node
@@ -129,15 +126,10 @@ func (c *Cloud) SetInformers(f informers.SharedInformerFactory) {
 	c.nodes = inf.Lister()
 }
 
-// SetKubernetes wires a client and a node lister directly (tests).
-func (c *Cloud) SetKubernetes(kube kubernetes.Interface, nodes corelisters.NodeLister) {
-	c.setKube(kube)
-	c.nodes = nodes
-}
-
-func (c *Cloud) setKube(kube kubernetes.Interface) {
+func (c *Cloud) setKube(kube kubernetes.Interface, stop <-chan struct{}) {
 	c.kube = kube
 	b := record.NewBroadcaster()
+	go func() { <-stop; b.Shutdown() }()
 	b.StartStructuredLogging(0)
 	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
 	c.recorder = b.NewRecorder(scheme.Scheme, v1.EventSource{Component: "gce-cloud-controller-manager"})

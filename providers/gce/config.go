@@ -1,7 +1,6 @@
 package gce
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -308,11 +307,4 @@ func positiveFloat(key, v string) (float64, error) {
 func isNumber(s string) bool {
 	_, err := strconv.ParseUint(s, 10, 64)
 	return err == nil
-}
-
-// AsConfigError extracts the key and reason of a bad-config error.
-func AsConfigError(err error) (*ConfigError, bool) {
-	var ce *ConfigError
-	ok := errors.As(err, &ce)
-	return ce, ok
 }

@@ -48,7 +48,7 @@ func FuzzParseConfig(f *testing.F) {
 			if !strings.HasPrefix(err.Error(), "gce.conf: ") {
 				t.Fatalf("error %q does not say it is about gce.conf", err)
 			}
-			if ce, ok := AsConfigError(err); ok && (ce.Key == "" || ce.Reason == "") {
+			if ce, ok := asConfigError(err); ok && (ce.Key == "" || ce.Reason == "") {
 				t.Fatalf("ConfigError without key or reason: %+v", ce)
 			}
 			return

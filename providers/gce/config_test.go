@@ -122,7 +122,7 @@ func TestParseConfigBadInput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig(strings.NewReader(tc.conf), tc.md)
-			ce, ok := AsConfigError(err)
+			ce, ok := asConfigError(err)
 			if !ok || ce.Key != tc.key {
 				t.Fatalf("want an error naming %q, got %v", tc.key, err)
 			}

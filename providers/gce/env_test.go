@@ -49,7 +49,8 @@ func newTestEnvTB(t testing.TB, opts fakecompute.Options, tweak func(*Config)) *
 	t.Cleanup(func() { _ = c.api.Close() })
 	idx := cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{})
 	kube := fake.NewSimpleClientset()
-	c.SetKubernetes(kube, corelisters.NewNodeLister(idx))
+	c.setKube(kube, ctx.Done())
+	c.nodes = corelisters.NewNodeLister(idx)
 	return &testEnv{cloud: c, gce: ts, nodes: idx, kube: kube}
 }
 

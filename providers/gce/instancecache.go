@@ -8,6 +8,8 @@ import (
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"golang.org/x/sync/singleflight"
 	"k8s.io/klog/v2"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // instanceCacheTTL bounds how stale node metadata (addresses, machine
@@ -39,7 +41,7 @@ func newInstanceCache(api interface {
 // get returns the cached VM for a providerID, refreshing the whole cache
 // first when it is older than the TTL. A VM missing from a fresh cache is
 // reported as a miss (the caller then reads it directly: it may be new).
-func (c *instanceCache) get(ctx context.Context, vm VM) (*computepb.Instance, bool) {
+func (c *instanceCache) get(ctx context.Context, vm gceref.Key) (*computepb.Instance, bool) {
 	c.mu.RLock()
 	stale := c.now().Sub(c.fetched) > instanceCacheTTL
 	c.mu.RUnlock()
@@ -47,7 +49,7 @@ func (c *instanceCache) get(ctx context.Context, vm VM) (*computepb.Instance, bo
 		// One refresh serves every concurrent caller.
 		_, err, _ := c.group.Do("refresh", func() (any, error) { return nil, c.refresh(ctx) })
 		if err != nil {
-			klog.V(2).InfoS("Instance cache refresh failed; reading instances one by one", "err", err)
+			klog.FromContext(ctx).V(2).Info("Instance cache refresh failed; reading instances one by one", "err", err)
 			return nil, false
 		}
 	}
@@ -64,7 +66,7 @@ func (c *instanceCache) refresh(ctx context.Context) error {
 	}
 	m := make(map[string]*computepb.Instance, len(insts))
 	for _, inst := range insts {
-		if vm, err := ParseInstanceURL(inst.GetSelfLink()); err == nil {
+		if vm, err := gceref.ParseRef(inst.GetSelfLink(), "instances", gceref.Defaults{}); err == nil {
 			m[vm.ProviderID()] = metadataOnly(inst)
 		}
 	}
@@ -75,7 +77,7 @@ func (c *instanceCache) refresh(ctx context.Context) error {
 }
 
 // put records a VM read directly, so the next question is answered from memory.
-func (c *instanceCache) put(vm VM, inst *computepb.Instance) {
+func (c *instanceCache) put(vm gceref.Key, inst *computepb.Instance) {
 	c.mu.Lock()
 	c.byID[vm.ProviderID()] = metadataOnly(inst)
 	c.mu.Unlock()

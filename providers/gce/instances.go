@@ -47,8 +47,8 @@ func (c *Cloud) InstanceMetadata(ctx context.Context, node *v1.Node) (*cloudprov
 		ProviderID:    vm.ProviderID(),
 		InstanceType:  gceref.Name(inst.GetMachineType()),
 		NodeAddresses: nodeAddresses(inst, c.cfg.StackType),
-		Zone:          vm.Zone,
-		Region:        gceref.RegionOfZone(vm.Zone),
+		Zone:          vm.Location,
+		Region:        gceref.RegionOfZone(vm.Location),
 	}, nil
 }
 
@@ -90,9 +90,9 @@ func nodeAddresses(inst *computepb.Instance, stack string) []v1.NodeAddress {
 }
 
 // cachedInstanceOf answers from the instance cache, falling back to a read.
-func (c *Cloud) cachedInstanceOf(ctx context.Context, node *v1.Node) (VM, *computepb.Instance, error) {
+func (c *Cloud) cachedInstanceOf(ctx context.Context, node *v1.Node) (gceref.Key, *computepb.Instance, error) {
 	if node.Spec.ProviderID != "" && c.instances != nil {
-		if vm, err := ParseProviderID(node.Spec.ProviderID); err == nil {
+		if vm, err := gceref.ParseProviderID(node.Spec.ProviderID); err == nil {
 			if inst, ok := c.instances.get(ctx, vm); ok {
 				return vm, inst, nil
 			}

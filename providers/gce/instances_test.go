@@ -100,7 +100,7 @@ func TestInstanceExistsAndShutdown(t *testing.T) {
 
 func TestZones(t *testing.T) {
 	e := newTestEnv(t, fakecompute.Options{}, func(c *Config) { c.Regional = true })
-	if d := cmp.Diff([]string{"us-central1-a", "us-central1-b", "us-central1-c"}, e.cloud.ManagedZones()); d != "" {
+	if d := cmp.Diff([]string{"us-central1-a", "us-central1-b", "us-central1-c"}, e.cloud.zones); d != "" {
 		t.Errorf("managed zones (-want +got):\n%s", d)
 	}
 	z, err := e.cloud.GetZoneByProviderID(context.Background(), "gce://demo/us-central1-c/vm")

@@ -15,21 +15,21 @@ import (
 // vmOfNode finds a node's VM. The providerID answers without any API call;
 // only a node that has none yet (before the cloud-node controller set it)
 // costs one filtered list per managed zone.
-func (c *Cloud) vmOfNode(ctx context.Context, node *v1.Node) (VM, *computepb.Instance, error) {
+func (c *Cloud) vmOfNode(ctx context.Context, node *v1.Node) (gceref.Key, *computepb.Instance, error) {
 	if node.Spec.ProviderID != "" {
-		vm, err := ParseProviderID(node.Spec.ProviderID)
+		vm, err := gceref.ParseProviderID(node.Spec.ProviderID)
 		return vm, nil, err
 	}
 	inst, err := c.findInstanceByName(ctx, gceref.NodeInstanceName(node.Name))
 	if err != nil {
-		return VM{}, nil, err
+		return gceref.Key{}, nil, err
 	}
-	vm, err := ParseInstanceURL(inst.GetSelfLink())
+	vm, err := gceref.ParseRef(inst.GetSelfLink(), "instances", gceref.Defaults{})
 	return vm, inst, err
 }
 
 // vmOfNodeName resolves a node by name through the informer cache.
-func (c *Cloud) vmOfNodeName(ctx context.Context, name string) (VM, error) {
+func (c *Cloud) vmOfNodeName(ctx context.Context, name string) (gceref.Key, error) {
 	if c.nodes != nil {
 		if n, err := c.nodes.Get(name); err == nil {
 			vm, _, err := c.vmOfNode(ctx, n)
@@ -61,14 +61,14 @@ func (c *Cloud) findInstanceByName(ctx context.Context, name string) (*computepb
 }
 
 // instanceOf reads the VM of a node (one GET when the providerID is known).
-func (c *Cloud) instanceOf(ctx context.Context, node *v1.Node) (VM, *computepb.Instance, error) {
+func (c *Cloud) instanceOf(ctx context.Context, node *v1.Node) (gceref.Key, *computepb.Instance, error) {
 	vm, inst, err := c.vmOfNode(ctx, node)
 	if err != nil || inst != nil {
 		return vm, inst, err
 	}
-	inst, err = c.api.GetInstance(ctx, vm.Project, vm.Zone, vm.Name)
+	inst, err = c.api.GetInstance(ctx, vm.Project, vm.Location, vm.Name)
 	if gceapi.IsNotFound(err) {
-		return vm, nil, fmt.Errorf("instance %s: %w", vm, cloudprovider.InstanceNotFound)
+		return vm, nil, fmt.Errorf("instance %s: %w", vm.Short(), cloudprovider.InstanceNotFound)
 	}
 	return vm, inst, err
 }

@@ -3,6 +3,8 @@ package gce
 import (
 	"strings"
 	"testing"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // TestParseProviderIDRefuses: a Node's providerID is refused, naming it,
@@ -21,14 +23,14 @@ func TestParseProviderIDRefuses(t *testing.T) {
 		{"dot-dot", "gce://p/us-central1-a/.."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			vm, err := ParseProviderID(tc.id)
+			vm, err := gceref.ParseProviderID(tc.id)
 			if err == nil || !strings.Contains(err.Error(), "providerID") || !strings.Contains(err.Error(), tc.id) {
 				t.Fatalf("ParseProviderID(%q) = %+v, %v; want an error naming the providerID", tc.id, vm, err)
 			}
 		})
 	}
-	vm, err := ParseProviderID("gce://example.com:proj/us-central1-a/vm-1")
-	if err != nil || vm != (VM{Project: "example.com:proj", Zone: "us-central1-a", Name: "vm-1"}) {
+	vm, err := gceref.ParseProviderID("gce://example.com:proj/us-central1-a/vm-1")
+	if err != nil || vm != gceref.Instance("example.com:proj", "us-central1-a", "vm-1") {
 		t.Fatalf("a good providerID: %+v, %v", vm, err)
 	}
 }

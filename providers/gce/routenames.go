@@ -3,7 +3,6 @@ package gce
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
+	"github.com/gce-ccm/gce-ccm/providers/gce/ownership"
 )
 
 // Route naming and ownership: pure functions, no API.
@@ -31,13 +31,6 @@ const (
 	routePriority            = 1000
 	managedBy                = "gce-ccm"
 )
-
-// routeOwnership is the JSON in the description of every route we create.
-type routeOwnership struct {
-	Cluster   string `json:"kubernetes.io/cluster-name"`
-	Node      string `json:"kubernetes.io/node-name"`
-	ManagedBy string `json:"managed-by"`
-}
 
 func shortHash(parts ...string) string {
 	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
@@ -63,8 +56,7 @@ func routeName(cluster, node, cidr string) string {
 }
 
 func routeDescription(cluster, node string) string {
-	b, _ := json.Marshal(routeOwnership{Cluster: cluster, Node: node, ManagedBy: managedBy})
-	return string(b)
+	return ownership.Description{ClusterName: cluster, NodeName: node, ManagedBy: managedBy}.String()
 }
 
 // upstreamPrefix is how the upstream provider cuts cluster names.
@@ -78,7 +70,7 @@ func upstreamPrefix(cluster string) string {
 const uuidRE = `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`
 
 // routeListFilter selects, server-side, the routes on our network whose
-// names are routeOurs or upstream's for this cluster. Ownership is then checked
+// names are ours or upstream's for this cluster. Ownership is then checked
 // exactly on each result (routeOwnerOf).
 func routeListFilter(cluster, networkURL string) string {
 	names := regexp.QuoteMeta(routePrefix(cluster)) + "-.*|" + regexp.QuoteMeta(upstreamPrefix(cluster)) + "-" + uuidRE
@@ -87,45 +79,36 @@ func routeListFilter(cluster, networkURL string) string {
 
 var upstreamNameRE = regexp.MustCompile(`^(.*)-` + uuidRE + `$`)
 
-// routeKind says who made a route.
-type routeKind int
-
-const (
-	routeNotOurs routeKind = iota
-	routeOurs
-	routeUpstream
-)
-
 // routeOwnerOf decides whether a listed route belongs to the cluster, and for
 // which node. vmToNode maps VM names to node names for upstream routes,
 // whose only link to a node is the next-hop VM's name.
-func routeOwnerOf(r *computepb.Route, cluster string, vmToNode func(vm string) string) (routeKind, string) {
+func routeOwnerOf(r *computepb.Route, cluster string, vmToNode func(vm string) string) (ownership.Owner, string) {
 	if strings.HasPrefix(r.GetName(), routePrefix(cluster)+"-") {
-		var o routeOwnership
-		if json.Unmarshal([]byte(r.GetDescription()), &o) != nil || o.Cluster != cluster || o.ManagedBy != managedBy || o.Node == "" {
-			return routeNotOurs, ""
+		o, ok := ownership.Read(r.GetDescription())
+		if !ok || o.ClusterName != cluster || o.ManagedBy != managedBy || o.NodeName == "" {
+			return ownership.Foreign, ""
 		}
-		return routeOurs, o.Node
+		return ownership.Ours, o.NodeName
 	}
 	if m := upstreamNameRE.FindStringSubmatch(r.GetName()); m != nil && m[1] == upstreamPrefix(cluster) &&
 		r.GetDescription() == upstreamRouteDescription && r.GetNextHopInstance() != "" {
 		vm := gceref.Name(r.GetNextHopInstance())
 		if node := vmToNode(vm); node != "" {
-			return routeUpstream, node
+			return ownership.Upstream, node
 		}
-		return routeUpstream, vm
+		return ownership.Upstream, vm
 	}
-	return routeNotOurs, ""
+	return ownership.Foreign, ""
 }
 
 // desiredRoute is the route one node CIDR needs.
-func desiredRoute(cluster, nodeName, cidr, networkURL string, vm VM) *computepb.Route {
+func desiredRoute(cluster, nodeName, cidr, networkURL string, vm gceref.Key) *computepb.Route {
 	return &computepb.Route{
 		Name:            proto.String(routeName(cluster, nodeName, cidr)),
 		Description:     proto.String(routeDescription(cluster, nodeName)),
 		Network:         proto.String(networkURL),
 		DestRange:       proto.String(cidr),
-		NextHopInstance: proto.String(vm.URL()),
+		NextHopInstance: proto.String(vm.SelfLink()),
 		Priority:        proto.Uint32(routePriority),
 	}
 }
@@ -137,7 +120,7 @@ func routeConflict(have, want *computepb.Route) string {
 	if have.GetDestRange() != want.GetDestRange() {
 		diffs = append(diffs, fmt.Sprintf("destRange %s (want %s)", have.GetDestRange(), want.GetDestRange()))
 	}
-	if hv, err := ParseInstanceURL(have.GetNextHopInstance()); err != nil || hv.URL() != want.GetNextHopInstance() {
+	if hv, err := gceref.ParseRef(have.GetNextHopInstance(), "instances", gceref.Defaults{}); err != nil || hv.SelfLink() != want.GetNextHopInstance() {
 		diffs = append(diffs, fmt.Sprintf("next hop %q (want %s)", have.GetNextHopInstance(), want.GetNextHopInstance()))
 	}
 	if gceref.Name(have.GetNetwork()) != gceref.Name(want.GetNetwork()) {

@@ -11,6 +11,8 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
+	"github.com/gce-ccm/gce-ccm/providers/gce/ownership"
 )
 
 // ListRoutes returns this cluster's routes: one filtered list (a read per
@@ -25,11 +27,11 @@ func (c *Cloud) ListRoutes(ctx context.Context, clusterName string) ([]*cloudpro
 	var out []*cloudprovider.Route
 	for _, r := range routes {
 		kind, node := routeOwnerOf(r, clusterName, vmToNode)
-		if kind == routeNotOurs {
+		if kind == ownership.Foreign {
 			continue
 		}
 		if hasWarning(r, warnNextHopCannotForward) {
-			c.reportCannotForward(node, r.GetName(), r.GetNextHopInstance())
+			c.reportCannotForward(ctx, node, r.GetName(), r.GetNextHopInstance())
 		}
 		out = append(out, &cloudprovider.Route{
 			Name:            r.GetName(),
@@ -61,7 +63,7 @@ func (c *Cloud) CreateRoute(ctx context.Context, clusterName, nameHint string, r
 			return fmt.Errorf("route %s exists but cannot be read: %w", want.GetName(), gerr)
 		}
 		if diff := routeConflict(have, want); diff != "" {
-			return fmt.Errorf("route %s exists with %s: not routeOurs to change; delete it to let the controller recreate it", want.GetName(), diff)
+			return fmt.Errorf("route %s exists with %s: not ours to change; delete it to let the controller recreate it", want.GetName(), diff)
 		}
 		return nil
 	}
@@ -74,7 +76,7 @@ func (c *Cloud) CreateRoute(ctx context.Context, clusterName, nameHint string, r
 		}
 		return fmt.Errorf("creating route %s for node %s (%s): %w", want.GetName(), node, route.DestinationCIDR, err)
 	}
-	klog.InfoS("Created route", "route", want.GetName(), "node", node, "cidr", route.DestinationCIDR, "vm", vm.String())
+	klog.FromContext(ctx).Info("Created route", "route", want.GetName(), "node", node, "cidr", route.DestinationCIDR, "vm", vm.Short())
 	return nil
 }
 
@@ -84,7 +86,7 @@ func (c *Cloud) DeleteRoute(ctx context.Context, clusterName string, route *clou
 	if err != nil && !gceapi.IsNotFound(err) {
 		return fmt.Errorf("deleting route %s: %w", route.Name, err)
 	}
-	klog.InfoS("Deleted route", "route", route.Name, "node", route.TargetNode, "cidr", route.DestinationCIDR)
+	klog.FromContext(ctx).Info("Deleted route", "route", route.Name, "node", route.TargetNode, "cidr", route.DestinationCIDR)
 	return nil
 }
 
@@ -95,7 +97,7 @@ func (c *Cloud) vmToNodeIndex() func(vm string) string {
 	if c.nodes != nil {
 		if nodes, err := c.nodes.List(everything()); err == nil {
 			for _, n := range nodes {
-				if vm, err := ParseProviderID(n.Spec.ProviderID); err == nil {
+				if vm, err := gceref.ParseProviderID(n.Spec.ProviderID); err == nil {
 					idx[vm.Name] = n.Name
 				}
 			}
@@ -106,13 +108,13 @@ func (c *Cloud) vmToNodeIndex() func(vm string) string {
 
 // reportCannotForward tells the node, at most once per node per 10
 // minutes (routes are listed on every reconcile).
-func (c *Cloud) reportCannotForward(node, route, vm string) {
+func (c *Cloud) reportCannotForward(ctx context.Context, node, route, vm string) {
 	now := time.Now()
 	if last, ok := c.cannotForwardReported.Load(node); ok && now.Sub(last.(time.Time)) < 10*time.Minute {
 		return
 	}
 	c.cannotForwardReported.Store(node, now)
 	msg := fmt.Sprintf("route %s points at VM %s, which does not have canIpForward: GCE drops the pod traffic it carries", route, vm)
-	klog.InfoS("Route next hop cannot forward", "node", node, "route", route, "vm", vm)
+	klog.FromContext(ctx).Info("Route next hop cannot forward", "node", node, "route", route, "vm", vm)
 	c.eventOnNode(node, v1.EventTypeWarning, "RouteNextHopCannotForward", msg)
 }

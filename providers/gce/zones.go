@@ -17,11 +17,11 @@ func (c *Cloud) GetZone(ctx context.Context) (cloudprovider.Zone, error) {
 
 // GetZoneByProviderID reads the zone from the providerID: no API call.
 func (c *Cloud) GetZoneByProviderID(ctx context.Context, providerID string) (cloudprovider.Zone, error) {
-	vm, err := ParseProviderID(providerID)
+	vm, err := gceref.ParseProviderID(providerID)
 	if err != nil {
 		return cloudprovider.Zone{}, err
 	}
-	return cloudprovider.Zone{FailureDomain: vm.Zone, Region: gceref.RegionOfZone(vm.Zone)}, nil
+	return cloudprovider.Zone{FailureDomain: vm.Location, Region: gceref.RegionOfZone(vm.Location)}, nil
 }
 
 // GetZoneByNodeName resolves the node through the informer, or one filtered
@@ -31,5 +31,5 @@ func (c *Cloud) GetZoneByNodeName(ctx context.Context, nodeName types.NodeName) 
 	if err != nil {
 		return cloudprovider.Zone{}, fmt.Errorf("zone of node %s: %w", nodeName, err)
 	}
-	return cloudprovider.Zone{FailureDomain: vm.Zone, Region: gceref.RegionOfZone(vm.Zone)}, nil
+	return cloudprovider.Zone{FailureDomain: vm.Location, Region: gceref.RegionOfZone(vm.Location)}, nil
 }

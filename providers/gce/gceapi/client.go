@@ -103,7 +103,6 @@ type Client struct {
 	mutations *rate.Limiter
 	waiter    *waiter
 
-	projects  *compute.ProjectsClient
 	zones     *compute.ZonesClient
 	routes    *compute.RoutesClient
 	instances *compute.InstancesClient
@@ -163,11 +162,6 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		}
 		c.closers = append(c.closers, cl.Close)
 	}
-	build("projects", func() (closer, error) {
-		x, e := compute.NewProjectsRESTClient(ctx, opts...)
-		c.projects = x
-		return x, e
-	})
 	build("zones", func() (closer, error) { x, e := compute.NewZonesRESTClient(ctx, opts...); c.zones = x; return x, e })
 	build("routes", func() (closer, error) { x, e := compute.NewRoutesRESTClient(ctx, opts...); c.routes = x; return x, e })
 	build("instances", func() (closer, error) {

@@ -85,7 +85,6 @@ func IsAlreadyExists(err error) bool { return KindOf(err) == KindAlreadyExists }
 func IsInUse(err error) bool         { return KindOf(err) == KindInUse }
 func IsQuotaExceeded(err error) bool { return KindOf(err) == KindQuotaExceeded }
 func IsPrecondition(err error) bool  { return KindOf(err) == KindPreconditionFailed }
-func IsForbidden(err error) bool     { return KindOf(err) == KindForbidden }
 func IsTransport(err error) bool     { return KindOf(err) == KindTransport }
 func IsOperationTimeout(err error) bool {
 	return KindOf(err) == KindOperationTimeout

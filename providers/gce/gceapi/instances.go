@@ -111,14 +111,3 @@ func (c *Client) ListZones(ctx context.Context, filter string) ([]*computepb.Zon
 	})
 	return out, err
 }
-
-// GetProject reads the project (its number, default service account).
-func (c *Client) GetProject(ctx context.Context, project string) (*computepb.Project, error) {
-	var out *computepb.Project
-	err := c.read(ctx, "projects.get", "projects/"+project, func(ctx context.Context) error {
-		var err error
-		out, err = c.projects.Get(ctx, &computepb.GetProjectRequest{Project: project}, noRetry)
-		return err
-	})
-	return out, err
-}

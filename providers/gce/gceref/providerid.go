@@ -32,3 +32,7 @@ func ParseProviderID(id string) (Key, error) {
 	}
 	return k, nil
 }
+
+// Short is project/location/name (a providerID without its scheme): how
+// messages and logs name a VM to a person.
+func (k Key) Short() string { return k.Project + "/" + k.Location + "/" + k.Name }
