@@ -1,27 +1,93 @@
-# gce-ccm: build, test, e2e, bench, demo, lint.
+# gce-ccm: build, image, push, test, e2e, bench, demo, lint.
 SHELL := /bin/bash
 GO ?= go
 BIN := bin
 PKGS := ./...
 
-.PHONY: all build test unit lint e2e soak bench demo clean tools
+.PHONY: all build test unit lint e2e soak bench demo clean tools ociimage image image-test push
 
 all: build
 
-build:
-	$(GO) build -o $(BIN)/ ./cmd/...
+# The version stamp, from git (tools/version.sh): the nearest v* tag or a
+# pseudo-version of the commit, and the commit's time as the build date, so
+# the same commit builds the same bytes. A command-line VERSION=... wins; the
+# environment does not (a stray VERSION variable must not stamp the binaries).
+VERSION := $(shell tools/version.sh version)
+REVISION := $(shell tools/version.sh revision)
+BUILD_DATE := $(shell tools/version.sh date)
+TREE_STATE := $(shell tools/version.sh tree)
+VERSION_PKG := k8s.io/component-base/version
+LDFLAGS := -s -w -X $(VERSION_PKG).gitVersion=$(VERSION) -X $(VERSION_PKG).gitCommit=$(REVISION) \
+	-X $(VERSION_PKG).gitTreeState=$(TREE_STATE) -X $(VERSION_PKG).buildDate=$(BUILD_DATE)
+# One go build command line for `make build` and every image binary: static,
+# no local paths, the version in the linker flags (-buildvcs=false: the
+# stamp is the flags, not whatever GOFLAGS the caller has). The image's
+# binary for the build machine's platform is byte-identical to bin/'s.
+GO_BUILD = CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags '$(LDFLAGS)'
 
-## lint: gofmt and go vet on the main module.
+## build: the binaries for this machine into bin/.
+build:
+	$(GO_BUILD) -o $(BIN)/ ./cmd/...
+
+# Images (ociimage in tools/, its own go.mod: go-containerregistry stays out
+# of the main module). PLATFORMS: each linux/ARCH; IMAGE_DIR gets one OCI
+# layout per image (and LAYOUT.tar) plus the binaries per platform.
+PLATFORMS ?= linux/amd64 linux/arm64
+IMAGE_DIR ?= $(BIN)/image
+IMAGE_SOURCE ?= https://github.com/gce-ccm/gce-ccm
+IMAGES := gce-cloud-controller-manager fakecompute
+OCIIMAGE := $(CURDIR)/$(BIN)/ociimage
+HOST_PLATFORM = $(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH)
+
+ociimage:
+	@GOWORK=off GOFLAGS=-mod=readonly $(GO) build -C tools/ociimage -trimpath -o $(OCIIMAGE) .
+
+## image: OCI images of gce-cloud-controller-manager and fakecompute for
+## PLATFORMS, built without a container engine (README "Install on a cluster").
+image: ociimage
+	@platforms=$$($(OCIIMAGE) platforms $(PLATFORMS)) || exit 2; \
+	for p in $$platforms; do \
+		echo "go build $(IMAGES) for $$p"; \
+		GOOS=$${p%/*} GOARCH=$${p#*/} $(GO_BUILD) -o $(IMAGE_DIR)/$${p/\//_}/ $(addprefix ./cmd/,$(IMAGES)) || exit 1; \
+	done; \
+	for name in $(IMAGES); do \
+		bins=(); for p in $$platforms; do bins+=(--binary "$$p=$(IMAGE_DIR)/$${p/\//_}/$$name"); done; \
+		$(OCIIMAGE) build --name $$name "$${bins[@]}" --source $(IMAGE_SOURCE) --revision $(REVISION) \
+			--version $(VERSION) --created $(BUILD_DATE) --out $(IMAGE_DIR)/$$name || exit 1; \
+	done
+
+## push: make image, then push both images with the environment's registry
+## credentials: IMAGE=REGISTRY/REPOSITORY:TAG for the CCM; fakecompute goes to
+## FAKECOMPUTE_IMAGE (default: IMAGE's repository path ending in fakecompute,
+## same tag). Every blob and manifest goes up before any tag is written.
+push: ociimage
+	@if [ -z "$(IMAGE)" ]; then echo "make push: IMAGE is not set; run make push IMAGE=REGISTRY/REPOSITORY:TAG" >&2; exit 2; fi; \
+	fc="$(FAKECOMPUTE_IMAGE)"; if [ -z "$$fc" ]; then fc=$$($(OCIIMAGE) sibling "$(IMAGE)" fakecompute) || exit 2; fi; \
+	$(MAKE) --no-print-directory image && \
+	$(OCIIMAGE) push --push "$(IMAGE_DIR)/gce-cloud-controller-manager=$(IMAGE)" --push "$(IMAGE_DIR)/fakecompute=$$fc"
+
+## image-test: the image builder's own tests, then `make image` (every
+## platform) pushed to an in-process registry, pulled back and checked
+## against `make build` (tools/ociimage/realimage_test.go).
+image-test: build image
+	cd tools/ociimage && out=$$(gofmt -l .) && { [ -z "$$out" ] || { echo "gofmt needed: $$out"; exit 1; }; } && \
+	GOWORK=off GOFLAGS=-mod=readonly $(GO) vet ./... && \
+	GOWORK=off GOFLAGS=-mod=readonly OCIIMAGE_DIR=$(CURDIR)/$(IMAGE_DIR) OCIIMAGE_BUILD_BIN=$(CURDIR)/$(BIN) \
+	OCIIMAGE_PLATFORMS="$(PLATFORMS)" OCIIMAGE_HOST_PLATFORM=$(HOST_PLATFORM) OCIIMAGE_VERSION=$(VERSION) \
+	OCIIMAGE_REVISION=$(REVISION) OCIIMAGE_SOURCE=$(IMAGE_SOURCE) $(GO) test -race -count=1 ./...
+
+## lint: gofmt and go vet on the main module (vet in make build's configuration,
+## CGO_ENABLED=0, so the packages it compiles are the ones the build reuses).
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^tools/')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
-	$(GO) vet $(PKGS)
+	CGO_ENABLED=0 $(GO) vet $(PKGS)
 
 ## unit: every unit test of the main module under the race detector.
 unit:
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
-## test: the command CI runs (README): lint, unit tests, then e2e.
-test: lint unit e2e
+## test: the command CI runs (README): lint, unit tests, the images, then e2e.
+test: lint unit image-test e2e
 
 ## tools: build kube-apiserver, etcd and kubectl from Go modules (cached).
 tools:
@@ -30,11 +96,18 @@ tools:
 ## e2e: the end-to-end suite on a real kube-apiserver + etcd + the emulator + the CCM binary,
 ## plus deploy/ (kustomize on the API server, terraform's google provider against the emulator)
 ## and the upstream GCE cloud provider against the emulator.
-e2e:
+## The CCM binary taken out of an image of this machine's platform
+## (GCE_CCM_IMAGE_BIN) runs in test/e2e/deploy_test.go.
+E2E_IMAGE_DIR := $(BIN)/e2e-image
+e2e: build
 	@if [ -d test/e2e ]; then \
+		$(MAKE) --no-print-directory image PLATFORMS=$(HOST_PLATFORM) IMAGE_DIR=$(E2E_IMAGE_DIR) IMAGES=gce-cloud-controller-manager && \
+		$(OCIIMAGE) extract --layout $(E2E_IMAGE_DIR)/gce-cloud-controller-manager --platform $(HOST_PLATFORM) \
+			--file /gce-cloud-controller-manager --out $(BIN)/from-image/gce-cloud-controller-manager && \
 		K8S_BIN=$$(tools/build-k8s.sh) && TF_PROVIDER_DIR=$$(tools/build-terraform-provider.sh) && \
-		UPSTREAM_CCM_DIR=$$(tools/build-upstream-gce-ccm.sh) && $(GO) build -o $(BIN)/ ./cmd/... && \
-		K8S_BIN=$$K8S_BIN TF_PROVIDER_DIR=$$TF_PROVIDER_DIR UPSTREAM_CCM_DIR=$$UPSTREAM_CCM_DIR GCE_CCM_BIN=$(CURDIR)/$(BIN) $(GO) test -tags e2e -count=1 -timeout 40m -v ./test/e2e/ 2>&1 | tee $(BIN)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|_test.go:'; exit $${PIPESTATUS[0]}; \
+		UPSTREAM_CCM_DIR=$$(tools/build-upstream-gce-ccm.sh) && \
+		K8S_BIN=$$K8S_BIN TF_PROVIDER_DIR=$$TF_PROVIDER_DIR UPSTREAM_CCM_DIR=$$UPSTREAM_CCM_DIR GCE_CCM_BIN=$(CURDIR)/$(BIN) \
+		GCE_CCM_IMAGE_BIN=$(CURDIR)/$(BIN)/from-image/gce-cloud-controller-manager $(GO) test -tags e2e -count=1 -timeout 40m -v ./test/e2e/ 2>&1 | tee $(BIN)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|permissions:)|_test.go:'; exit $${PIPESTATUS[0]}; \
 	else echo "e2e: no suite yet"; fi
 
 ## soak: the chaos soak on the real stack (test/e2e/soak_test.go): two leader-elected CCM

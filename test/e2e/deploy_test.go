@@ -183,7 +183,7 @@ func TestDeployManifestsGiveTheCCMWhatItNeeds(t *testing.T) {
 	if err := kube.CoreV1().ConfigMaps(ccmNamespace).Delete(e.ctx, "ingress-uid", metav1.DeleteOptions{}); err != nil && !isNotFound(err) {
 		t.Fatal(err)
 	}
-	ccm, err := harness.StartCCM(e.ctx, harness.CCMOptions{Bin: ccmBin, Dir: e.dir, Name: "ccm-sa", Kubeconfig: kubeconfig,
+	ccm, err := harness.StartCCM(e.ctx, harness.CCMOptions{Bin: imageCCM(t), Dir: e.dir, Name: "ccm-sa", Kubeconfig: kubeconfig,
 		Emulator: e.gce, ClusterName: e.cluster, ClusterCIDR: clusterCIDR, LeaderElect: true,
 		ExtraArgs: []string{"--cloud-config=" + conf, "--use-service-account-credentials=false", "--authentication-skip-lookup=false"}})
 	if err != nil {
@@ -286,6 +286,29 @@ func TestDeployManifestsGiveTheCCMWhatItNeeds(t *testing.T) {
 	if !strings.Contains(log, "Created route") {
 		t.Errorf("the CCM log shows no route created")
 	}
+}
+
+// imageCCM is the CCM binary taken out of the image `make image` built for
+// this platform (make e2e extracts it with ociimage), checked to be
+// byte-identical to make build's: the manifests' test runs what ships.
+func imageCCM(t *testing.T) string {
+	t.Helper()
+	if ccmImageBin == "" {
+		t.Fatal("GCE_CCM_IMAGE_BIN is not set: run `make e2e`, which builds the image and takes the CCM binary out of it")
+	}
+	fromImage, err := os.ReadFile(ccmImageBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	built, err := os.ReadFile(ccmBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(fromImage, built) {
+		t.Fatalf("the image's CCM (%s, %d bytes) is not make build's (%s, %d bytes): same flags, same commit must give the same bytes",
+			ccmImageBin, len(fromImage), ccmBin, len(built))
+	}
+	return ccmImageBin
 }
 
 // overlayGCEConf is the gce.conf of the rendered overlay's ConfigMap.

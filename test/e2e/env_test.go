@@ -46,6 +46,7 @@ func newEnv(t *testing.T, timeout time.Duration) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(g.Stop)
+	t.Cleanup(func() { collectPermissions(g) }) // iam_test.go
 	dir := filepath.Join(workDir, strings.ReplaceAll(t.Name(), "/", "_"))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)

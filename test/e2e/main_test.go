@@ -19,10 +19,13 @@ import (
 )
 
 var (
-	cp      *harness.ControlPlane
-	kube    kubernetes.Interface
-	ccmBin  string
-	workDir string
+	cp     *harness.ControlPlane
+	kube   kubernetes.Interface
+	ccmBin string
+	// ccmImageBin is the CCM binary taken out of the image (make e2e:
+	// make image for this platform, then ociimage extract); deploy_test.go runs it.
+	ccmImageBin string
+	workDir     string
 )
 
 func TestMain(m *testing.M) {
@@ -36,6 +39,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	ccmBin = filepath.Join(bin, "gce-cloud-controller-manager")
+	ccmImageBin = os.Getenv("GCE_CCM_IMAGE_BIN")
 	var err error
 	if workDir = os.Getenv("E2E_ARTIFACTS"); workDir == "" {
 		workDir, err = os.MkdirTemp("", "gce-ccm-e2e-")
@@ -60,5 +64,10 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	// After every scenario: the CCM's permissions against the IAM role (iam_test.go).
+	if root, err := filepath.Abs(filepath.Join("..", "..")); err != nil || compareWithRole(os.Stdout, root) {
+		return 1
+	}
+	return code
 }

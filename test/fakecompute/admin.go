@@ -69,6 +69,8 @@ func adminEndpoints() []adminEndpoint {
 		{"GET", "stats", func(c *call) (any, error) { return c.s.Stats(), nil }},
 		{"POST", "stats/reset", func(c *call) (any, error) { c.s.ResetStats(); return c.s.Stats(), nil }},
 		{"GET", "log", func(c *call) (any, error) { return c.s.RequestLog(), nil }},
+		{"GET", "permissions", func(c *call) (any, error) { return c.s.PermissionTrace(), nil }},
+		{"POST", "permissions/reset", func(c *call) (any, error) { c.s.perms.reset(); return c.s.PermissionTrace(), nil }},
 		{"GET", "state", func(c *call) (any, error) { return c.s.Dump(), nil }},
 		{"GET", "state/generation", func(c *call) (any, error) {
 			return map[string]uint64{"generation": c.s.Generation()}, nil

@@ -61,6 +61,7 @@ type Server struct {
 	faults *faults
 	stats  *stats
 	auth   *authority
+	perms  *permTrace // the IAM permissions of every call (permissions.go)
 	// collections is the table of stored collections (collections.go);
 	// endpoints the HTTP surface derived from it (endpoints.go).
 	collections map[string]*collection
@@ -82,6 +83,7 @@ func New(opts Options) *Server {
 		faults:  newFaults(opts.Seed),
 		stats:   newStats(),
 		auth:    newAuthority(),
+		perms:   newPermTrace(),
 		latency: opts.OperationLatency,
 	}
 	s.projects = map[string]bool{opts.Project: true}
@@ -227,6 +229,7 @@ func (s *Server) run(c *call, rt endpoint) (int, any, error) {
 	if f.failOp != nil {
 		c.failOp = f.failOp
 	}
+	s.perms.record(c, rt.methodID) // the IAM permissions GCE checks (permissions.go)
 	val, err := rt.h(c)
 	return http.StatusOK, val, err
 }

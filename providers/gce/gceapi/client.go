@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 	computev1 "google.golang.org/api/compute/v1"
 	"google.golang.org/api/option"
+	"k8s.io/component-base/version"
 	"k8s.io/klog/v2"
 )
 
@@ -125,6 +126,9 @@ type Client struct {
 	closers         []func() error
 }
 
+// UserAgent is the product token the CCM sends with every GCE call.
+func UserAgent() string { return "gce-cloud-controller-manager/" + version.Get().GitVersion }
+
 // New builds the REST clients. It makes no API call.
 func New(ctx context.Context, cfg Config) (*Client, error) {
 	cfg.setDefaults()
@@ -142,8 +146,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		reads:          newLimiter(cfg.ReadsPerSecond),
 		mutations:      newLimiter(cfg.MutationsPerSecond),
 	}
-	opts := append([]option.ClientOption{}, cfg.ClientOptions...)
-	legacyOpts := append([]option.ClientOption{}, cfg.ClientOptions...)
+	// The User-Agent names the CCM and its version: GCE's audit logs show
+	// it, and the e2e suite tells the CCM's calls from its own by it.
+	ua := option.WithUserAgent(UserAgent())
+	opts := append([]option.ClientOption{ua}, cfg.ClientOptions...)
+	legacyOpts := append([]option.ClientOption{ua}, cfg.ClientOptions...)
 	if cfg.Endpoint != "" {
 		root := strings.TrimSuffix(cfg.Endpoint, "/")
 		opts = append(opts, option.WithEndpoint(root))
