@@ -97,7 +97,8 @@ tools:
 ## plus deploy/ (kustomize on the API server, terraform's google provider against the emulator)
 ## and the upstream GCE cloud provider against the emulator.
 ## The CCM binary taken out of an image of this machine's platform
-## (GCE_CCM_IMAGE_BIN) runs in test/e2e/deploy_test.go.
+## (GCE_CCM_IMAGE_BIN) runs in test/e2e/deploy_test.go. CGO_ENABLED=0: the
+## suite needs no cgo, and so compiles the packages make build and lint did.
 E2E_IMAGE_DIR := $(BIN)/e2e-image
 e2e: build
 	@if [ -d test/e2e ]; then \
@@ -107,7 +108,7 @@ e2e: build
 		K8S_BIN=$$(tools/build-k8s.sh) && TF_PROVIDER_DIR=$$(tools/build-terraform-provider.sh) && \
 		UPSTREAM_CCM_DIR=$$(tools/build-upstream-gce-ccm.sh) && \
 		K8S_BIN=$$K8S_BIN TF_PROVIDER_DIR=$$TF_PROVIDER_DIR UPSTREAM_CCM_DIR=$$UPSTREAM_CCM_DIR GCE_CCM_BIN=$(CURDIR)/$(BIN) \
-		GCE_CCM_IMAGE_BIN=$(CURDIR)/$(BIN)/from-image/gce-cloud-controller-manager $(GO) test -tags e2e -count=1 -timeout 40m -v ./test/e2e/ 2>&1 | tee $(BIN)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|permissions:)|_test.go:'; exit $${PIPESTATUS[0]}; \
+		GCE_CCM_IMAGE_BIN=$(CURDIR)/$(BIN)/from-image/gce-cloud-controller-manager CGO_ENABLED=0 $(GO) test -tags e2e -count=1 -timeout 40m -v ./test/e2e/ 2>&1 | tee $(BIN)/e2e.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic|permissions:)|_test.go:'; exit $${PIPESTATUS[0]}; \
 	else echo "e2e: no suite yet"; fi
 
 ## soak: the chaos soak on the real stack (test/e2e/soak_test.go): two leader-elected CCM

@@ -1,7 +1,10 @@
 # The CCM's identity in GCE: a service account holding one custom role with
 # exactly the compute permissions its calls need (derived from the wrappers
 # in providers/gce/gceapi; deploy/README.md has the table with the method
-# behind each). The control-plane VM runs as this account, and the CCM reads
+# behind each). The e2e suite checks it against the permissions the CCM's
+# calls needed in every scenario (test/e2e/iam_test.go): one used but not
+# listed here fails it; one listed but not used is reported, and
+# deploy/README.md says why it is kept. The control-plane VM runs as this account, and the CCM reads
 # its token from the metadata server.
 #
 # Behind var.create_iam: with false, none of these resources exist (the
@@ -42,7 +45,6 @@ locals {
     "compute.httpHealthChecks.delete",      # httpHealthChecks.delete
     "compute.httpHealthChecks.useReadOnly", # targetPools.insert/addHealthCheck naming a check
 
-    "compute.targetPools.get",               # targetPools.get
     "compute.targetPools.list",              # targetPools.list
     "compute.targetPools.create",            # targetPools.insert
     "compute.targetPools.delete",            # targetPools.delete
