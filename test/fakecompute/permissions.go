@@ -112,6 +112,20 @@ var permissionTable = func() map[methodKey]permRule {
 	one("targetPools", "removeHealthCheck", "compute.targetPools.removeHealthCheck")
 	t[methodKey{"targetPools", "setBackup"}] = permRule{perms: []string{"compute.targetPools.update", "compute.targetPools.use"}}
 
+	// Internal passthrough load balancers.
+	crud(t, "healthChecks", "get", "list", "insert", "patch", "update", "delete")
+	crud(t, "regionHealthChecks", "get", "list", "insert", "patch", "update", "delete")
+	crud(t, "instanceGroups", "get", "list", "aggregatedList", "insert", "delete")
+	one("instanceGroups", "listInstances", "compute.instanceGroups.list")
+	t[methodKey{"instanceGroups", "addInstances"}] = permRule{perms: []string{"compute.instanceGroups.update", "compute.instances.use"}}
+	one("instanceGroups", "removeInstances", "compute.instanceGroups.update")
+	one("instanceGroups", "setNamedPorts", "compute.instanceGroups.update")
+	crud(t, "regionBackendServices", "get", "list", "insert", "patch", "update", "delete")
+	one("regionBackendServices", "getHealth", "compute.regionBackendServices.get")
+	for _, v := range []string{"insert", "patch", "update"} {
+		also(t, "regionBackendServices", v, nil, backendServiceFields)
+	}
+
 	crud(t, "forwardingRules", "get", "list", "aggregatedList", "insert", "delete", "setLabels")
 	also(t, "forwardingRules", "insert", nil, forwardingRuleInsertFields)
 	t[methodKey{"forwardingRules", "setTarget"}] = permRule{perms: []string{"compute.forwardingRules.setTarget", "compute.targetPools.use"}}
@@ -225,6 +239,29 @@ func instanceInsertFields(_ *call, body map[string]any) []string {
 	}
 	if nonEmptyList(body, "serviceAccounts") {
 		p = append(p, "compute.instances.setServiceAccount", "iam.serviceAccounts.actAs")
+	}
+	return p
+}
+
+// backendServiceFields: a backend service uses its backends' instance
+// groups and reads its health checks (global or regional).
+func backendServiceFields(_ *call, body map[string]any) []string {
+	var p []string
+	backends, _ := body["backends"].([]any)
+	for _, b := range backends {
+		if be, _ := b.(map[string]any); str(be, "group") != "" {
+			p = append(p, "compute.instanceGroups.use")
+			break
+		}
+	}
+	checks, _ := body["healthChecks"].([]any)
+	for _, c := range checks {
+		hc, _ := c.(string)
+		if strings.Contains(hc, "/regions/") {
+			p = append(p, "compute.regionHealthChecks.useReadOnly")
+		} else if hc != "" {
+			p = append(p, "compute.healthChecks.useReadOnly")
+		}
 	}
 	return p
 }

@@ -151,3 +151,27 @@ func TestPermissionTraceOfRoutes(t *testing.T) {
 		t.Errorf("routes.insert (-want +got):\n%s", diff)
 	}
 }
+
+// An internal load balancer's pieces: a backend service uses its groups
+// and reads its check; adding VMs to a group uses them.
+func TestPermissionTraceOfAnInternalLoadBalancer(t *testing.T) {
+	e := newILBEnv(t)
+	e.ilbStack()
+	got := map[string][]string{}
+	for _, u := range e.ts.PermissionTrace() {
+		if u.Unknown {
+			t.Errorf("%s has no entry in the permission table", u.MethodID)
+		}
+		got[u.MethodID] = u.Perms
+	}
+	for m, want := range map[string][]string{
+		"compute.instanceGroups.insert":        {"compute.instanceGroups.create"},
+		"compute.instanceGroups.addInstances":  {"compute.instanceGroups.update", "compute.instances.use"},
+		"compute.healthChecks.insert":          {"compute.healthChecks.create"},
+		"compute.regionBackendServices.insert": {"compute.healthChecks.useReadOnly", "compute.instanceGroups.use", "compute.regionBackendServices.create"},
+	} {
+		if diff := cmp.Diff(want, got[m]); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", m, diff)
+		}
+	}
+}
