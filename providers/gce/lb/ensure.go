@@ -41,15 +41,11 @@ func (l *LoadBalancers) EnsureLoadBalancer(ctx context.Context, cluster string, 
 	if err != nil {
 		return nil, refuse(err)
 	}
-	if !spec.Local {
-		// Counted as about to attach the shared check, which is then not
-		// deleted under us (plan.SharedCheckUnused).
-		leave, err := l.shared.enter(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("load balancer %s: %w", name, err)
-		}
-		defer leave()
+	leave, err := l.enterShared(ctx, spec)
+	if err != nil {
+		return nil, fmt.Errorf("load balancer %s: %w", name, err)
 	}
+	defer leave()
 	in, err := l.observeFor(ctx, cluster, svc, spec, nodes)
 	if err != nil {
 		return nil, refuse(err)
@@ -80,4 +76,14 @@ func (l *LoadBalancers) EnsureLoadBalancer(ctx context.Context, cluster string, 
 		klog.FromContext(ctx).Info("Ensured load balancer", "service", in.Spec.Service, "lb", name, "ip", ip, "steps", len(p.Actions))
 	}
 	return &v1.LoadBalancerStatus{Ingress: []v1.LoadBalancerIngress{{IP: ip}}}, nil
+}
+
+// enterShared counts a Service of externalTrafficPolicy Cluster as about to
+// attach the shared check, which is then not deleted under it
+// (plan.SharedCheckUnused); a Local Service does not use it.
+func (l *LoadBalancers) enterShared(ctx context.Context, spec plan.Spec) (leave func(), err error) {
+	if spec.Local {
+		return func() {}, nil
+	}
+	return l.shared.enter(ctx)
 }
