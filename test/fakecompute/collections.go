@@ -46,6 +46,15 @@ type collection struct {
 	// render decorates a stored object at read time with what is derived
 	// from other resources (status, users, warnings); nil: as stored.
 	render func(t *tx, k Key, o any) any
+	// shown are the defaults and zero values GCE answers with on every
+	// read (output-only fields and server-side defaults).
+	shown []shownField
+	// inUseInOperation: a delete of a resource in use is accepted and fails
+	// in its operation (RESOURCE_IN_USE_BY_ANOTHER_RESOURCE, HTTP 400 in
+	// httpErrorStatusCode), as GCE's networks.delete does; otherwise it is
+	// refused synchronously with 400 resourceInUseByAnotherResource.
+	inUseInOperation bool
+	shownPaths       []shownPath // shown, resolved against typ
 	// refs are the references its resources hold to other resources.
 	refs []ref
 	// usedBy are the collections whose references (their refs) to a
@@ -100,21 +109,28 @@ func one(link string) []string {
 func newCollections() map[string]*collection {
 	table := []*collection{
 		{name: "networks", scope: Global, typ: reflect.TypeFor[compute.Network](), kind: "compute#network",
-			insert: insertNetwork, onDelete: deleteNetworkSubnets,
-			usedBy: []string{"routes", "firewalls", "forwardingRules", "instances"}},
+			insert: insertNetwork, onDelete: deleteNetworkSubnets, inUseInOperation: true,
+			usedBy: []string{"routes", "firewalls", "forwardingRules", "instances"},
+			shown: []shownField{{"autoCreateSubnetworks", nil}, {"routingConfig.routingMode", "REGIONAL"},
+				{"routingConfig.bgpBestPathSelectionMode", "LEGACY"}, {"networkFirewallPolicyEnforcementOrder", "AFTER_CLASSIC_FIREWALL"}}},
 		{name: "subnetworks", scope: Regional, typ: reflect.TypeFor[compute.Subnetwork](), kind: "compute#subnetwork",
 			aggregated: true, insert: insertSubnetwork, onDelete: unlistSubnetwork,
+			shown: []shownField{{"state", "READY"}, {"privateIpGoogleAccess", nil}, {"privateIpv6GoogleAccess", "DISABLE_GOOGLE_ACCESS"},
+				{"enableFlowLogs", nil}, {"logConfig.enable", nil}},
 			refs:   []ref{refsTo("networks", func(s *compute.Subnetwork) []string { return one(s.Network) })},
 			usedBy: []string{"instances", "addresses"}},
 		{name: "routes", scope: Global, typ: reflect.TypeFor[compute.Route](), kind: "compute#route",
-			insert: insertRoute, render: renderRoute,
+			insert: insertRoute, render: renderRoute, shown: []shownField{{"priority", nil}},
 			refs: []ref{
 				refsTo("networks", func(r *compute.Route) []string { return one(r.Network) }),
 				refsTo("instances", func(r *compute.Route) []string { return one(r.NextHopInstance) }),
 			}},
 		{name: "firewalls", scope: Global, typ: reflect.TypeFor[compute.Firewall](), kind: "compute#firewall",
-			title: "firewall rule", insert: insertFirewall, render: renderFirewall, normalise: normaliseFirewallWrite,
-			refs: []ref{refsTo("networks", func(f *compute.Firewall) []string { return one(f.Network) })}},
+			title: "firewall rule", insert: insertFirewall, normalise: normaliseFirewallWrite,
+			// Priority 0 and logging disabled are answers, not absences, to
+			// a client diffing them.
+			shown: []shownField{{"priority", nil}, {"logConfig.enable", nil}},
+			refs:  []ref{refsTo("networks", func(f *compute.Firewall) []string { return one(f.Network) })}},
 		{name: "instances", scope: Zonal, typ: reflect.TypeFor[compute.Instance](), kind: "compute#instance",
 			aggregated: true, insert: insertInstance, onDelete: deleteInstanceDisks,
 			refs: []ref{
@@ -133,7 +149,7 @@ func newCollections() map[string]*collection {
 			// The upstream provider relies on this 400 to keep a shared check alive.
 			usedBy: []string{"targetPools"}},
 		{name: "addresses", scope: Regional, typ: reflect.TypeFor[compute.Address](), kind: "compute#address",
-			aggregated: true, insert: insertAddress, render: renderAddress,
+			aggregated: true, insert: insertAddress, render: renderAddress, shown: []shownField{{"description", nil}},
 			// No usedBy: deleting an address in use releases the reservation
 			// and the rule or VM keeps the IP as ephemeral. The upstream
 			// provider depends on it, deleting its address right after
@@ -194,6 +210,7 @@ func newCollections() map[string]*collection {
 	}
 	out := make(map[string]*collection, len(table))
 	for _, c := range table {
+		c.shownPaths = resolveShown(c.typ, c.shown)
 		out[c.name] = c
 	}
 	return out

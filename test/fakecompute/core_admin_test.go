@@ -137,7 +137,11 @@ func TestAdminAPI(t *testing.T) {
 	e.rawJSON("POST", "/_internal/reset", "", nil)
 	var fresh map[string][]json.RawMessage
 	e.rawJSON("GET", "/_internal/state", "", &fresh)
-	if diff := cmp.Diff([]string{"projects/demo/global/networks", "projects/demo/regions/us-central1/subnetworks"}, sortedKeys(fresh)); diff != "" {
+	wantFresh := []string{"projects/demo/global/networks"}
+	for _, r := range e.regionNames() {
+		wantFresh = append(wantFresh, "projects/demo/regions/"+r+"/subnetworks")
+	}
+	if diff := cmp.Diff(wantFresh, sortedKeys(fresh)); diff != "" {
 		t.Errorf("state after reset (-want +got)\n%s", diff)
 	}
 	if len(e.ts.Faults()) != 0 {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -273,4 +274,19 @@ func (e *env) stateJSON() string {
 		e.t.Fatal(err)
 	}
 	return string(b)
+}
+
+// regionNames are the regions the emulator serves, sorted, as regions.list
+// answers them.
+func (e *env) regionNames() []string {
+	l, err := e.legacy.Regions.List(project).Do()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for _, r := range l.Items {
+		out = append(out, r.Name)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -3,6 +3,7 @@ package fakecompute_test
 import (
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
@@ -225,6 +226,19 @@ func TestInstanceListAndAggregatedList(t *testing.T) {
 		}
 		got[p.Key] = s
 	}
+	// Every other scope GCE names, "global" and the zones of every region,
+	// carries the warning.
+	if !strings.HasPrefix(got["global"], "NO_RESULTS_ON_PAGE") || !strings.HasPrefix(got["zones/europe-west1-b"], "NO_RESULTS_ON_PAGE") {
+		t.Errorf("aggregatedList scopes global, zones/europe-west1-b: %q, %q", got["global"], got["zones/europe-west1-b"])
+	}
+	for scope, s := range got {
+		if !strings.HasPrefix(scope, "zones/us-central1-") {
+			if s != "NO_RESULTS_ON_PAGE scope="+scope {
+				t.Errorf("scope %s: %q", scope, s)
+			}
+			delete(got, scope)
+		}
+	}
 	want := map[string]string{
 		"zones/us-central1-a": "a-1 a-2 ",
 		"zones/us-central1-b": "NO_RESULTS_ON_PAGE scope=zones/us-central1-b",
@@ -240,6 +254,12 @@ func TestInstanceListAndAggregatedList(t *testing.T) {
 	err := e.legacy.Instances.AggregatedList(project).MaxResults(1).Pages(e.ctx, func(l *gce.InstanceAggregatedList) error {
 		pg := map[string]string{}
 		for scope, sl := range l.Items {
+			if !strings.HasPrefix(scope, "zones/us-central1-") {
+				if sl.Warning == nil || len(sl.Instances) > 0 {
+					t.Errorf("scope %s: %+v", scope, sl)
+				}
+				continue
+			}
 			switch {
 			case len(sl.Instances) > 0:
 				pg[scope] = sl.Instances[0].Name

@@ -1,8 +1,8 @@
 package fakecompute_test
 
 import (
-	"net/netip"
 	"sort"
+	"strings"
 	"testing"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
@@ -178,7 +178,9 @@ func TestNetworkLifecycle(t *testing.T) {
 	if diff := cmp.Diff(inUse, summarize(e.deleteSubnet("sub-a"))); diff != "" {
 		t.Errorf("delete subnet with VMs (-want +got)\n%s", diff)
 	}
-	if diff := cmp.Diff(inUse, summarize(e.deleteNetwork("net-a"))); diff != "" {
+	// GCE accepts a network's delete and fails it in the operation.
+	inUseOp := errSummary{400, ""}
+	if diff := cmp.Diff(inUseOp, summarize(e.deleteNetwork("net-a"))); diff != "" {
 		t.Errorf("delete network with a subnet (-want +got)\n%s", diff)
 	}
 	for _, vm := range []string{"vm-1", "vm-2", "vm-3"} {
@@ -198,7 +200,7 @@ func TestNetworkLifecycle(t *testing.T) {
 	if err := op.Wait(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(inUse, summarize(e.deleteNetwork("net-a"))); diff != "" {
+	if diff := cmp.Diff(inUseOp, summarize(e.deleteNetwork("net-a"))); diff != "" {
 		t.Errorf("delete network with a route (-want +got)\n%s", diff)
 	}
 	if op, err = e.routes.Delete(e.ctx, &computepb.DeleteRouteRequest{Project: project, Route: "via-net-a"}); err != nil {
@@ -225,7 +227,7 @@ func TestNetworkLifecycle(t *testing.T) {
 }
 
 // TestAutoModeNetwork checks that an auto-mode network gets a subnet in
-// the region with a /20 no other subnet uses.
+// every region with GCE's fixed range there, as the default network has.
 func TestAutoModeNetwork(t *testing.T) {
 	e := newEnv(t, fakecompute.Options{})
 	if err := e.insertNetwork("auto", true); err != nil {
@@ -235,10 +237,21 @@ func TestAutoModeNetwork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := netip.ParsePrefix(sn.IpCidrRange)
-	if err != nil || p.Bits() != 20 || p.Overlaps(netip.MustParsePrefix("10.128.0.0/20")) ||
-		!netip.MustParsePrefix("10.128.0.0/9").Contains(p.Addr()) {
-		t.Errorf("auto subnet range %q: want a free /20 in 10.128.0.0/9", sn.IpCidrRange)
+	if sn.IpCidrRange != "10.128.0.0/20" {
+		t.Errorf("auto subnet range in us-central1 %q, want GCE's 10.128.0.0/20", sn.IpCidrRange)
+	}
+	for region, want := range map[string]string{"europe-west1": "10.132.0.0/20", "asia-east1": "10.140.0.0/20", "us-east1": "10.142.0.0/20"} {
+		if sn, err := e.legacy.Subnetworks.Get(project, region, "auto").Do(); err != nil || sn.IpCidrRange != want {
+			t.Errorf("auto subnet in %s: %v %v, want %s", region, sn, err, want)
+		}
+	}
+	n, err := e.legacy.Networks.Get(project, "auto").Do()
+	if err != nil || len(n.Subnetworks) != len(e.regionNames()) {
+		t.Errorf("auto network lists %d subnets (%v), want one per region (%d)", len(n.Subnetworks), err, len(e.regionNames()))
+	}
+	// Its subnets go only with it.
+	if _, err := e.legacy.Subnetworks.Delete(project, region, "auto").Do(); summarize(err) != (errSummary{400, "invalidResourceUsage"}) {
+		t.Errorf("delete an auto subnet: %v, want 400 invalidResourceUsage", err)
 	}
 	if want := base + "projects/demo/global/networks/auto"; sn.Network != want {
 		t.Errorf("auto subnet network = %q, want %q", sn.Network, want)
@@ -305,10 +318,14 @@ func TestNetworksLegacyClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	sort.Strings(got)
-	if diff := cmp.Diff([]string{"default:default", "legacy-net:legacy-sub"}, got); diff != "" {
+	defaultSubnets := strings.TrimSuffix(strings.Repeat("default,", len(e.regionNames())), ",")
+	if diff := cmp.Diff([]string{"default:" + defaultSubnets, "legacy-net:legacy-sub"}, got); diff != "" {
 		t.Errorf("networks (-want +got)\n%s", diff)
 	}
-	if _, err := e.legacy.Networks.Delete(project, "legacy-net").Do(); summarize(err) != (errSummary{400, "resourceInUseByAnotherResource"}) {
-		t.Errorf("delete network with subnet: %v", err)
+	// In use: accepted, and the operation fails as GCE's does.
+	op, err = e.legacy.Networks.Delete(project, "legacy-net").Do()
+	if err != nil || op.Status != "DONE" || op.HttpErrorStatusCode != 400 || op.Error == nil ||
+		op.Error.Errors[0].Code != "RESOURCE_IN_USE_BY_ANOTHER_RESOURCE" {
+		t.Errorf("delete network with subnet: %+v, %v; want a DONE operation failed with RESOURCE_IN_USE_BY_ANOTHER_RESOURCE (400)", op, err)
 	}
 }

@@ -13,6 +13,9 @@ type apiError struct {
 	Reason  string
 	Message string
 	Domain  string
+	// inOperation: the request is accepted and its operation fails with
+	// this error (see failsInOperation).
+	inOperation bool
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Code, e.Reason, e.Message) }

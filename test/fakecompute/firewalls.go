@@ -42,20 +42,3 @@ func normaliseFirewallWrite(c *call, t *tx, cur, next any, patch bool) error {
 	}
 	return mustExist(t, nk)
 }
-
-// renderFirewall writes the zero values GCE always reports: priority 0
-// and logging disabled are answers, not absences, to a client diffing them.
-func renderFirewall(_ *tx, _ Key, o any) any {
-	fw, ok := o.(*compute.Firewall)
-	if !ok {
-		return o
-	}
-	out := *fw
-	out.ForceSendFields = append([]string{"Priority"}, fw.ForceSendFields...)
-	lc := compute.FirewallLogConfig{ForceSendFields: []string{"Enable"}}
-	if fw.LogConfig != nil {
-		lc.Enable, lc.Metadata = fw.LogConfig.Enable, fw.LogConfig.Metadata
-	}
-	out.LogConfig = &lc
-	return &out
-}

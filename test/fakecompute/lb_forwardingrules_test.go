@@ -51,6 +51,7 @@ func TestLBForwardingRuleDefaults(t *testing.T) {
 			tc.want.Name, tc.want.Kind, tc.want.Target = proto.String(name), proto.String("compute#forwardingRule"), proto.String(pool)
 			tc.want.Region = proto.String(lbLink("regions/" + lbRegion))
 			tc.want.SelfLink = proto.String(lbLink("regions/" + lbRegion + "/forwardingRules/" + name))
+			tc.want.SelfLinkWithId = proto.String(lbLink(fmt.Sprintf("regions/%s/forwardingRules/%d", lbRegion, got.GetId())))
 			tc.want.LoadBalancingScheme, tc.want.NetworkTier = proto.String("EXTERNAL"), proto.String("PREMIUM")
 			tc.want.LabelFingerprint = proto.String("42WmSpB8rSM=")
 			if diff := cmp.Diff(tc.want, got, protocmp.Transform(),

@@ -461,7 +461,7 @@ func (s *Server) metadataInstance() *compute.Instance {
 		NetworkInterfaces: []*compute.NetworkInterface{{
 			Network:    GlobalKey(s.opts.Project, "networks", "default").SelfLink(),
 			Subnetwork: RegionalKey(s.opts.Project, s.opts.Region, "subnetworks", "default").SelfLink(),
-			NetworkIP:  syntheticIP(),
+			NetworkIP:  syntheticIP(s.opts.Region),
 		}},
 		Disks: []*compute.AttachedDisk{{DeviceName: "persistent-disk-0", Mode: "READ_WRITE", Type: "PERSISTENT", Boot: true}},
 		ServiceAccounts: []*compute.ServiceAccount{{
@@ -473,8 +473,8 @@ func (s *Server) metadataInstance() *compute.Instance {
 
 // syntheticIP is the last usable address of the default subnet: the
 // allocator hands out the lowest free ones, so the two rarely meet.
-func syntheticIP() string {
-	p := netip.MustParsePrefix(defaultSubnetRange)
+func syntheticIP(region string) string {
+	p := autoRange(region)
 	b := p.Addr().As4()
 	host := uint32(1)<<(32-p.Bits()) - 3
 	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) | host

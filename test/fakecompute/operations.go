@@ -131,7 +131,7 @@ func (o *operations) claim(rkey string) (*opRecord, func(*opRecord)) {
 }
 
 func (o *operations) start(c *call, target Key, opType string, m mutation, rkey string) (any, *opRecord, error) {
-	if err := o.s.store.read(func(t *tx) error { return m(t) }); err != nil && !isQuota(err) {
+	if err := o.s.store.read(func(t *tx) error { return m(t) }); err != nil && !failsInOperation(err) {
 		return nil, nil, err
 	}
 	rec := o.create(target, opType, rkey)
@@ -392,6 +392,12 @@ func (o *operations) count() int {
 func isQuota(err error) bool {
 	ae := asAPIError(err)
 	return ae.Reason == "quotaExceeded"
+}
+
+// failsInOperation tells the errors GCE reports in the operation rather
+// than in the answer to the request: quota, and what a collection marks so.
+func failsInOperation(err error) bool {
+	return isQuota(err) || asAPIError(err).inOperation
 }
 
 // keyFromLink parses one of the emulator's own selfLinks.

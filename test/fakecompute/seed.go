@@ -68,7 +68,7 @@ func (s *Server) seedToInstance(sd InstanceSeed) (*compute.Instance, Key, error)
 		return nil, Key{}, err
 	}
 	if !s.hasZone(sd.Zone) {
-		return nil, Key{}, errInvalid("zone %q is not one of %v", sd.Zone, s.opts.Zones)
+		return nil, Key{}, errInvalid("zone %q is not a zone this emulator serves (those of regions %v)", sd.Zone, s.regions())
 	}
 	switch sd.Status {
 	case "", StatusRunning, StatusTerminated, StatusStopped, StatusSuspended, "STOPPING", "PROVISIONING", "STAGING", "SUSPENDING", "REPAIRING":

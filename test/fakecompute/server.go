@@ -70,6 +70,8 @@ type Server struct {
 	mu       sync.Mutex // guards latency
 	latency  time.Duration
 	projects map[string]bool
+	// regionNames are the regions served, sorted (topology.go).
+	regionNames []string
 }
 
 // New builds an emulator with the default network "default" and its subnet in
@@ -86,6 +88,7 @@ func New(opts Options) *Server {
 		perms:   newPermTrace(),
 		latency: opts.OperationLatency,
 	}
+	s.regionNames = newRegionNames(opts.Region)
 	s.projects = map[string]bool{opts.Project: true}
 	for _, p := range opts.ExtraProjects {
 		s.projects[p] = true
@@ -214,7 +217,7 @@ func (s *Server) run(c *call, rt endpoint) (int, any, error) {
 			Message: "The resource 'projects/" + c.project + "' was not found"}
 	}
 	switch {
-	case c.kind == Regional && c.location != s.opts.Region:
+	case c.kind == Regional && !s.hasRegion(c.location):
 		return 0, nil, errInvalid("Invalid value for field 'region': '%s'. Unknown region.", c.location)
 	case c.kind == Zonal && !s.hasZone(c.location):
 		return 0, nil, errInvalid("Invalid value for field 'zone': '%s'. Unknown zone.", c.location)

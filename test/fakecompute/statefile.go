@@ -129,12 +129,12 @@ func (s *Server) stateTable(c stateCollection) (Key, error) {
 	switch {
 	case c.Scope == "global":
 		k.Kind = Global
-	case kind == "regions" && loc == s.opts.Region:
+	case kind == "regions" && s.hasRegion(loc):
 		k.Kind, k.Location = Regional, loc
 	case kind == "zones" && s.hasZone(loc):
 		k.Kind, k.Location = Zonal, loc
 	default:
-		return Key{}, fmt.Errorf("state %s: scope %q is not served here (region %s, zones %s)", where, c.Scope, s.opts.Region, strings.Join(s.opts.Zones, ","))
+		return Key{}, fmt.Errorf("state %s: scope %q is not served here (regions %s)", where, c.Scope, strings.Join(s.regions(), ","))
 	}
 	if _, ok := s.collections[c.Collection].servedIn(k.Kind); !ok && k.Kind != s.collections[c.Collection].scope {
 		return Key{}, fmt.Errorf("state %s: %s are not %s resources", where, c.Collection, c.Scope)

@@ -88,7 +88,7 @@ func TestLoadStateRefusesWhatItCannotServe(t *testing.T) {
 		"version":         `{"version":2,"nextId":5,"collections":[]}`,
 		"collection":      `{"version":1,"collections":[{"project":"demo","scope":"global","collection":"widgets","items":{}}]}`,
 		"project":         `{"version":1,"collections":[{"project":"other","scope":"global","collection":"routes","items":{}}]}`,
-		"zone":            `{"version":1,"collections":[{"project":"demo","scope":"zones/europe-west1-b","collection":"instances","items":{}}]}`,
+		"zone":            `{"version":1,"collections":[{"project":"demo","scope":"zones/mars-central1-b","collection":"instances","items":{}}]}`,
 		"scope kind":      `{"version":1,"collections":[{"project":"demo","scope":"global","collection":"instances","items":{}}]}`,
 		"mistyped object": `{"version":1,"collections":[{"project":"demo","scope":"global","collection":"routes","items":{"r":{"priority":"high"}}}]}`,
 	} {

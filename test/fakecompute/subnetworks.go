@@ -38,7 +38,8 @@ func insertSubnetwork(c *call) (any, error) {
 		c.s.stamp(t, k, obj)
 		obj.Network, obj.GatewayAddress = nk.SelfLink(), refs.rng.Addr().Next().String()
 		obj.Fingerprint = t.fingerprint()
-		if obj.StackType == "" {
+		if obj.StackType == "" && obj.Purpose != "PRIVATE_NAT" {
+			// GCE gives PRIVATE_NAT subnets no stack type.
 			obj.StackType = "IPV4_ONLY"
 		}
 		if obj.Purpose == "" {
@@ -88,20 +89,25 @@ func (c *call) prepareSubnetwork(sn *compute.Subnetwork) (subnetRefs, error) {
 	return subnetRefs{network: nk, rng: rng, ranges: ranges}, nil
 }
 
-// unlistSubnetwork is the delete rule of a subnetwork: its network stops
-// listing it.
+// unlistSubnetwork is the delete rule of a subnetwork: an auto-mode
+// network's subnets go only with it (GCE's 400); otherwise its network
+// stops listing it.
 func unlistSubnetwork(t *tx, k Key, o any) error {
-	nk, err := ParseRef(o.(*compute.Subnetwork).Network, "networks", Ref{Project: k.Project})
-	if err != nil {
-		return nil
+	sn := o.(*compute.Subnetwork)
+	var n *compute.Network
+	nk, err := ParseRef(sn.Network, "networks", Ref{Project: k.Project})
+	if err == nil {
+		n, _ = getAs[compute.Network](t, nk)
 	}
-	n, err := getAs[compute.Network](t, nk)
-	if err != nil {
-		return nil
+	if n != nil && n.AutoCreateSubnetworks {
+		return &apiError{Code: 400, Reason: "invalidResourceUsage",
+			Message: "Invalid resource usage: 'Cannot delete auto subnetwork from an auto subnet mode network.'."}
 	}
-	nn := clone(n)
-	nn.Subnetworks = slices.DeleteFunc(nn.Subnetworks, func(l string) bool { return l == k.SelfLink() })
-	t.put(nk, nn)
+	if n != nil {
+		nn := clone(n)
+		nn.Subnetworks = slices.DeleteFunc(nn.Subnetworks, func(l string) bool { return l == k.SelfLink() })
+		t.put(nk, nn)
+	}
 	return nil
 }
 

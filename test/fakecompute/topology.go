@@ -2,21 +2,69 @@ package fakecompute
 
 import (
 	"fmt"
+	"slices"
 
 	compute "google.golang.org/api/compute/v1"
 )
 
-func (s *Server) zoneKey(project, zone string) Key {
-	return Key{Project: project, Kind: Zonal, Location: zone}
-}
+// regions are every region the server serves, sorted: Options.Region and
+// the regions of autoModeRanges. The home region's zones are
+// Options.Zones; every other region has three, <region>-a, -b and -c (an
+// approximation: real regions name theirs differently).
+func (s *Server) regions() []string { return s.regionNames }
 
-func (s *Server) hasZone(zone string) bool {
-	for _, z := range s.opts.Zones {
-		if z == zone {
-			return true
+func newRegionNames(home string) []string {
+	out := []string{home}
+	for r := range autoModeRanges {
+		if r != home {
+			out = append(out, r)
 		}
 	}
-	return false
+	slices.Sort(out)
+	return out
+}
+
+// zonesOf are the zones of a region the server serves (nil: not served).
+func (s *Server) zonesOf(region string) []string {
+	if region == s.opts.Region {
+		return s.opts.Zones
+	}
+	if _, ok := autoModeRanges[region]; ok {
+		return []string{region + "-a", region + "-b", region + "-c"}
+	}
+	return nil
+}
+
+func (s *Server) hasRegion(region string) bool { return s.zonesOf(region) != nil }
+
+func (s *Server) hasZone(zone string) bool {
+	return slices.Contains(s.zonesOf(regionOfZone(zone)), zone)
+}
+
+// allZones are the zones of every region, sorted.
+func (s *Server) allZones() []string {
+	var out []string
+	for _, r := range s.regions() {
+		out = append(out, s.zonesOf(r)...)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// aggregatedScopes are the scopes an aggregated list names, as GCE's do:
+// "global" and every region, or every zone for a zonal collection.
+func (s *Server) aggregatedScopes(sk ScopeKind) []string {
+	out := []string{"global"}
+	if sk == Zonal {
+		for _, z := range s.allZones() {
+			out = append(out, "zones/"+z)
+		}
+		return out
+	}
+	for _, r := range s.regions() {
+		out = append(out, "regions/"+r)
+	}
+	return out
 }
 
 func (s *Server) zoneObject(project, zone string) *compute.Zone {
@@ -26,13 +74,14 @@ func (s *Server) zoneObject(project, zone string) *compute.Zone {
 		CreationTimestamp: "2020-01-01T00:00:00.000-07:00"}
 }
 
-func (s *Server) regionObject(project string) *compute.Region {
-	zones := make([]string, len(s.opts.Zones))
-	for i, z := range s.opts.Zones {
-		zones[i] = ScopeLink(project, Zonal, z)
+func (s *Server) regionObject(project, region string) *compute.Region {
+	zones := s.zonesOf(region)
+	links := make([]string, len(zones))
+	for i, z := range zones {
+		links[i] = ScopeLink(project, Zonal, z)
 	}
-	return &compute.Region{Kind: "compute#region", Id: 1000, Name: s.opts.Region, Status: "UP",
-		Description: s.opts.Region, Zones: zones, SelfLink: ScopeLink(project, Regional, s.opts.Region),
+	return &compute.Region{Kind: "compute#region", Id: uint64(1000 + slices.Index(s.regions(), region)), Name: region, Status: "UP",
+		Description: region, Zones: links, SelfLink: ScopeLink(project, Regional, region),
 		CreationTimestamp: "2020-01-01T00:00:00.000-07:00"}
 }
 
@@ -57,20 +106,24 @@ func getProject(c *call) (any, error) {
 }
 
 func listRegions(c *call) (any, error) {
-	return c.listResponse("compute#regionList", Key{Project: c.project}, []any{c.s.regionObject(c.project)})
+	var items []any
+	for _, r := range c.s.regions() {
+		items = append(items, c.s.regionObject(c.project, r))
+	}
+	return c.listResponse("compute#regionList", Key{Project: c.project}, items)
 }
 
 func getRegion(c *call) (any, error) {
-	if c.name != c.s.opts.Region {
+	if !c.s.hasRegion(c.name) {
 		return nil, errNotFound(Key{Project: c.project, Kind: Regional, Location: c.name})
 	}
-	return c.s.regionObject(c.project), nil
+	return c.s.regionObject(c.project, c.name), nil
 }
 
 func listZones(c *call) (any, error) {
-	items := make([]any, len(c.s.opts.Zones))
-	for i, z := range c.s.opts.Zones {
-		items[i] = c.s.zoneObject(c.project, z)
+	var items []any
+	for _, z := range c.s.allZones() {
+		items = append(items, c.s.zoneObject(c.project, z))
 	}
 	return c.listResponse("compute#zoneList", Key{Project: c.project}, items)
 }

@@ -3,6 +3,7 @@ package fakecompute
 import (
 	"reflect"
 	"sort"
+	"strconv"
 )
 
 // The verbs every stored collection has, derived from its table entry.
@@ -35,17 +36,10 @@ func (col *collection) list(c *call) (any, error) {
 	return c.listResponse(col.kind+"List", table, items)
 }
 
-// aggregatedList answers every scope of the topology, empty ones with a
-// warning.
+// aggregatedList answers every scope of the topology ("global" and every
+// region or zone), empty ones with a warning.
 func (col *collection) aggregatedList(c *call) (any, error) {
-	var scopes []string
-	if col.scope == Regional {
-		scopes = []string{"regions/" + c.s.opts.Region}
-	} else {
-		for _, z := range c.s.opts.Zones {
-			scopes = append(scopes, "zones/"+z)
-		}
-	}
+	scopes := c.s.aggregatedScopes(col.scope)
 	var items []scoped
 	_ = c.s.store.read(func(t *tx) error {
 		t.scan(c.project, col.name, func(k Key, o any) {
@@ -73,16 +67,28 @@ func (col *collection) delete(c *call) (any, error) {
 			return err
 		}
 		if by := c.s.userOf(t, k); by != "" {
-			return errInUse(k, by)
+			return col.inUse(errInUse(k, by))
 		}
 		if col.onDelete != nil {
 			if err := col.onDelete(t, k, o); err != nil {
-				return err
+				return col.inUse(err)
 			}
 		}
 		t.del(k)
 		return nil
 	})
+}
+
+// inUse marks an in-use error to fail the operation when the collection's
+// deletes do so.
+func (col *collection) inUse(err error) error {
+	ae := asAPIError(err)
+	if !col.inUseInOperation || ae.Reason != "resourceInUseByAnotherResource" {
+		return err
+	}
+	marked := *ae
+	marked.inOperation = true
+	return &marked
 }
 
 // update is a PUT of the whole resource: every field takes the body's
@@ -155,11 +161,13 @@ func (col *collection) lookup(t *tx, k Key) (any, error) {
 	return o, nil
 }
 
+// rendered is a stored object as a read answers it: decorated by the
+// renderer, with the shown fields.
 func (col *collection) rendered(t *tx, k Key, o any) any {
-	if col.render == nil {
-		return o
+	if col.render != nil {
+		o = col.render(t, k, o)
 	}
-	return col.render(t, k, o)
+	return show(o, col.shownPaths)
 }
 
 // decode reads a request body into a new resource of the collection's type.
@@ -176,14 +184,22 @@ func setField(o any, field, value string) {
 	reflect.ValueOf(o).Elem().FieldByName(field).SetString(value)
 }
 
-// stamp gives a new resource its identity: kind, id, selfLink, creation
-// time and, for a regional one, its region. Inserts call it once the
+// stamp gives a new resource its identity: kind, id, selfLink (and
+// selfLinkWithId where the type has one), creation time and, for a
+// regional one, its region. Inserts call it once the
 // resource is valid.
 func (s *Server) stamp(t *tx, k Key, o any) {
 	v := reflect.ValueOf(o).Elem()
 	v.FieldByName("Kind").SetString(s.collections[k.Collection].kind)
-	v.FieldByName("Id").SetUint(t.newID())
+	id := t.newID()
+	v.FieldByName("Id").SetUint(id)
 	v.FieldByName("SelfLink").SetString(k.SelfLink())
+	if f := v.FieldByName("SelfLinkWithId"); f.IsValid() {
+		// The same link with the id in place of the name (output only).
+		byID := k
+		byID.Name = strconv.FormatUint(id, 10)
+		f.SetString(byID.SelfLink())
+	}
 	v.FieldByName("CreationTimestamp").SetString(nowStamp())
 	if k.Kind == Regional {
 		v.FieldByName("Region").SetString(k.ScopeLink())

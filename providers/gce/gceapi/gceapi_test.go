@@ -223,7 +223,7 @@ func TestFailedOperationIsClassified(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = deleteNetwork(t, ts, "default")
-	if err == nil || !strings.Contains(err.Error(), "resourceInUseByAnotherResource") {
+	if err == nil || !strings.Contains(err.Error(), "RESOURCE_IN_USE_BY_ANOTHER_RESOURCE") {
 		t.Fatalf("network delete: %v", err)
 	}
 }

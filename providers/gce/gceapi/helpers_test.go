@@ -2,10 +2,13 @@ package gceapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"testing"
+	"time"
 
 	"k8s.io/component-base/metrics/legacyregistry"
 
@@ -15,20 +18,46 @@ import (
 
 func asErr(err error, target **gceapi.Error) bool { return errors.As(err, target) }
 
-// deleteNetwork calls networks.delete directly over HTTP; the API layer has
-// no wrapper for it because the provider never deletes networks.
+// deleteNetwork calls networks.delete directly over HTTP and waits for its
+// operation; the API layer has no wrapper for it because the provider never
+// deletes networks.
 func deleteNetwork(t *testing.T, ts *fakecompute.TestServer, name string) error {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodDelete, ts.URL+"/compute/v1/projects/demo/global/networks/"+name, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
+	var op struct {
+		Name, Status        string
+		HTTPErrorStatusCode int `json:"httpErrorStatusCode"`
+		Error               *struct {
+			Errors []struct{ Code, Message string }
+		}
+	}
+	do := func(method, path string) error {
+		req, _ := http.NewRequestWithContext(context.Background(), method, ts.URL+"/compute/v1/projects/demo/global/"+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 400 {
+			return fmt.Errorf("HTTP %d: %s", resp.StatusCode, b)
+		}
+		return json.Unmarshal(b, &op)
+	}
+	if err := do(http.MethodDelete, "networks/"+name); err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 400 {
-		var buf [512]byte
-		n, _ := resp.Body.Read(buf[:])
-		return fmt.Errorf("HTTP %d: %s", resp.StatusCode, buf[:n])
+	// GCE fails a network delete in its operation: poll it, with a deadline.
+	for deadline := time.Now().Add(10 * time.Second); op.Status != "DONE"; {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("operation %s not DONE after 10s", op.Name)
+		}
+		time.Sleep(10 * time.Millisecond)
+		if err := do(http.MethodGet, "operations/"+op.Name); err != nil {
+			return err
+		}
+	}
+	if op.Error != nil && len(op.Error.Errors) > 0 {
+		return fmt.Errorf("operation failed, HTTP %d: %s: %s", op.HTTPErrorStatusCode, op.Error.Errors[0].Code, op.Error.Errors[0].Message)
 	}
 	return nil
 }

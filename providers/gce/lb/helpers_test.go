@@ -139,7 +139,7 @@ func (e *lbTestEnv) lbState(t testing.TB) map[string][]map[string]any {
 			if coll == "firewalls" && m["name"] == "default-allow-internal" {
 				continue
 			}
-			for _, k := range []string{"id", "creationTimestamp", "fingerprint", "labelFingerprint"} {
+			for _, k := range []string{"id", "selfLinkWithId", "creationTimestamp", "fingerprint", "labelFingerprint"} {
 				delete(m, k)
 			}
 			out[coll] = append(out[coll], m)
