@@ -79,7 +79,7 @@ func TestSecondaryRanges(t *testing.T) {
 		secondary  []string
 		want       errSummary
 	}{
-		{"s1", "10.30.0.0/20", []string{"pods=10.30.8.0/22"}, errSummary{400, "invalid"}},                   // inside its own primary
+		{"s1", "10.30.0.0/20", []string{"pods=10.30.8.0/22"}, errSummary{400, "invalid"}},                  // inside its own primary
 		{"s2", "10.30.0.0/20", []string{"a=10.40.0.0/16", "b=10.40.128.0/17"}, errSummary{400, "invalid"}}, // two overlapping
 		{"s3", "10.30.0.0/20", []string{"a=10.40.0.0/16", "a=10.41.0.0/16"}, errSummary{400, "invalid"}},   // one name twice
 		{"s4", "10.30.0.0/20", []string{"Pods=10.40.0.0/16"}, errSummary{400, "invalid"}},                  // not RFC 1035
