@@ -65,8 +65,7 @@ func autoRange(region string) netip.Prefix {
 }
 
 // createAutoSubnets gives an auto-mode network its subnet in every region
-// the server serves, named after the network, with GCE's fixed ranges and
-// GCE's fixed ranges.
+// the server serves, named after the network, with GCE's fixed ranges.
 func (s *Server) createAutoSubnets(t *tx, nk Key, n *compute.Network) {
 	for _, region := range s.regions() {
 		sk := RegionalKey(nk.Project, region, "subnetworks", nk.Name)

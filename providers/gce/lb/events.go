@@ -23,14 +23,11 @@ const (
 func (l *LoadBalancers) refuse(svc *v1.Service, err error) error {
 	var ie *plan.InputError
 	var ce *plan.ConflictError
-	var iie *ilb.InputError
 	var ice *ilb.ConflictError
 	const kept = "; nothing was made or changed in GCE: an existing load balancer stays as it is until this is resolved"
 	switch {
 	case errors.As(err, &ie):
 		l.event(svc, v1.EventTypeWarning, reasonInvalid, ie.Error()+kept)
-	case errors.As(err, &iie):
-		l.event(svc, v1.EventTypeWarning, reasonInvalid, iie.Error()+kept)
 	case errors.As(err, &ce):
 		l.event(svc, v1.EventTypeWarning, reasonConflict, ce.Error())
 	case errors.As(err, &ice):

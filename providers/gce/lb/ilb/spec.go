@@ -35,10 +35,10 @@ const KubeProxyHealthPort = 10256
 // every client outside it.
 const DefaultSourceRange = "0.0.0.0/0"
 
-// InputError is a Service field the internal load balancer cannot serve.
-type InputError struct{ Field, Reason string }
-
-func (e *InputError) Error() string { return e.Field + ": " + e.Reason }
+// InputError is a Service field the internal load balancer cannot serve:
+// the external plan's type, so that one errors.As finds a refusal of
+// either kind.
+type InputError = plan.InputError
 
 // Spec is a Service's request, checked and normalised.
 type Spec struct {
