@@ -1,0 +1,269 @@
+package orphans_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/compute/apiv1/computepb"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	corelisters "k8s.io/client-go/listers/core/v1"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/gce-ccm/gce-ccm/controllers/orphans"
+	"github.com/gce-ccm/gce-ccm/providers/gce/drift"
+	"github.com/gce-ccm/gce-ccm/providers/gce/ownership"
+)
+
+// lookAlikes pre-seeds objects under load-balancer names that are not
+// this cluster's: another cluster's rule for a Service named like ours,
+// a hand-made firewall whose description is not JSON, a pool upstream
+// made for a Service of no known cluster, and another cluster's shared
+// check. None may ever be touched.
+func (e *env) lookAlikes() map[string][]string {
+	e.t.Helper()
+	other := ownership.Description{ServiceName: "default/gone", ClusterName: "prod-2"}.String()
+	net := "https://www.googleapis.com/compute/v1/projects/demo/global/networks/default"
+	if err := e.api.InsertTargetPool(e.ctx, region, &computepb.TargetPool{Name: proto.String("a0000000000000000000000000000002"),
+		Description: proto.String(ownership.Description{ServiceName: "default/ghost"}.String())}); err != nil {
+		e.t.Fatal(err)
+	}
+	for _, err := range []error{
+		e.api.InsertForwardingRule(e.ctx, region, &computepb.ForwardingRule{Name: proto.String("a0000000000000000000000000000001"),
+			Description: proto.String(other), IPProtocol: proto.String("TCP"), PortRange: proto.String("80-80"),
+			LoadBalancingScheme: proto.String("EXTERNAL"), Target: proto.String("https://www.googleapis.com/compute/v1/projects/demo/regions/us-central1/targetPools/a0000000000000000000000000000002")}),
+		e.api.InsertFirewall(e.ctx, &computepb.Firewall{Name: proto.String("k8s-fw-a0000000000000000000000000000003"), Description: proto.String("allow web"),
+			Network: proto.String(net), Allowed: []*computepb.Allowed{{IPProtocol: proto.String("tcp"), Ports: []string{"80"}}}, SourceRanges: []string{"0.0.0.0/0"}}),
+		e.api.InsertFirewall(e.ctx, &computepb.Firewall{Name: proto.String("k8s-fedcba9876543210-node-http-hc"),
+			Description: proto.String(ownership.Description{ClusterID: "fedcba9876543210", ClusterName: "prod-2"}.String()),
+			Network:     proto.String(net), Allowed: []*computepb.Allowed{{IPProtocol: proto.String("tcp"), Ports: []string{"10256"}}}, SourceRanges: []string{"35.191.0.0/16"}}),
+	} {
+		if err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return e.names()
+}
+
+func TestCollectsOrphansAndNothingElse(t *testing.T) {
+	e := newEnv(t)
+	before := e.lookAlikes()
+	web, api := service("web"), service("api", internal)
+	goneLocal, goneInternal := service("gone-local", local), service("gone-internal", internal)
+	clusterIP := service("now-clusterip")
+	broken := service("unreadable", local)
+	for _, s := range []*v1.Service{web, api, broken} {
+		e.build(s, true)
+	}
+	for _, s := range []*v1.Service{goneLocal, goneInternal} {
+		e.build(s, false) // finalizer stripped, Service deleted: nobody deletes these
+	}
+	e.build(clusterIP, false)
+	stored := clusterIP.DeepCopy()
+	stored.Finalizers, stored.Spec.Type = nil, v1.ServiceTypeClusterIP
+	if _, err := e.kube.CoreV1().Services("default").Create(e.ctx, stored, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	// Reading this one Service always fails: its load balancer waits.
+	e.kube.PrependReactor("get", "services", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if a.(k8stesting.GetAction).GetName() == broken.Name {
+			return true, nil, errors.New("etcdserver: request timed out")
+		}
+		return false, nil, nil
+	})
+	e.settled()
+	built := e.names()
+	rules := drift.Collections(drift.Kind(orphans.Rule))
+
+	// First sight: nothing is deleted, the orphans start their grace period.
+	got := e.pass()
+	for _, lb := range []string{lbName(goneLocal), lbName(goneInternal), lbName(clusterIP)} {
+		if !contains(got, "wait lb "+lb) {
+			t.Errorf("first pass: %s not waiting:\n%s", lb, strings.Join(got, "\n"))
+		}
+	}
+	e.now = e.now.Add(grace - time.Second)
+	e.pass()
+	if diff := cmp.Diff(built, e.names()); diff != "" {
+		t.Fatalf("deleted within the grace period (-before +after):\n%s", diff)
+	}
+
+	// The grace period is over: the three orphans go, everything else stays.
+	e.now = e.now.Add(time.Second)
+	got = e.pass()
+	for _, lb := range []string{lbName(goneLocal), lbName(goneInternal), lbName(clusterIP)} {
+		if !contains(got, "collect lb "+lb) {
+			t.Errorf("%s not collected:\n%s", lb, strings.Join(got, "\n"))
+		}
+	}
+	if !contains(got, "wait lb "+lbName(broken)+" of default/unreadable: the Service could not be read") {
+		t.Errorf("the unreadable Service's load balancer is not waiting:\n%s", strings.Join(got, "\n"))
+	}
+	want := union(before, objectsOf(web), objectsOf(api), objectsOf(broken),
+		map[string][]string{"httpHealthChecks": {"k8s-" + clusterID + "-node"}, "firewalls": {"k8s-" + clusterID + "-node-http-hc"}})
+	if diff := cmp.Diff(want, e.names()); diff != "" {
+		t.Fatalf("after collection (-want +got):\n%s", diff)
+	}
+	if d := drift.Collections(drift.Kind(orphans.Rule)) - rules; d != 3 {
+		t.Errorf("gce_ccm_orphans_collected_total{kind=rule} grew by %v, want 3", d)
+	}
+	e.waitEvent(stored.Name, orphans.ReasonOrphanCollected)
+
+	// The last Services go with their finalizers stripped: their load
+	// balancers go, and with them the shared objects nothing uses now
+	// (the shared checks, their firewalls, the instance groups).
+	for _, s := range []*v1.Service{web, api} {
+		if err := e.kube.CoreV1().Services("default").Delete(e.ctx, s.Name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.pass()
+	e.now = e.now.Add(grace)
+	e.pass()
+	want = union(before, objectsOf(broken))
+	if diff := cmp.Diff(want, e.names()); diff != "" {
+		t.Fatalf("after the last Services went (-want +got):\n%s", diff)
+	}
+	// An hour on, the unreadable Service's load balancer is still there.
+	e.now = e.now.Add(time.Hour)
+	e.pass()
+	if diff := cmp.Diff(want, e.names()); diff != "" {
+		t.Fatalf("an hour later (-want +got):\n%s", diff)
+	}
+}
+
+// objectsOf are the objects a converged load balancer of the test's
+// Services has (besides the shared ones).
+func objectsOf(svc *v1.Service) map[string][]string {
+	lb := lbName(svc)
+	if svc.Annotations["networking.gke.io/load-balancer-type"] == "Internal" {
+		return map[string][]string{"forwardingRules": {lb}, "backendServices": {lb}, "firewalls": {"k8s-" + clusterID + "-node-hc", "k8s-fw-" + lb},
+			"healthChecks": {"k8s-" + clusterID + "-node"}, "instanceGroups": {"k8s-ig--" + clusterID}}
+	}
+	out := map[string][]string{"forwardingRules": {lb}, "targetPools": {lb}, "firewalls": {"k8s-fw-" + lb}}
+	if svc.Spec.ExternalTrafficPolicy == v1.ServiceExternalTrafficPolicyLocal {
+		out["httpHealthChecks"] = []string{lb}
+		out["firewalls"] = append(out["firewalls"], "k8s-"+lb+"-http-hc")
+	}
+	return out
+}
+
+// union merges name lists, sorted, without duplicates.
+func union(ms ...map[string][]string) map[string][]string {
+	out := map[string][]string{}
+	for _, m := range ms {
+		for k, v := range m {
+			for _, n := range v {
+				if !slices.Contains(out[k], n) {
+					out[k] = append(out[k], n)
+				}
+			}
+		}
+	}
+	for k := range out {
+		slices.Sort(out[k])
+	}
+	return out
+}
+
+func contains(lines []string, prefix string) bool {
+	for _, l := range lines {
+		if strings.HasPrefix(l, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// waitEvent waits for an Event with reason on the Service named name.
+func (e *env) waitEvent(name, reason string) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		evs, err := e.kube.CoreV1().Events("default").List(e.ctx, metav1.ListOptions{})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		var seen []string
+		for _, ev := range evs.Items {
+			if ev.InvolvedObject.Name == name && ev.Reason == reason {
+				return
+			}
+			seen = append(seen, fmt.Sprintf("%s:%s", ev.InvolvedObject.Name, ev.Reason))
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("no %s event on %s; events: %v", reason, name, seen)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// The shared check left alone (its last load balancer's objects deleted by
+// hand) goes after the grace period, unless a pool (anyone's) uses it.
+func TestCollectsTheSharedCheckLeftAlone(t *testing.T) {
+	e := newEnv(t)
+	svc := service("web")
+	e.build(svc, false)
+	e.settled()
+	lb := lbName(svc)
+	for _, err := range []error{e.api.DeleteForwardingRule(e.ctx, region, lb), e.api.DeleteTargetPool(e.ctx, region, lb), e.api.DeleteFirewall(e.ctx, "k8s-fw-"+lb)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := "https://www.googleapis.com/compute/v1/projects/demo/global/httpHealthChecks/k8s-" + clusterID + "-node"
+	if err := e.api.InsertTargetPool(e.ctx, region, &computepb.TargetPool{Name: proto.String("my-pool"), HealthChecks: []string{check}}); err != nil {
+		t.Fatal(err)
+	}
+	shared := map[string][]string{"httpHealthChecks": {"k8s-" + clusterID + "-node"}, "firewalls": {"k8s-" + clusterID + "-node-http-hc"},
+		"targetPools": {"my-pool"}}
+	e.pass()
+	e.now = e.now.Add(time.Hour)
+	e.pass()
+	if diff := cmp.Diff(shared, e.names()); diff != "" {
+		t.Fatalf("the shared check used by a user's pool (-want +got):\n%s", diff)
+	}
+	if err := e.api.DeleteTargetPool(e.ctx, region, "my-pool"); err != nil {
+		t.Fatal(err)
+	}
+	checks := drift.Collections(drift.Kind(orphans.LegacyCheck))
+	if got := e.pass(); !contains(got, "wait shared check: no target pool uses it") {
+		t.Fatalf("first pass without users:\n%s", strings.Join(got, "\n"))
+	}
+	e.now = e.now.Add(grace)
+	e.pass()
+	if got := e.names(); len(got) > 0 {
+		t.Fatalf("left: %v", got)
+	}
+	if d := drift.Collections(drift.Kind(orphans.LegacyCheck)) - checks; d != 1 {
+		t.Errorf("gce_ccm_orphans_collected_total{kind=check} grew by %v, want 1", d)
+	}
+}
+
+// Decisions read the informer's cache; a deletion reads its Service live
+// first. A cache that lags (here: empty, every Service "gone") deletes
+// nothing of a Service that wants its load balancer.
+func TestStaleCacheDeletesNothing(t *testing.T) {
+	e := newEnv(t)
+	e.c = e.collector(corelisters.NewServiceLister(cache.NewIndexer(cache.MetaNamespaceKeyFunc, cache.Indexers{})))
+	web := service("web")
+	e.build(web, true)
+	e.settled()
+	built := e.names()
+	e.pass()
+	e.now = e.now.Add(grace)
+	if got := e.pass(); !contains(got, "collect lb "+lbName(web)+" of default/web: the Service is gone") {
+		t.Fatalf("the empty cache did not make it a candidate:\n%s", strings.Join(got, "\n"))
+	}
+	if diff := cmp.Diff(built, e.names()); diff != "" {
+		t.Fatalf("deleted on a stale cache (-before +after):\n%s", diff)
+	}
+}

@@ -1,0 +1,247 @@
+package orphans
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	cloudprovider "k8s.io/cloud-provider"
+	servicehelper "k8s.io/cloud-provider/service/helpers"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
+	"github.com/gce-ccm/gce-ccm/providers/gce/ownership"
+)
+
+// Verdict is what the collector does with a load balancer's objects.
+type Verdict int
+
+const (
+	Keep    Verdict = iota // the Service wants them, or the service controller deletes them
+	Wait                   // orphaned for less than the grace period, or the Service could not be read
+	Collect                // orphaned for the grace period: delete
+)
+
+func (v Verdict) String() string { return [...]string{"keep", "wait", "collect"}[v] }
+
+// Group is one candidate: the objects under one load balancer's names
+// whose descriptions name one Service, at least one of them made by this
+// cluster (the others made for the same Service by upstream), or the
+// cluster's shared external health check with its firewall.
+type Group struct {
+	LB      string // the load balancer's name; "" for the shared check
+	Service string // namespace/name in the descriptions
+	Objects []Object
+}
+
+// Key identifies a group from one pass to the next.
+func (g Group) Key() string {
+	if g.LB == "" {
+		return "shared"
+	}
+	return g.LB + " " + g.Service
+}
+
+// Lookup is a live read of a Service: Service nil and Err nil means the
+// API server answered NotFound; any other failure is Err.
+type Lookup struct {
+	Service *v1.Service
+	Err     error
+}
+
+// Input is everything a decision depends on.
+type Input struct {
+	Cluster   string // --cluster-name
+	ClusterID string // names the shared objects
+	Objects   []Object
+	Services  map[string]Lookup // by namespace/name; a Service not looked up is never collected
+	// Orphaned holds, by group key, when a pass first found the group
+	// orphaned; Now and Grace say whether that was long enough ago.
+	Orphaned map[string]time.Time
+	Now      time.Time
+	Grace    time.Duration
+}
+
+// Decision is the verdict on one group.
+type Decision struct {
+	Group
+	Verdict Verdict
+	Reason  string
+	// Since is when the group was first found orphaned (zero: it is not).
+	Since time.Time
+	// Strict: delete only what this cluster made (the Service has a
+	// loadBalancerClass: upstream-named objects may be another
+	// controller's).
+	Strict bool
+	// Service is the Service when it exists (the Event goes on it).
+	Service *v1.Service
+}
+
+func (d Decision) String() string {
+	what := "shared check"
+	if d.LB != "" {
+		what = "lb " + d.LB + " of " + d.Group.Service
+	}
+	objs := make([]string, len(d.Objects))
+	for i, o := range d.Objects {
+		objs[i] = o.String()
+	}
+	strict := ""
+	if d.Strict {
+		strict = " (only ours)"
+	}
+	return fmt.Sprintf("%s %s%s: %s [%s]", d.Verdict, what, strict, d.Reason, strings.Join(objs, ", "))
+}
+
+// Groups gathers the candidates from one listing: objects of this
+// cluster's Services (by description) grouped by load balancer and
+// Service, and the shared external check with its firewall. Objects of
+// another cluster, of no cluster, or whose description is not ours are in
+// no group unless, made by upstream, they share a group's load balancer
+// and Service.
+func Groups(objs []Object, cluster, clusterID string) []Group {
+	byKey := map[string]*Group{}
+	ours := map[string]bool{}
+	for _, o := range objs {
+		lb := LBOf(o)
+		if lb == "" {
+			continue
+		}
+		who, svc := owner(o.Description, cluster)
+		if who == ownership.Foreign {
+			continue
+		}
+		g := Group{LB: lb, Service: svc}
+		if byKey[g.Key()] == nil {
+			byKey[g.Key()] = &g
+		}
+		byKey[g.Key()].Objects = append(byKey[g.Key()].Objects, o)
+		ours[g.Key()] = ours[g.Key()] || who == ownership.Ours
+	}
+	var out []Group
+	for k, g := range byKey {
+		if ours[k] {
+			out = append(out, *g)
+		}
+	}
+	if g, ok := sharedGroup(objs, cluster, clusterID); ok {
+		out = append(out, g)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Key() < out[j].Key() })
+	return out
+}
+
+// sharedGroup is the cluster's shared external check and its firewall
+// when this cluster made them and no target pool refers to the check. The
+// internal kind's shared objects go with the last internal load balancer
+// that uses them (see the README's collector section).
+func sharedGroup(objs []Object, cluster, clusterID string) (Group, bool) {
+	if clusterID == "" {
+		return Group{}, false
+	}
+	n := plan.NamesFor(&v1.Service{}, clusterID)
+	g := Group{}
+	for _, o := range objs {
+		if (o.Kind == LegacyCheck && o.Name == n.NodesCheck) || (o.Kind == Firewall && o.Name == n.NodesCheckFirewall) {
+			if sharedOwner(o.Description, clusterID, n.NodesCheck, cluster) == ownership.Ours {
+				g.Objects = append(g.Objects, o)
+			}
+		}
+	}
+	return g, len(g.Objects) > 0 && !usedBy(objs, n.NodesCheck, Pool)
+}
+
+// Services are the Services the groups name: the ones to read.
+func Services(groups []Group) []string {
+	var out []string
+	for _, g := range groups {
+		if g.Service != "" && !slices.Contains(out, g.Service) {
+			out = append(out, g.Service)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Decide gives every candidate its verdict. A group is orphaned when its
+// Service is gone, was recreated (another UID, so another load balancer),
+// is being deleted without the service controller's finalizer, is no
+// longer of type LoadBalancer without that finalizer, or has a
+// loadBalancerClass; it is collected once it has been orphaned for the
+// grace period. A Service that could not be read keeps its group waiting
+// (an API error is not "gone").
+func Decide(in Input) []Decision {
+	groups := Groups(in.Objects, in.Cluster, in.ClusterID)
+	out := make([]Decision, 0, len(groups))
+	for _, g := range groups {
+		d := Decision{Group: g}
+		st := orphaned
+		if g.LB == "" {
+			d.Reason = "no target pool uses it"
+		} else {
+			l, read := in.Services[g.Service]
+			d.Service = l.Service
+			st, d.Strict, d.Reason = judge(g.LB, l, read)
+		}
+		switch since, seen := in.Orphaned[g.Key()]; {
+		case st == kept:
+			d.Verdict = Keep
+		case st == unknown:
+			d.Verdict = Wait
+		case !seen:
+			d.Verdict, d.Since = Wait, in.Now
+			d.Reason += fmt.Sprintf("; collected after the grace period (%s)", in.Grace)
+		case in.Now.Sub(since) < in.Grace:
+			d.Verdict, d.Since = Wait, since
+			d.Reason += fmt.Sprintf("; orphaned for %s of the grace period (%s)", in.Now.Sub(since), in.Grace)
+		default:
+			d.Verdict, d.Since = Collect, since
+			d.Reason += fmt.Sprintf("; orphaned for %s", in.Now.Sub(since))
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// state is what a Service's read says about its load balancer.
+type state int
+
+const (
+	kept     state = iota // wanted, or the service controller deletes it
+	unknown               // the Service could not be read
+	orphaned              // nobody will delete it but the collector
+)
+
+// judge reads one Service's state, whether deletion is strict, and why.
+func judge(lb string, l Lookup, read bool) (st state, strict bool, reason string) {
+	svc := l.Service
+	switch {
+	case !read:
+		return unknown, false, "the Service was not read"
+	case l.Err != nil:
+		return unknown, false, fmt.Sprintf("the Service could not be read (%v): never collected on an error", l.Err)
+	case svc == nil:
+		return orphaned, false, "the Service is gone"
+	case cloudprovider.DefaultLoadBalancerName(svc) != lb:
+		return orphaned, false, fmt.Sprintf("the Service was recreated (UID %s)", svc.UID)
+	}
+	// The service controller deletes the load balancer of a Service
+	// holding its finalizer that is being deleted or is no longer of type
+	// LoadBalancer (needsCleanup); it ignores one with a class.
+	fin := servicehelper.HasLBFinalizer(svc)
+	switch {
+	case svc.DeletionTimestamp != nil && fin:
+		return kept, false, "the Service is being deleted by the service controller (it holds its finalizer)"
+	case svc.DeletionTimestamp != nil:
+		return orphaned, false, "the Service is being deleted without the service controller's finalizer"
+	case svc.Spec.Type != v1.ServiceTypeLoadBalancer && fin:
+		return kept, false, "the Service is no longer of type LoadBalancer; the service controller holds its finalizer and deletes it"
+	case svc.Spec.Type != v1.ServiceTypeLoadBalancer:
+		return orphaned, false, fmt.Sprintf("the Service is of type %s", svc.Spec.Type)
+	case svc.Spec.LoadBalancerClass != nil:
+		return orphaned, true, fmt.Sprintf("the Service has loadBalancerClass %s", *svc.Spec.LoadBalancerClass)
+	}
+	return kept, false, "the Service wants it"
+}
