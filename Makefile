@@ -125,12 +125,16 @@ soak: build
 		tee $(BIN)/soak.log | grep -E '^(=== RUN|--- |PASS|FAIL|ok|panic)|soak'; exit $${PIPESTATUS[0]}
 
 ## bench: micro-benchmarks (emulator, provider), then the scale scenarios on the
-## full stack (BENCH_QUICK=1 for a small smoke run). Results in bench-results/.
+## full stack, each run for gce-ccm and then for the upstream GCE CCM
+## (tools/build-upstream-gce-ccm.sh) on the same emulator settings
+## (BENCH_QUICK=1 for a small smoke run). Results in bench-results/.
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./providers/...
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./test/fakecompute/
 	$(GO) test -run '^$$' -bench . -benchtime 5x -timeout 10m ./test/dataplane/
-	@K8S_BIN=$$(tools/build-k8s.sh) && $(GO) run ./test/bench --k8s-bin "$$K8S_BIN" --ccm-bin $(BIN)/gce-cloud-controller-manager --out bench-results
+	@K8S_BIN=$$(tools/build-k8s.sh) && UPSTREAM_CCM_DIR=$$(tools/build-upstream-gce-ccm.sh); \
+		$(GO) run ./test/bench --k8s-bin "$$K8S_BIN" --ccm-bin $(BIN)/gce-cloud-controller-manager \
+		--upstream-bin "$${UPSTREAM_CCM_DIR:+$$UPSTREAM_CCM_DIR/upstream-gce-ccm}" --out bench-results
 
 ## demo: a local cluster on the emulator (see README).
 demo: build

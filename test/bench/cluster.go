@@ -37,12 +37,12 @@ var zones = []string{"us-central1-a", "us-central1-b", "us-central1-c"}
 
 // bench holds what all scenarios share: the API server and its clients.
 type bench struct {
-	ctx    context.Context
-	p      params
-	cp     *harness.ControlPlane
-	kube   kubernetes.Interface
-	ccmBin string
-	dir    string
+	ctx  context.Context
+	p    params
+	cp   *harness.ControlPlane
+	kube kubernetes.Interface
+	dir  string
+	ctl  controller // the controller manager of the current scenario
 
 	// per scenario
 	gce      *harness.Emulator
@@ -53,14 +53,14 @@ type bench struct {
 	scenario int
 }
 
-func newBench(ctx context.Context, p params, cp *harness.ControlPlane, ccmBin, dir string) (*bench, error) {
+func newBench(ctx context.Context, p params, cp *harness.ControlPlane, dir string) (*bench, error) {
 	cfg := cp.Config()
 	cfg.QPS, cfg.Burst = 2000, 4000
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &bench{ctx: ctx, p: p, cp: cp, kube: kube, ccmBin: ccmBin, dir: dir}, nil
+	return &bench{ctx: ctx, p: p, cp: cp, kube: kube, dir: dir}, nil
 }
 
 // world starts a fresh emulator and informers; the CCM starts separately so
@@ -86,25 +86,27 @@ func (b *bench) world() error {
 	return nil
 }
 
-// startCCM starts the controller manager against the current emulator,
-// with the emulator's quotas switched on from that moment.
+// startCCM starts the current controller manager against the current
+// emulator, with the emulator's quotas switched on from that moment.
 func (b *bench) startCCM(extra ...string) error {
 	b.gce.SetRateLimits(fakecompute.RateLimits{ReadsPerMinute: b.p.readsPerMin, MutationsPerMinute: b.p.writesPerMin})
 	dir := filepath.Join(b.dir, fmt.Sprintf("s%d", b.scenario))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	c, err := harness.StartCCM(b.ctx, harness.CCMOptions{Bin: b.ccmBin, Dir: dir, Name: "ccm", Kubeconfig: b.cp.KubeconfigPath,
+	o := harness.CCMOptions{Bin: b.ctl.bin, Dir: dir, Name: b.ctl.Name, Kubeconfig: b.cp.KubeconfigPath,
 		Emulator: b.gce, ClusterName: "bench", ClusterCIDR: clusterCIDR, PollInterval: time.Second,
 		GCEConfExtra: "node-tags = bench-node\n",
-		// A large cluster needs a faster Kubernetes client than the
-		// framework's 20 QPS: the route controller patches every node's
-		// NetworkUnavailable condition after creating its routes.
-		ExtraArgs: append([]string{"--kube-api-qps=300", "--kube-api-burst=600", "--v=1"}, extra...)})
+		ExtraArgs:    append(append([]string{}, b.ctl.flags...), extra...)}
+	if b.ctl.conf != nil {
+		o.GCEConf = b.ctl.conf(b.gce)
+	}
+	c, err := harness.StartCCM(b.ctx, o)
 	if err != nil {
 		return err
 	}
 	b.ccm = c
+	go b.sampleHeap(c, fmt.Sprintf("%s-s%d", b.ctl.Name, b.scenario))
 	return nil
 }
 
@@ -209,11 +211,16 @@ func (b *bench) deleteNodes(from, to int) error {
 	})
 }
 
-func (b *bench) addServices(n int) error {
+// addServices creates n LoadBalancer Services (port 80/TCP, and with
+// tcpUDP 53/UDP beside it).
+func (b *bench) addServices(n int, tcpUDP bool) error {
+	ports := []v1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080), Protocol: v1.ProtocolTCP}}
+	if tcpUDP {
+		ports = append(ports, v1.ServicePort{Name: "dns", Port: 53, TargetPort: intstr.FromInt32(5353), Protocol: v1.ProtocolUDP})
+	}
 	return parallel(16, 0, n, func(i int) error {
 		svc := &v1.Service{ObjectMeta: metav1.ObjectMeta{Name: "svc-" + strconv.Itoa(i), Namespace: "default", Labels: map[string]string{"bench": "true"}},
-			Spec: v1.ServiceSpec{Type: v1.ServiceTypeLoadBalancer, Selector: map[string]string{"app": "x"},
-				Ports: []v1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080), Protocol: v1.ProtocolTCP}}}}
+			Spec: v1.ServiceSpec{Type: v1.ServiceTypeLoadBalancer, Selector: map[string]string{"app": "x"}, Ports: ports}}
 		_, err := b.kube.CoreV1().Services("default").Create(b.ctx, svc, metav1.CreateOptions{})
 		return err
 	})
@@ -314,12 +321,17 @@ func (b *bench) peakRSSMiB() float64 {
 	if b.ccm == nil {
 		return 0
 	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", b.ccm.PID()))
+	return statusMiB(b.ccm.PID(), "VmHWM:")
+}
+
+// statusMiB reads one kB figure of /proc/PID/status in MiB (0 if gone).
+func statusMiB(pid int, key string) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
+		if strings.HasPrefix(line, key) {
 			f := strings.Fields(line)
 			if len(f) >= 2 {
 				kb, _ := strconv.ParseFloat(f[1], 64)
@@ -337,24 +349,57 @@ func (b *bench) heapProfile(label string) {
 	if dir == "" || b.ccm == nil {
 		return
 	}
-	url := strings.TrimSuffix(b.ccm.HealthURL, "/healthz") + "/debug/pprof/heap"
-	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	if err := b.saveHeap(b.ccm, filepath.Join(dir, label+".heap.pb.gz")); err != nil {
+		fmt.Println("    heap profile:", err)
+	}
+}
+
+// sampleHeap, with $BENCH_HEAP_PROFILE_DIR set, saves the CCM's heap
+// profile every 10 s while it runs and keeps the one taken at the highest
+// resident set (<name>-peak.heap.pb.gz): the peak is transient, the
+// profile at the end of a scenario does not show it.
+func (b *bench) sampleHeap(c *harness.CCM, name string) {
+	dir := os.Getenv("BENCH_HEAP_PROFILE_DIR")
+	if dir == "" {
+		return
+	}
+	best := 0.0
+	for !c.Exited() && b.ctx.Err() == nil {
+		time.Sleep(10 * time.Second)
+		rss := statusMiB(c.PID(), "VmRSS:")
+		if rss <= best {
+			continue
+		}
+		tmp := filepath.Join(dir, name+"-peak.tmp")
+		if err := b.saveHeap(c, tmp); err == nil {
+			best = rss
+			_ = os.Rename(tmp, filepath.Join(dir, name+"-peak.heap.pb.gz"))
+			_ = os.WriteFile(filepath.Join(dir, name+"-peak.rss"), []byte(fmt.Sprintf("%.0f MiB\n", rss)), 0o644)
+		}
+	}
+}
+
+func (b *bench) saveHeap(c *harness.CCM, path string) error {
+	url := strings.TrimSuffix(c.HealthURL, "/healthz") + "/debug/pprof/heap"
+	hc := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	req, err := http.NewRequestWithContext(b.ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return
+		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+b.cp.Token)
-	resp, err := c.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
-		fmt.Println("    heap profile:", err)
-		return
+		return err
 	}
 	defer resp.Body.Close()
-	f, err := os.Create(filepath.Join(dir, label+".heap.pb.gz"))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	f, err := os.Create(path)
 	if err != nil {
-		return
+		return err
 	}
 	defer f.Close()
-	_, _ = io.Copy(f, resp.Body)
-	fmt.Println("    heap profile:", f.Name(), resp.Status)
+	_, err = io.Copy(f, resp.Body)
+	return err
 }

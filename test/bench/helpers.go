@@ -39,3 +39,16 @@ func itoa(i int) string {
 	}
 	return s
 }
+
+// loadAverage is /proc/loadavg's first three figures: the machine is shared.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

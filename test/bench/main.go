@@ -32,18 +32,22 @@ type params struct {
 	idleServices int
 	idleFor      time.Duration
 	ipamNodes    int
+	tcpUDPNodes  int
+	tcpUDPSvcs   int
+	upstreamMax  int
 	only         map[string]bool
 }
 
 func defaults(quick bool) params {
 	p := params{quick: quick, latency: 2 * time.Second, readsPerMin: 1500, writesPerMin: 1500,
 		routeSizes: []int{100, 1000, 5000}, lbNodes: 100, lbServices: 100, churnNodes: 50,
-		idleNodes: 5000, idleServices: 500, idleFor: 10 * time.Minute, ipamNodes: 1000}
+		idleNodes: 5000, idleServices: 500, idleFor: 5 * time.Minute, ipamNodes: 1000, tcpUDPNodes: 20, tcpUDPSvcs: 20,
+		upstreamMax: 1000}
 	if quick {
 		p.routeSizes = []int{20, 100}
 		p.lbNodes, p.lbServices, p.churnNodes = 20, 10, 10
 		p.idleNodes, p.idleServices, p.idleFor = 100, 10, time.Minute
-		p.ipamNodes = 100
+		p.ipamNodes, p.tcpUDPNodes, p.tcpUDPSvcs = 100, 10, 5
 	}
 	return p
 }
@@ -52,12 +56,14 @@ func main() {
 	p := defaults(os.Getenv("BENCH_QUICK") == "1")
 	k8sBin := flag.String("k8s-bin", os.Getenv("K8S_BIN"), "directory with kube-apiserver and etcd (tools/build-k8s.sh)")
 	ccmBin := flag.String("ccm-bin", "bin/gce-cloud-controller-manager", "controller manager binary")
+	upBin := flag.String("upstream-bin", "", "the upstream GCE CCM binary (tools/build-upstream-gce-ccm.sh's upstream-gce-ccm), run beside gce-ccm")
+	flag.IntVar(&p.upstreamMax, "upstream-max-nodes", p.upstreamMax, "scenarios larger than this are not run for the upstream CCM (named in the table)")
 	out := flag.String("out", "bench-results", "directory for results.md, results.json and routes.svg")
 	flag.DurationVar(&p.latency, "latency", p.latency, "GCE operation latency")
 	flag.IntVar(&p.readsPerMin, "reads-per-minute", p.readsPerMin, "project read quota")
 	flag.IntVar(&p.writesPerMin, "writes-per-minute", p.writesPerMin, "project mutation quota")
 	flag.DurationVar(&p.idleFor, "idle", p.idleFor, "length of the idle steady-state measurement")
-	only := flag.String("scenarios", "routes,ipam,lb,churn,idle", "scenarios to run (comma-separated)")
+	only := flag.String("scenarios", "routes,ipam,lb,tcpudp,churn,idle", "scenarios to run (comma-separated)")
 	flag.Parse()
 	if *k8sBin == "" {
 		fmt.Fprintln(os.Stderr, "bench: --k8s-bin (or K8S_BIN) is required; `make bench` sets it")
@@ -69,13 +75,72 @@ func main() {
 	for _, s := range strings.Split(*only, ",") {
 		p.only[strings.TrimSpace(s)] = true
 	}
-	if err := run(ctx, p, *k8sBin, *ccmBin, *out); err != nil {
+	ctls := []controller{ours(*ccmBin), upstream(*upBin, p.upstreamMax)}
+	if err := run(ctx, p, *k8sBin, ctls, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, p params, k8sBin, ccmBin, out string) error {
+// scenario is one measurement, run for each controller in turn.
+type scenario struct {
+	kind  string
+	nodes int
+	names []string // its rows, for the rows of a controller that does not run it
+	run   func(b *bench) []result
+}
+
+func one(f func(b *bench) result) func(b *bench) []result {
+	return func(b *bench) []result { return []result{f(b)} }
+}
+
+func (p params) scenarios() []scenario {
+	var ss []scenario
+	routes := func(n int, keep bool) scenario {
+		return scenario{"routes", n, []string{routesName(n)}, one(func(b *bench) result { return b.routesFromEmpty(n, keep) })}
+	}
+	if p.only["routes"] {
+		for _, n := range p.routeSizes[:len(p.routeSizes)-1] {
+			ss = append(ss, routes(n, false))
+		}
+	}
+	if p.only["ipam"] {
+		ss = append(ss, scenario{"ipam", p.ipamNodes, []string{ipamName(p.ipamNodes)},
+			one(func(b *bench) result { return b.ipamFromRegistration(p.ipamNodes) })})
+	}
+	if p.only["lb"] {
+		ss = append(ss, scenario{"lb", p.lbNodes, []string{lbName(p.lbNodes, p.lbServices, false)},
+			one(func(b *bench) result { return b.servicesAtOnce(p.lbNodes, p.lbServices, false) })})
+	}
+	if p.only["tcpudp"] {
+		ss = append(ss, scenario{"tcpudp", p.tcpUDPNodes, []string{lbName(p.tcpUDPNodes, p.tcpUDPSvcs, true)},
+			one(func(b *bench) result { return b.servicesAtOnce(p.tcpUDPNodes, p.tcpUDPSvcs, true) })})
+	}
+	if p.only["churn"] {
+		ss = append(ss, scenario{"churn", p.lbNodes + p.churnNodes, churnNames(p.churnNodes, p.lbServices),
+			func(b *bench) []result { return b.nodeChurn(p.lbNodes, p.churnNodes, p.lbServices) }})
+	}
+	// The largest route scenario leaves its cluster up for the idle one.
+	last := p.routeSizes[len(p.routeSizes)-1]
+	switch {
+	case p.only["routes"] && p.only["idle"] && last == p.idleNodes:
+		ss = append(ss, scenario{"routes", last, []string{routesName(last), idleName(p.idleFor, p.idleNodes, p.idleServices)},
+			func(b *bench) []result {
+				return []result{b.routesFromEmpty(last, true), b.idle(p.idleNodes, p.idleServices, p.idleFor)}
+			}})
+	case p.only["routes"]:
+		ss = append(ss, routes(last, false))
+		fallthrough
+	case p.only["idle"]:
+		if p.only["idle"] {
+			ss = append(ss, scenario{"idle", p.idleNodes, []string{idleName(p.idleFor, p.idleNodes, p.idleServices)},
+				one(func(b *bench) result { return b.idle(p.idleNodes, p.idleServices, p.idleFor) })})
+		}
+	}
+	return ss
+}
+
+func run(ctx context.Context, p params, k8sBin string, ctls []controller, out string) error {
 	dir, err := os.MkdirTemp("", "gce-ccm-bench-")
 	if err != nil {
 		return err
@@ -89,35 +154,31 @@ func run(ctx context.Context, p params, k8sBin, ccmBin, out string) error {
 		return err
 	}
 	defer cp.Stop()
-	b, err := newBench(ctx, p, cp, ccmBin, dir)
+	b, err := newBench(ctx, p, cp, dir)
 	if err != nil {
 		return err
 	}
 	started := time.Now()
+	load := loadAverage()
 	var results []result
-	if p.only["routes"] {
-		for _, n := range p.routeSizes[:len(p.routeSizes)-1] {
-			results = append(results, b.routesFromEmpty(n, false))
+	for _, s := range p.scenarios() {
+		for _, c := range ctls {
+			b.ctl = c
+			if why := c.skip(s.kind, s.nodes); why != "" {
+				for _, name := range s.names {
+					results = append(results, result{Name: name, CCM: c.Name, Kind: s.kind, Note: why})
+				}
+				continue
+			}
+			results = append(results, s.run(b)...)
 		}
 	}
-	if p.only["ipam"] {
-		results = append(results, b.ipamFromRegistration(p.ipamNodes))
+	b.teardown()
+	rep := report{Date: time.Now().UTC().Format("2006-01-02 15:04 MST"), Machine: machine(), Params: p.describe(), Results: results,
+		Total: time.Since(started).Round(time.Second).String(), Load: load + " at the start, " + loadAverage() + " at the end"}
+	for _, c := range ctls {
+		rep.Settings = append(rep.Settings, c.Settings)
 	}
-	if p.only["lb"] {
-		results = append(results, b.servicesAtOnce(p.lbNodes, p.lbServices))
-	}
-	if p.only["churn"] {
-		results = append(results, b.nodeChurn(p.lbNodes, p.churnNodes, p.lbServices)...)
-	}
-	if p.only["routes"] {
-		// The largest route scenario leaves its cluster up for the idle one.
-		results = append(results, b.routesFromEmpty(p.routeSizes[len(p.routeSizes)-1], p.only["idle"]))
-	}
-	if p.only["idle"] {
-		results = append(results, b.idle(p.idleNodes, p.idleServices, p.idleFor))
-	}
-	rep := report{Date: time.Now().UTC().Format("2006-01-02"), Machine: machine(), Params: p.describe(), Results: results,
-		Total: time.Since(started).Round(time.Second).String()}
 	rep.Goals = checkGoals(p, results)
 	if err := rep.write(out); err != nil {
 		return err
@@ -125,7 +186,7 @@ func run(ctx context.Context, p params, k8sBin, ccmBin, out string) error {
 	fmt.Println(rep.markdown())
 	fmt.Printf("results written to %s\n", filepath.Join(out, "results.md"))
 	if rep.failed() {
-		return fmt.Errorf("some goals were missed (see the table)")
+		return fmt.Errorf("some goals were missed or some scenarios failed (see the table)")
 	}
 	return nil
 }
@@ -135,5 +196,7 @@ func (p params) describe() string {
 	if p.quick {
 		mode = "quick (BENCH_QUICK=1: small sizes, goals on time not asserted)"
 	}
-	return fmt.Sprintf("%s; operation latency %v; quotas %d reads/min, %d mutations/min", mode, p.latency, p.readsPerMin, p.writesPerMin)
+	return fmt.Sprintf("%s; emulator: operation latency %v, quotas %d reads/min and %d mutations/min per project (burst one second's worth); "+
+		"did-not-converge timeout 10x the lower bound (at least 1 min); upstream scenarios capped at %d nodes",
+		mode, p.latency, p.readsPerMin, p.writesPerMin, p.upstreamMax)
 }

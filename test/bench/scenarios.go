@@ -23,6 +23,8 @@ type point struct {
 
 type result struct {
 	Name          string  `json:"name"`
+	CCM           string  `json:"ccm"`
+	Kind          string  `json:"kind"` // routes, ipam, lb, tcpudp, churn, idle
 	Nodes         int     `json:"nodes"`
 	Services      int     `json:"services"`
 	Converged     bool    `json:"converged"`
@@ -33,6 +35,10 @@ type result struct {
 	MinWrites     int64   `json:"minWrites"`
 	Reads         int64   `json:"reads"`
 	RateLimited   int64   `json:"rateLimited"`
+	Conflicts     int64   `json:"conflicts"`   // 409 and 412 answers
+	NotFound      int64   `json:"notFound"`    // 404 answers (lookups of what does not exist)
+	OtherErrors   int64   `json:"otherErrors"` // every other error answer (4xx/5xx other than the above, resets)
+	TimeoutS      float64 `json:"timeoutSeconds,omitempty"`
 	ReadsPerMin   float64 `json:"readsPerMinute,omitempty"`
 	WritesPerMin  float64 `json:"writesPerMinute,omitempty"`
 	PeakRSSMiB    float64 `json:"peakRssMiB,omitempty"`
@@ -75,20 +81,48 @@ func (b *bench) fill(r *result, start time.Time) {
 	st := b.gce.Stats()
 	r.WallS = time.Since(start).Seconds()
 	r.Writes, r.Reads, r.RateLimited = st.Mutations, st.Reads, st.RateLimited
+	r.CCM = b.ctl.Name
+	for status, n := range st.Statuses {
+		switch {
+		case status == 409 || status == 412:
+			r.Conflicts += n
+		case status == 404:
+			r.NotFound += n
+		case status == 0 || status >= 400:
+			r.OtherErrors += n
+		}
+	}
+	// The 403 rateLimitExceeded answers have their own column.
+	r.OtherErrors -= st.RateLimited
 	if r.BoundS > 0 {
 		r.Ratio = r.WallS / r.BoundS
+	}
+	r.PeakRSSMiB = b.peakRSSMiB()
+}
+
+// timeout is how long a scenario may take before it is reported as not
+// converged: ten times its lower bound, and at least a minute.
+func timeout(bound float64) time.Duration {
+	return max(time.Duration(10*bound*float64(time.Second)), time.Minute).Round(time.Second)
+}
+
+// notConverged is the note of a row that timed out.
+func (r *result) timedOut(t time.Duration) {
+	r.TimeoutS = t.Seconds()
+	if !r.Converged {
+		r.Note = fmt.Sprintf("did not converge in %v", t)
 	}
 }
 
 func (b *bench) fail(name string, err error) result {
-	return result{Name: name, Note: "error: " + err.Error()}
+	return result{Name: name, CCM: b.ctl.Name, Note: "error: " + err.Error()}
 }
 
 // routesFromEmpty: n nodes exist with pod CIDRs, the CCM starts, and every
 // node must get its route and NetworkUnavailable=False.
 func (b *bench) routesFromEmpty(n int, keepWorld bool) result {
-	name := fmt.Sprintf("routes from empty, %d nodes", n)
-	fmt.Printf("==> %s\n", name)
+	name := routesName(n)
+	fmt.Printf("==> %s [%s]\n", name, b.ctl.Name)
 	if err := b.world(); err != nil {
 		return b.fail(name, err)
 	}
@@ -100,17 +134,17 @@ func (b *bench) routesFromEmpty(n int, keepWorld bool) result {
 	if err := b.startCCM(); err != nil {
 		return b.fail(name, err)
 	}
-	r := result{Name: name, Nodes: n, MinWrites: int64(n), measure: true, QuotaPerS: b.writeRate(),
+	r := result{Name: name, Kind: "routes", Nodes: n, MinWrites: int64(n), measure: true, QuotaPerS: b.writeRate(),
 		BoundS: float64(n)/b.writeRate() + b.p.latency.Seconds()}
-	timeout := time.Duration(3*r.BoundS)*time.Second + 2*time.Minute
+	limit := timeout(r.BoundS)
 	// Converged: every route exists and every node says so
 	// (NetworkUnavailable=False). The curve shows routes created.
-	series, ok := b.converge(start, n, timeout, func() int { return min(b.gceCount("routes"), b.routesReady()) },
+	series, ok := b.converge(start, n, limit, func() int { return min(b.gceCount("routes"), b.routesReady()) },
 		func() int { return b.gceCount("routes") })
 	b.fill(&r, start)
 	r.Converged, r.Series = ok, series
-	r.PeakRSSMiB = b.peakRSSMiB()
-	b.heapProfile(fmt.Sprintf("routes-%d", n))
+	r.timedOut(limit)
+	b.heapProfile(fmt.Sprintf("%s-routes-%d", b.ctl.Name, n))
 	fmt.Printf("    %.1f s (bound %.1f s), %d writes, %d reads, %d rate-limited\n", r.WallS, r.BoundS, r.Writes, r.Reads, r.RateLimited)
 	if !keepWorld {
 		b.teardown()
@@ -124,8 +158,8 @@ func (b *bench) routesFromEmpty(n int, keepWorld bool) result {
 // NetworkUnavailable=False. The bound is the routes' (one write each at the
 // write quota, plus one operation); the CIDRs cost no GCE call.
 func (b *bench) ipamFromRegistration(n int) result {
-	name := fmt.Sprintf("registration to pod CIDR to route, %d nodes", n)
-	fmt.Printf("==> %s\n", name)
+	name := ipamName(n)
+	fmt.Printf("==> %s [%s]\n", name, b.ctl.Name)
 	if err := b.world(); err != nil {
 		return b.fail(name, err)
 	}
@@ -141,11 +175,11 @@ func (b *bench) ipamFromRegistration(n int) result {
 	// (measure false): the wall time includes registering the nodes
 	// through the API server, and nodes arriving over seconds make the
 	// watch-based route reconciliation run (and list routes) many times.
-	r := result{Name: name, Nodes: n, MinWrites: int64(n), QuotaPerS: b.writeRate(),
+	r := result{Name: name, Kind: "ipam", Nodes: n, MinWrites: int64(n), QuotaPerS: b.writeRate(),
 		BoundS: float64(n)/b.writeRate() + b.p.latency.Seconds()}
-	timeout := time.Duration(3*r.BoundS)*time.Second + 2*time.Minute
+	limit := timeout(r.BoundS)
 	var allCIDRs float64
-	series, ok := b.converge(start, n, timeout, func() int {
+	series, ok := b.converge(start, n, limit, func() int {
 		if allCIDRs == 0 && b.withPodCIDR() >= n {
 			allCIDRs = time.Since(start).Seconds()
 		}
@@ -153,9 +187,7 @@ func (b *bench) ipamFromRegistration(n int) result {
 	}, func() int { return b.gceCount("routes") })
 	b.fill(&r, start)
 	r.Converged, r.Series, r.PodCIDRsS = ok, series, allCIDRs
-	if !ok {
-		r.Note = fmt.Sprintf("not converged within %v", timeout)
-	}
+	r.timedOut(limit)
 	fmt.Printf("    every node had its pod CIDR after %.1f s; routed and NetworkUnavailable=False after %.1f s (bound %.1f s), %d writes, %d reads, %d rate-limited\n",
 		allCIDRs, r.WallS, r.BoundS, r.Writes, r.Reads, r.RateLimited)
 	b.teardown()
@@ -163,22 +195,29 @@ func (b *bench) ipamFromRegistration(n int) result {
 }
 
 // servicesAtOnce: n Services of type LoadBalancer created together on a
-// cluster whose routes are done.
-func (b *bench) servicesAtOnce(nodes, services int) result {
-	name := fmt.Sprintf("%d LoadBalancer Services at once, %d nodes", services, nodes)
-	fmt.Printf("==> %s\n", name)
+// cluster whose routes are done; with tcpUDP each has a TCP and a UDP port
+// (two forwarding rules on one reserved address).
+func (b *bench) servicesAtOnce(nodes, services int, tcpUDP bool) result {
+	name, kind := lbName(nodes, services, tcpUDP), "lb"
+	if tcpUDP {
+		kind = "tcpudp"
+	}
+	fmt.Printf("==> %s [%s]\n", name, b.ctl.Name)
 	if err := b.prepared(nodes, 0); err != nil {
 		return b.fail(name, err)
 	}
 	b.gce.ResetStats()
 	start := time.Now()
-	if err := b.addServices(services); err != nil {
+	if err := b.addServices(services, tcpUDP); err != nil {
 		return b.fail(name, err)
 	}
+	// A TCP+UDP Service keeps its address (two rules share it) and has
+	// two rules: the same five writes.
 	minW := int64(lbWritesPerService*services + lbSharedWrites)
-	r := result{Name: name, Nodes: nodes, Services: services, MinWrites: minW, measure: true,
+	r := result{Name: name, Kind: kind, Nodes: nodes, Services: services, MinWrites: minW, measure: true,
 		BoundS: float64(minW)/b.writeRate() + lbChain*b.p.latency.Seconds()}
-	series, ok := b.converge(start, services, time.Duration(4*r.BoundS)*time.Second+2*time.Minute, func() int {
+	limit := timeout(r.BoundS)
+	series, ok := b.converge(start, services, limit, func() int {
 		if b.poolMembers() < services*nodes {
 			return min(b.servicesWithIP(), services-1)
 		}
@@ -186,7 +225,8 @@ func (b *bench) servicesAtOnce(nodes, services int) result {
 	})
 	b.fill(&r, start)
 	r.Converged, r.Series = ok, series
-	fmt.Printf("    %.1f s (bound %.1f s), %d writes, %d reads\n", r.WallS, r.BoundS, r.Writes, r.Reads)
+	r.timedOut(limit)
+	fmt.Printf("    %.1f s (bound %.1f s), %d writes, %d reads, %d rate-limited\n", r.WallS, r.BoundS, r.Writes, r.Reads, r.RateLimited)
 	b.teardown()
 	return r
 }
@@ -194,7 +234,7 @@ func (b *bench) servicesAtOnce(nodes, services int) result {
 // nodeChurn: churn nodes join a cluster with services LoadBalancers, then leave.
 func (b *bench) nodeChurn(nodes, churn, services int) []result {
 	name := fmt.Sprintf("node churn: %d nodes added then removed, %d LoadBalancers", churn, services)
-	fmt.Printf("==> %s\n", name)
+	fmt.Printf("==> %s [%s]\n", name, b.ctl.Name)
 	if err := b.prepared(nodes, services); err != nil {
 		return []result{b.fail(name, err)}
 	}
@@ -213,10 +253,11 @@ func (b *bench) nodeChurn(nodes, churn, services int) []result {
 			return append(out, b.fail(name, err))
 		}
 		minW := int64(churn + services) // a route per node, one membership write per pool
-		r := result{Name: fmt.Sprintf("node churn: %d nodes %s, %d LBs", churn, phase.label, services), Nodes: phase.total,
+		r := result{Name: churnName(churn, phase.label, services), Kind: "churn", Nodes: phase.total,
 			Services: services, MinWrites: minW, measure: true, BoundS: float64(minW)/b.writeRate() + b.p.latency.Seconds()}
 		total := phase.total
-		_, ok := b.converge(start, 1, time.Duration(4*r.BoundS)*time.Second+2*time.Minute, func() int {
+		limit := timeout(r.BoundS)
+		_, ok := b.converge(start, 1, limit, func() int {
 			if b.gceCount("routes") == total && b.poolMembers() == services*total && (phase.label == "removed" || b.routesReady() == total) {
 				return 1
 			}
@@ -224,6 +265,7 @@ func (b *bench) nodeChurn(nodes, churn, services int) []result {
 		})
 		b.fill(&r, start)
 		r.Converged = ok
+		r.timedOut(limit)
 		fmt.Printf("    %s: %.1f s (bound %.1f s), %d writes (min %d), %d reads\n", phase.label, r.WallS, r.BoundS, r.Writes, minW, r.Reads)
 		out = append(out, r)
 	}
@@ -242,7 +284,7 @@ func (b *bench) prepared(nodes, services int) error {
 	if err := b.startCCM(); err != nil {
 		return err
 	}
-	if err := b.addServices(services); err != nil {
+	if err := b.addServices(services, false); err != nil {
 		return err
 	}
 	deadline := time.Now().Add(15 * time.Minute)
@@ -258,11 +300,11 @@ func (b *bench) prepared(nodes, services int) error {
 // idle measures API use over a quiet period on a converged cluster. It
 // continues the world of the largest route scenario when sizes match.
 func (b *bench) idle(nodes, services int, dur time.Duration) result {
-	name := fmt.Sprintf("idle %v, %d nodes, %d LoadBalancers", dur, nodes, services)
-	fmt.Printf("==> %s\n", name)
+	name := idleName(dur, nodes, services)
+	fmt.Printf("==> %s [%s]\n", name, b.ctl.Name)
 	reuse := b.gce != nil && b.gceCount("routes") == nodes
 	if reuse {
-		if err := b.addServices(services); err != nil {
+		if err := b.addServices(services, false); err != nil {
 			return b.fail(name, err)
 		}
 		deadline := time.Now().Add(20 * time.Minute)
@@ -280,11 +322,11 @@ func (b *bench) idle(nodes, services int, dur time.Duration) result {
 	case <-time.After(dur):
 	case <-b.ctx.Done():
 	}
-	r := result{Name: name, Nodes: nodes, Services: services, idle: true, Converged: true}
+	r := result{Name: name, Kind: "idle", Nodes: nodes, Services: services, idle: true, Converged: true}
 	b.fill(&r, start)
 	mins := r.WallS / 60
 	r.ReadsPerMin, r.WritesPerMin = float64(r.Reads)/mins, float64(r.Writes)/mins
-	r.PeakRSSMiB = b.peakRSSMiB()
+	b.heapProfile(fmt.Sprintf("%s-idle-%d-%d", b.ctl.Name, nodes, services))
 	r.Ratio, r.BoundS = 0, 0
 	fmt.Printf("    %.1f reads/min, %.1f writes/min, peak RSS %.0f MiB\n", r.ReadsPerMin, r.WritesPerMin, r.PeakRSSMiB)
 	b.teardown()

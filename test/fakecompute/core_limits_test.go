@@ -264,6 +264,7 @@ func TestStatsCounters(t *testing.T) {
 		Calls: map[string]int64{"compute.routes.insert": 1, "compute.globalOperations.get": 1, "compute.routes.get": 2,
 			"compute.globalOperations.wait": 1},
 		Errors:    map[string]int64{"compute.routes.get": 1, "compute.globalOperations.wait": 1},
+		Statuses:  map[int]int64{200: 3, 404: 2},
 		Reads:     4,
 		Mutations: 1,
 	}

@@ -14,6 +14,9 @@ type Stats struct {
 	Calls map[string]int64 `json:"calls"`
 	// Errors counts error answers per method id.
 	Errors map[string]int64 `json:"errors"`
+	// Statuses counts answers per HTTP status (0: no answer, a reset
+	// fault), so a report can tell 409/412 conflicts from 404 lookups.
+	Statuses map[int]int64 `json:"statuses"`
 	// Reads and Mutations count API requests by kind (operations polls and
 	// waits are reads, as GCE counts them).
 	Reads     int64 `json:"reads"`
@@ -44,13 +47,18 @@ type stats struct {
 }
 
 func newStats() *stats {
-	return &stats{st: Stats{Calls: map[string]int64{}, Errors: map[string]int64{}}}
+	return &stats{st: emptyStats()}
+}
+
+func emptyStats() Stats {
+	return Stats{Calls: map[string]int64{}, Errors: map[string]int64{}, Statuses: map[int]int64{}}
 }
 
 func (s *stats) record(r *http.Request, methodID string, status int, start time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st.Calls[methodID]++
+	s.st.Statuses[status]++
 	if status >= 400 {
 		s.st.Errors[methodID]++
 	}
@@ -95,6 +103,10 @@ func (s *stats) snapshot() Stats {
 	for k, v := range s.st.Errors {
 		out.Errors[k] = v
 	}
+	out.Statuses = make(map[int]int64, len(s.st.Statuses))
+	for k, v := range s.st.Statuses {
+		out.Statuses[k] = v
+	}
 	return out
 }
 
@@ -108,7 +120,7 @@ func (s *stats) entries() []LogEntry {
 
 func (s *stats) reset() {
 	s.mu.Lock()
-	s.st = Stats{Calls: map[string]int64{}, Errors: map[string]int64{}}
+	s.st = emptyStats()
 	s.log, s.pos = nil, 0
 	s.mu.Unlock()
 }
