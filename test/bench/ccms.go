@@ -66,8 +66,9 @@ func upstream(bin string, maxNodes int) controller {
 		cannot: map[string]string{
 			"ipam": "no node-ipam-controller: the upstream's lives in its root module (cmd/cloud-controller-manager), which the " +
 				"module proxy does not serve; the provider module built here has the framework's controllers only",
-			"tcpudp":    "the upstream external load balancer refuses a Service mixing TCP and UDP (one target pool, one protocol per rule)",
-			"dualstack": "the upstream routes are IPv4: it makes one route per node from spec.podCIDR",
+			"tcpudp": "the upstream provider refuses a Service mixing TCP and UDP (checkMixedProtocol in gce_loadbalancer.go)",
+			"dualstack": "the upstream names a route <cluster>-<node UID>, so a node's second (IPv6) route collides with its first " +
+				"and the 409 is taken for \"already exists\" (CreateRoute in gce_routes.go)",
 		}}
 	if bin == "" {
 		c.missing = "no upstream binary: pass --upstream-bin (make bench sets it from tools/build-upstream-gce-ccm.sh)"
