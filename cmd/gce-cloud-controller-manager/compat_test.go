@@ -47,7 +47,7 @@ func TestUpstreamManifestFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := newGCECCMOptions()
-	ctrls, err := controllerInitializers(extraControllers(o))
+	ctrls, err := controllerInitializers(replacedControllers(o), extraControllers(o))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestUnknownControllerNameIsStillRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	o := newGCECCMOptions()
-	ctrls, err := controllerInitializers(extraControllers(o))
+	ctrls, err := controllerInitializers(replacedControllers(o), extraControllers(o))
 	if err != nil {
 		t.Fatal(err)
 	}

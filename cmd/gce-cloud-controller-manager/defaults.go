@@ -74,14 +74,19 @@ func cloudInitializer(o *gceCCMOptions) app.InitCloudFunc {
 	}
 }
 
-// controllerInitializers are the framework's controllers (its route
-// controller wrapped to stay off in a VPC-native cluster) plus ours.
-func controllerInitializers(extra map[string]app.ControllerInitFuncConstructor) (map[string]app.ControllerInitFuncConstructor, error) {
+// controllerInitializers are the framework's controllers, some replaced by
+// ours of the same name, plus ours.
+func controllerInitializers(replaced, extra map[string]app.ControllerInitFuncConstructor) (map[string]app.ControllerInitFuncConstructor, error) {
 	ctrls := map[string]app.ControllerInitFuncConstructor{}
 	for k, v := range app.DefaultInitFuncConstructors {
 		ctrls[k] = v
 	}
-	ctrls[names.NodeRouteController] = routeInitFuncConstructor()
+	for name, c := range replaced {
+		if _, ok := ctrls[name]; !ok {
+			return nil, fmt.Errorf("controller %q replaces no framework controller", name)
+		}
+		ctrls[name] = c
+	}
 	for name, c := range extra {
 		if _, dup := ctrls[name]; dup {
 			return nil, fmt.Errorf("controller %q is registered twice", name)
@@ -89,6 +94,14 @@ func controllerInitializers(extra map[string]app.ControllerInitFuncConstructor) 
 		ctrls[name] = c
 	}
 	return ctrls, nil
+}
+
+// replacedControllers are framework controllers gce-ccm runs its own way,
+// under the framework's name.
+func replacedControllers(o *gceCCMOptions) map[string]app.ControllerInitFuncConstructor {
+	return map[string]app.ControllerInitFuncConstructor{
+		routeController: routeInitFuncConstructor(o),
+	}
 }
 
 // extraControllers are gce-ccm's own controllers, keyed by --controllers

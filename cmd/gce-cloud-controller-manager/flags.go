@@ -20,6 +20,8 @@ type gceCCMOptions struct {
 	NodeIPAM nodeIPAMOptions
 	// Compat records the upstream-only flags given.
 	Compat compatOptions
+	// ResyncPeriod is --gce-resync-period; zero means gce.conf decides.
+	ResyncPeriod time.Duration
 }
 
 func newGCECCMOptions() *gceCCMOptions {
@@ -40,6 +42,10 @@ func (o *gceCCMOptions) flagSets() cliflag.NamedFlagSets {
 			"Overrides gce-ccm-ipforward-mode in --cloud-config; when neither is set: enforce.")
 	fs.Var(&positiveDuration{&o.IPForwardResyncPeriod}, "ipforward-resync-period",
 		"How often the ipforward controller reads the project's VMs in bulk (one instances.aggregatedList) and re-checks every node whose VM does not forward.")
+	fs.Var(&positiveDuration{&o.ResyncPeriod}, "gce-resync-period",
+		"The longest time drift in GCE (a route or load balancer object deleted or changed by hand) waits before it is repaired: "+
+			"everything the controller owns in GCE is compared with what should exist at least this often, besides on every change in Kubernetes. "+
+			"Overrides gce-ccm-resync-period in --cloud-config; when neither is set: 5m. The route controller reconciles at most every 10s whatever this says.")
 	return fss
 }
 

@@ -25,7 +25,7 @@ import (
 )
 
 func TestControllersIncludeIPForward(t *testing.T) {
-	ctrls, err := controllerInitializers(extraControllers(newGCECCMOptions()))
+	ctrls, err := controllerInitializers(replacedControllers(newGCECCMOptions()), extraControllers(newGCECCMOptions()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestControllersIncludeIPForward(t *testing.T) {
 		t.Error("ipforward is disabled by default")
 	}
 	dup := map[string]app.ControllerInitFuncConstructor{"service-lb-controller": {}}
-	if _, err := controllerInitializers(dup); err == nil || !strings.Contains(err.Error(), "service-lb-controller") {
+	if _, err := controllerInitializers(nil, dup); err == nil || !strings.Contains(err.Error(), "service-lb-controller") {
 		t.Errorf("a duplicate name: err %v, want one naming it", err)
 	}
 }

@@ -40,7 +40,7 @@ func main() {
 		klog.Fatalf("unable to set gce-ccm defaults: %v", err)
 	}
 	gceOpts := newGCECCMOptions()
-	ctrls, err := controllerInitializers(extraControllers(gceOpts))
+	ctrls, err := controllerInitializers(replacedControllers(gceOpts), extraControllers(gceOpts))
 	if err != nil {
 		klog.Fatalf("unable to register the controllers: %v", err)
 	}

@@ -10,7 +10,6 @@ import (
 	cloudprovider "k8s.io/cloud-provider"
 	"k8s.io/cloud-provider/app"
 	"k8s.io/cloud-provider/app/config"
-	"k8s.io/cloud-provider/names"
 	genericcontrollermanager "k8s.io/controller-manager/app"
 	"k8s.io/controller-manager/controller"
 	"k8s.io/klog/v2"
@@ -101,27 +100,6 @@ func startNodeIPAM(ctx context.Context, o *nodeIPAMOptions, initCtx app.Controll
 	}
 	go ctrl.Run(ctx)
 	return nil, true, nil
-}
-
-// routeInitFuncConstructor is the framework's route controller, off in a
-// VPC-native cluster: there pods get addresses from alias IP ranges, which
-// the VPC routes by itself as part of the subnet (its secondary range), so
-// a static route per node would only duplicate that.
-func routeInitFuncConstructor() app.ControllerInitFuncConstructor {
-	upstream := app.DefaultInitFuncConstructors[names.NodeRouteController]
-	return app.ControllerInitFuncConstructor{
-		InitContext: upstream.InitContext,
-		Constructor: func(initCtx app.ControllerInitContext, cfg *config.CompletedConfig, cloud cloudprovider.Interface) app.InitFunc {
-			next := upstream.Constructor(initCtx, cfg, cloud)
-			return func(ctx context.Context, cc genericcontrollermanager.ControllerContext) (controller.Interface, bool, error) {
-				if why := routesOffBecause(cfg); why != "" {
-					klog.InfoS("The route controller is off", "why", why)
-					return nil, false, nil
-				}
-				return next(ctx, cc)
-			}
-		},
-	}
 }
 
 // routesOffBecause says why the route controller must not run, or "".

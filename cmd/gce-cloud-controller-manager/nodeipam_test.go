@@ -72,7 +72,7 @@ func TestStartNodeIPAM(t *testing.T) {
 }
 
 func TestRouteControllerOffWhenVPCNative(t *testing.T) {
-	ctrls, err := controllerInitializers(extraControllers(newGCECCMOptions()))
+	ctrls, err := controllerInitializers(replacedControllers(newGCECCMOptions()), extraControllers(newGCECCMOptions()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/component-base/metrics/testutil"
 
+	"github.com/gce-ccm/gce-ccm/providers/gce/drift"
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
 )
 
@@ -38,7 +39,7 @@ func TestEnforceTurnsForwardingOn(t *testing.T) {
 	e.gceNode("node-a")
 	e.gceNode("node-b")
 	e.gceNode("node-stopped")
-	enabled := counter(resultEnabled)
+	enabled, repairs := counter(resultEnabled), drift.Repairs(drift.IPForward)
 	e.start(ModeEnforce, nil)
 
 	for _, n := range []string{"node-a", "node-b", "node-stopped"} {
@@ -75,6 +76,9 @@ func TestEnforceTurnsForwardingOn(t *testing.T) {
 	}
 	if got := counter(resultEnabled) - enabled; got != 2 {
 		t.Errorf("enable_total{result=enabled} grew by %v, want 2", got)
+	}
+	if got := drift.Repairs(drift.IPForward) - repairs; got != 2 {
+		t.Errorf("gce_ccm_drift_repairs_total{kind=ipforward} grew by %v, want 2", got)
 	}
 	eventually(t, "gauge at 0", func() bool { return gauge(t) == 0 })
 }

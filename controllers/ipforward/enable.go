@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"k8s.io/klog/v2"
 
+	"github.com/gce-ccm/gce-ccm/providers/gce/drift"
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
@@ -59,6 +60,7 @@ func (c *Controller) enable(ctx context.Context, vm gceref.Key, inst *computepb.
 			next.Fingerprint = nil // changed by the update; unknown until read again
 			c.inv.put(vm, next, time.Now())
 			enableTotal.WithLabelValues(resultEnabled).Inc()
+			drift.Repaired(drift.IPForward)
 			logger.Info("Turned canIpForward on", "status", inst.GetStatus(), "tries", try)
 			return enableResult{attempt: Attempt{Enabled: true}, canIPForward: true}
 		case gceapi.IsNotFound(err):

@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/netip"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"google.golang.org/api/option"
 	v1 "k8s.io/api/core/v1"
@@ -50,6 +52,11 @@ type Cloud struct {
 
 	lbOnce sync.Once
 	lbs    *lb.LoadBalancers // built on first use: it needs the client Initialize brings
+
+	routeLocks   keyLocks     // one route name at a time (routes.go)
+	routeBackoff routeBackoff // per-node wait after a quota failure
+	resync       atomic.Int64 // the flag's resync period, 0: gce.conf's
+	now          func() time.Time
 }
 
 // newFromConfigFile is the factory the cloud-provider framework calls with
@@ -85,7 +92,7 @@ func NewCloud(ctx context.Context, cfg *Config, opts ...option.ClientOption) (*C
 	if err != nil {
 		return nil, err
 	}
-	c := &Cloud{cfg: cfg, api: api, region: cfg.Region(), zones: []string{cfg.LocalZone}, instances: newInstanceCache(api)}
+	c := &Cloud{cfg: cfg, api: api, region: cfg.Region(), zones: []string{cfg.LocalZone}, instances: newInstanceCache(api), now: time.Now}
 	if cfg.Multizone || cfg.Regional {
 		zones, err := api.ListZones(ctx, fmt.Sprintf(`region eq ".*/regions/%s"`, c.region))
 		if err != nil {

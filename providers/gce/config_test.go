@@ -38,6 +38,7 @@ gce-ccm-ipforward-mode = audit
 gce-ccm-api-reads-per-second = 10
 gce-ccm-api-mutations-per-second = 12.5
 gce-ccm-operation-poll-interval = 2s
+gce-ccm-resync-period = 30s
 `
 	got, err := ParseConfig(strings.NewReader(conf), nil)
 	if err != nil {
@@ -48,7 +49,7 @@ gce-ccm-operation-poll-interval = 2s
 		SubnetworkName: "k8s-sub", NodeTags: []string{"tag-a", "tag-b"}, NodeInstancePrefix: "gke-node", Multizone: true,
 		APIEndpoint: "http://127.0.0.1:8080", TokenURL: "http://127.0.0.1:8080/token", TokenBody: `{"x":1}`,
 		LocalZone: "us-central1-b", StackType: StackDualIPv4, IPForwardMode: IPForwardAudit, ReadsPerSecond: 10,
-		MutationsPerSecond: 12.5, PollInterval: 2 * time.Second}
+		MutationsPerSecond: 12.5, PollInterval: 2 * time.Second, ResyncPeriod: 30 * time.Second}
 	if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
 		t.Fatalf("(-want +got):\n%s", d)
 	}
@@ -63,7 +64,8 @@ func TestParseConfigDefaultsAndMetadata(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.ProjectID != "md-proj" || got.LocalZone != "europe-west1-c" || got.NetworkName != "default" ||
-		got.StackType != StackIPv4 || got.IPForwardMode != IPForwardEnforce || got.NetworkProjectID != "md-proj" {
+		got.StackType != StackIPv4 || got.IPForwardMode != IPForwardEnforce || got.NetworkProjectID != "md-proj" ||
+		got.ResyncPeriod != 5*time.Minute {
 		t.Fatalf("defaults: %+v", got)
 	}
 	// A network URL sets the network's project (Shared VPC).
@@ -119,6 +121,8 @@ func TestParseConfigBadInput(t *testing.T) {
 		{"reads NaN", base + "gce-ccm-api-reads-per-second = NaN\n", "gce-ccm-api-reads-per-second", nil},
 		{"mutations Inf", base + "gce-ccm-api-mutations-per-second = +Inf\n", "gce-ccm-api-mutations-per-second", nil},
 		{"poll", base + "gce-ccm-operation-poll-interval = 0s\n", "gce-ccm-operation-poll-interval", nil},
+		{"resync", base + "gce-ccm-resync-period = soon\n", "gce-ccm-resync-period", nil},
+		{"resync negative", base + "gce-ccm-resync-period = -5m\n", "gce-ccm-resync-period", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseConfig(strings.NewReader(tc.conf), tc.md)

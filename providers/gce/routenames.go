@@ -79,26 +79,33 @@ func routeListFilter(cluster, networkURL string) string {
 
 var upstreamNameRE = regexp.MustCompile(`^(.*)-` + uuidRE + `$`)
 
-// routeOwnerOf decides whether a listed route belongs to the cluster, and for
-// which node. vmToNode maps VM names to node names for upstream routes,
-// whose only link to a node is the next-hop VM's name.
-func routeOwnerOf(r *computepb.Route, cluster string, vmToNode func(vm string) string) (ownership.Owner, string) {
+// routeOwnerOf decides whether a listed route belongs to the cluster. For
+// a route of ours it also returns the node its description names (the node
+// it was made for, which is not proof of where it points now); upstream's
+// routes name no node (their only link to one is the next-hop VM).
+func routeOwnerOf(r *computepb.Route, cluster string) (ownership.Owner, string) {
 	if strings.HasPrefix(r.GetName(), routePrefix(cluster)+"-") {
-		o, ok := ownership.Read(r.GetDescription())
-		if !ok || o.ClusterName != cluster || o.ManagedBy != managedBy || o.NodeName == "" {
+		o, ok := ourRouteOwner(r, cluster)
+		if !ok {
 			return ownership.Foreign, ""
 		}
 		return ownership.Ours, o.NodeName
 	}
 	if m := upstreamNameRE.FindStringSubmatch(r.GetName()); m != nil && m[1] == upstreamPrefix(cluster) &&
 		r.GetDescription() == upstreamRouteDescription && r.GetNextHopInstance() != "" {
-		vm := gceref.Name(r.GetNextHopInstance())
-		if node := vmToNode(vm); node != "" {
-			return ownership.Upstream, node
-		}
-		return ownership.Upstream, vm
+		return ownership.Upstream, ""
 	}
 	return ownership.Foreign, ""
+}
+
+// ourRouteOwner reads the ownership JSON of a route's description and says
+// whether it is exactly this cluster's, made by us, for a node.
+func ourRouteOwner(r *computepb.Route, cluster string) (ownership.Description, bool) {
+	o, ok := ownership.Read(r.GetDescription())
+	if !ok || o.ClusterName != cluster || o.ManagedBy != managedBy || o.NodeName == "" {
+		return ownership.Description{}, false
+	}
+	return o, true
 }
 
 // desiredRoute is the route one node CIDR needs.
@@ -146,3 +153,9 @@ func hasWarning(r *computepb.Route, code string) bool {
 	}
 	return false
 }
+
+// RouteName and RouteDescription are the name and description of this
+// cluster's route for one node CIDR (tests outside the package seed
+// look-alikes with them).
+func RouteName(cluster, node, cidr string) string  { return routeName(cluster, node, cidr) }
+func RouteDescription(cluster, node string) string { return routeDescription(cluster, node) }

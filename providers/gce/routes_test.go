@@ -159,21 +159,10 @@ func TestRoutesBlackholeWhenVMGone(t *testing.T) {
 	if err := e.gce.DeleteInstanceNow("us-central1-a", "node-a"); err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff([]routeRow{{Node: "node-a", CIDR: "10.4.0.0/24", Blackhole: true}}, listRows(t, e.cloud, "prod")); d != "" {
+	// No node: the route controller then deletes the blackhole and makes
+	// node-a's route again in the same pass (see routeReport).
+	if d := cmp.Diff([]routeRow{{Node: "", CIDR: "10.4.0.0/24", Blackhole: true}}, listRows(t, e.cloud, "prod")); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
-	}
-}
-
-func TestRoutesConflictingRouteIsNotAccepted(t *testing.T) {
-	e := newTestEnv(t, fakecompute.Options{}, nil)
-	e.addNode(t, "node-a", "us-central1-a")
-	e.addNode(t, "node-b", "us-central1-a")
-	name := routeName("prod", "node-a", "10.4.0.0/24")
-	// Same name, wrong next hop (someone edited by hand, or a name collision).
-	insertRaw(t, e, name, "10.4.0.0/24", "node-b", routeDescription("prod", "node-a"))
-	err := create(t, e.cloud, "prod", "node-a", "10.4.0.0/24")
-	if err == nil || !strings.Contains(err.Error(), "next hop") {
-		t.Fatalf("want a conflict naming the next hop, got %v", err)
 	}
 }
 
