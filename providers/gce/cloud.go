@@ -25,6 +25,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/keylock"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb"
 )
 
@@ -53,9 +54,9 @@ type Cloud struct {
 	lbOnce sync.Once
 	lbs    *lb.LoadBalancers // built on first use: it needs the client Initialize brings
 
-	routeLocks   keyLocks     // one route name at a time (routes.go)
-	routeBackoff routeBackoff // per-node wait after a quota failure
-	resync       atomic.Int64 // the flag's resync period, 0: gce.conf's
+	routeLocks   keylock.Locks // one route name at a time (routes.go)
+	routeBackoff routeBackoff  // per-node wait after a quota failure
+	resync       atomic.Int64  // the flag's resync period, 0: gce.conf's
 	now          func() time.Time
 }
 

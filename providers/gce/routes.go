@@ -53,7 +53,7 @@ func (c *Cloud) CreateRoute(ctx context.Context, clusterName, nameHint string, r
 	if err := c.routeBackoff.wait(node, c.now()); err != nil {
 		return fmt.Errorf("route %s for node %s: %w", want.GetName(), node, err)
 	}
-	unlock := c.routeLocks.lock(want.GetName())
+	unlock := c.routeLocks.Lock(want.GetName())
 	defer unlock()
 	err = c.api.InsertRoute(ctx, want)
 	if gceapi.IsAlreadyExists(err) {
@@ -84,7 +84,7 @@ func (c *Cloud) CreateRoute(ctx context.Context, clusterName, nameHint string, r
 // and still this cluster's (CreateRoute may have replaced it meanwhile).
 func (c *Cloud) DeleteRoute(ctx context.Context, clusterName string, route *cloudprovider.Route) error {
 	log := klog.FromContext(ctx)
-	unlock := c.routeLocks.lock(route.Name)
+	unlock := c.routeLocks.Lock(route.Name)
 	defer unlock()
 	have, err := c.api.GetRoute(ctx, route.Name)
 	if gceapi.IsNotFound(err) {

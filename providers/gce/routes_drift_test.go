@@ -83,6 +83,18 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// withRouteOfA is two nodes and prod's route for node-a's 10.4.0.0/24.
+func withRouteOfA(t *testing.T) (*testEnv, string) {
+	t.Helper()
+	e := newTestEnv(t, fakecompute.Options{}, nil)
+	e.addNode(t, "node-a", "us-central1-a")
+	e.addNode(t, "node-b", "us-central1-a")
+	if err := create(t, e.cloud, "prod", "node-a", "10.4.0.0/24"); err != nil {
+		t.Fatal(err)
+	}
+	return e, routeName("prod", "node-a", "10.4.0.0/24")
+}
+
 func TestRoutesReportTheNodeOfTheNextHop(t *testing.T) {
 	e := newTestEnv(t, fakecompute.Options{}, nil)
 	e.addNode(t, "node-a", "us-central1-a")
@@ -121,16 +133,10 @@ func repoint(t *testing.T, e *testEnv, name, vm string) {
 }
 
 func TestRoutesCreateReplacesOurRouteThatPointsElsewhere(t *testing.T) {
-	e := newTestEnv(t, fakecompute.Options{}, nil)
-	e.addNode(t, "node-a", "us-central1-a")
-	e.addNode(t, "node-b", "us-central1-a")
-	if err := create(t, e.cloud, "prod", "node-a", "10.4.0.0/24"); err != nil {
-		t.Fatal(err)
-	}
+	e, name := withRouteOfA(t)
 	alikes := lookAlikes(t, e, "prod")
 	before := routeSnapshot(t, e, alikes)
 	repairs := drift.Repairs(drift.Route)
-	name := routeName("prod", "node-a", "10.4.0.0/24")
 	repoint(t, e, name, "node-b")
 
 	if err := create(t, e.cloud, "prod", "node-a", "10.4.0.0/24"); err != nil {
@@ -178,13 +184,7 @@ func TestRoutesCreateNeverReplacesALookAlike(t *testing.T) {
 }
 
 func TestRoutesDeleteSkipsARouteThatChangedSinceListed(t *testing.T) {
-	e := newTestEnv(t, fakecompute.Options{}, nil)
-	e.addNode(t, "node-a", "us-central1-a")
-	e.addNode(t, "node-b", "us-central1-a")
-	if err := create(t, e.cloud, "prod", "node-a", "10.4.0.0/24"); err != nil {
-		t.Fatal(err)
-	}
-	name := routeName("prod", "node-a", "10.4.0.0/24")
+	e, name := withRouteOfA(t)
 	repoint(t, e, name, "node-b")
 	listed, err := e.cloud.ListRoutes(context.Background(), "prod")
 	if err != nil || len(listed) != 1 {
@@ -204,11 +204,7 @@ func TestRoutesDeleteSkipsARouteThatChangedSinceListed(t *testing.T) {
 }
 
 func TestRoutesBlackholeOfOursIsReplaced(t *testing.T) {
-	e := newTestEnv(t, fakecompute.Options{}, nil)
-	e.addNode(t, "node-a", "us-central1-a")
-	if err := create(t, e.cloud, "prod", "node-a", "10.4.0.0/24"); err != nil {
-		t.Fatal(err)
-	}
+	e, _ := withRouteOfA(t)
 	if err := e.gce.DeleteInstanceNow("us-central1-a", "node-a"); err != nil {
 		t.Fatal(err)
 	}

@@ -151,11 +151,7 @@ func TestRoutesAdoptUpstreamNamedRoutes(t *testing.T) {
 }
 
 func TestRoutesBlackholeWhenVMGone(t *testing.T) {
-	e := newTestEnv(t, fakecompute.Options{}, nil)
-	e.addNode(t, "node-a", "us-central1-a")
-	if err := create(t, e.cloud, "prod", "node-a", "10.4.0.0/24"); err != nil {
-		t.Fatal(err)
-	}
+	e, _ := withRouteOfA(t)
 	if err := e.gce.DeleteInstanceNow("us-central1-a", "node-a"); err != nil {
 		t.Fatal(err)
 	}

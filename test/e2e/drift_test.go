@@ -9,7 +9,6 @@ import (
 	"time"
 
 	compute "google.golang.org/api/compute/v1"
-	"google.golang.org/api/googleapi"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce"
@@ -51,7 +50,8 @@ func TestDriftInGCEIsRepaired(t *testing.T) {
 	e.waitRouteCreatedOnEveryNode(60 * time.Second)
 
 	// 1. A route deleted in GCE.
-	e.gceDo("delete route", gcs.Routes.Delete(project, ours(0)).Context(e.ctx).Do)
+	op, err := gcs.Routes.Delete(project, ours(0)).Context(e.ctx).Do()
+	e.waitOp("delete route", op, err)
 	e.waitRoutes("node-0's deleted route made again", repairBound, converged)
 
 	// 2. A route of ours re-pointed at another node's VM, under its name and description.
@@ -59,10 +59,12 @@ func TestDriftInGCEIsRepaired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.gceDo("delete route", gcs.Routes.Delete(project, ours(1)).Context(e.ctx).Do)
-	e.gceDo("re-point route", gcs.Routes.Insert(project, &compute.Route{Name: r.Name, Description: r.Description,
+	op, err = gcs.Routes.Delete(project, ours(1)).Context(e.ctx).Do()
+	e.waitOp("delete route", op, err)
+	op, err = gcs.Routes.Insert(project, &compute.Route{Name: r.Name, Description: r.Description,
 		DestRange: r.DestRange, Network: r.Network, Priority: r.Priority,
-		NextHopInstance: fmt.Sprintf("projects/%s/zones/%s/instances/node-2", project, zones[0])}).Context(e.ctx).Do)
+		NextHopInstance: fmt.Sprintf("projects/%s/zones/%s/instances/node-2", project, zones[0])}).Context(e.ctx).Do()
+	e.waitOp("re-point route", op, err)
 	e.waitRoutes("node-1's re-pointed route replaced", repairBound, converged)
 	e.waitNodeEvent("node-1", "RouteRepaired")
 }
@@ -86,34 +88,11 @@ func (e *env) seedRouteLookAlikes(gcs *compute.Service) []string {
 	var out []string
 	for _, r := range seeds {
 		r.Network, r.NextHopInstance = network, vm
-		e.gceDo("seed "+r.Name, e.computeService().Routes.Insert(project, r).Context(e.ctx).Do)
+		op, err := gcs.Routes.Insert(project, r).Context(e.ctx).Do()
+		e.waitOp("seed "+r.Name, op, err)
 		out = append(out, fmt.Sprintf("%s %s->node-0", r.Name, r.DestRange))
 	}
 	return out
-}
-
-// gceDo runs one emulator call that returns an operation and waits until
-// the operation is DONE; an error fails the test.
-func (e *env) gceDo(what string, call func(...googleapi.CallOption) (*compute.Operation, error)) {
-	e.t.Helper()
-	op, err := call()
-	gcs := e.computeService()
-	for err == nil && op.Status != "DONE" {
-		switch {
-		case op.Zone != "":
-			op, err = gcs.ZoneOperations.Wait(project, lastSeg(op.Zone), op.Name).Context(e.ctx).Do()
-		case op.Region != "":
-			op, err = gcs.RegionOperations.Wait(project, lastSeg(op.Region), op.Name).Context(e.ctx).Do()
-		default:
-			op, err = gcs.GlobalOperations.Wait(project, op.Name).Context(e.ctx).Do()
-		}
-	}
-	if err == nil && op.Error != nil && len(op.Error.Errors) > 0 {
-		err = fmt.Errorf("operation failed: %s", op.Error.Errors[0].Message)
-	}
-	if err != nil {
-		e.t.Fatalf("%s: %v", what, err)
-	}
 }
 
 // waitRoutes waits until every route of the network is want ("name dest->vm").

@@ -15,7 +15,7 @@ import (
 // lose what we built for it.
 func (l *LoadBalancers) EnsureLoadBalancerDeleted(ctx context.Context, cluster string, svc *v1.Service) error {
 	name := l.GetLoadBalancerName(ctx, cluster, svc)
-	defer l.locks.lock(name)()
+	defer l.locks.Lock(name)()
 	// Either kind: the Service may have switched since the load balancer
 	// was made.
 	if err := l.deleteInternal(ctx, cluster, svc, name); err != nil {

@@ -28,7 +28,7 @@ func (l *LoadBalancers) EnsureLoadBalancer(ctx context.Context, cluster string, 
 		return l.ensureInternal(ctx, cluster, svc, nodes)
 	}
 	name := l.GetLoadBalancerName(ctx, cluster, svc)
-	unlock := l.locks.lock(name)
+	unlock := l.locks.Lock(name)
 	defer func() {
 		if unlock != nil {
 			unlock()

@@ -35,7 +35,7 @@ func (l *LoadBalancers) execCheck(ctx context.Context, a plan.Action) error {
 // decides. One writer at a time: a burst of new Services would otherwise
 // all find it missing and all insert it.
 func (l *LoadBalancers) writeSharedCheck(ctx context.Context, want *computev1.HttpHealthCheck) error {
-	defer l.sharedCreate.lock(want.Name)()
+	defer l.sharedCreate.Lock(want.Name)()
 	have, err := l.api.GetHTTPHealthCheck(ctx, want.Name)
 	if gceapi.IsNotFound(err) {
 		have, err = nil, nil

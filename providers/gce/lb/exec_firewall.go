@@ -59,7 +59,7 @@ func (l *LoadBalancers) execFirewall(ctx context.Context, a plan.Action, ip stri
 	}
 	op := a.Kind
 	if a.Recheck == plan.RecheckCurrent {
-		defer l.sharedCreate.lock(fw.GetName())()
+		defer l.sharedCreate.Lock(fw.GetName())()
 		have, err := l.api.GetFirewall(ctx, fw.GetName())
 		if gceapi.IsNotFound(err) {
 			have, err = nil, nil

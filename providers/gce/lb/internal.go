@@ -56,7 +56,7 @@ func (l *LoadBalancers) internal(ctx context.Context, cluster string) (*ilb.Cont
 // deleting its external one first if it has one.
 func (l *LoadBalancers) ensureInternal(ctx context.Context, cluster string, svc *v1.Service, nodes []*v1.Node) (*v1.LoadBalancerStatus, error) {
 	name := l.GetLoadBalancerName(ctx, cluster, svc)
-	defer l.locks.lock(name)()
+	defer l.locks.Lock(name)()
 	r, err := l.internalRequest(ctx, cluster, svc, nodes)
 	if err != nil {
 		return nil, l.refuse(svc, fmt.Errorf("internal load balancer %s of %s: %w", name, plan.ServiceKey(svc), err))

@@ -21,6 +21,7 @@ import (
 	cloudprovider "k8s.io/cloud-provider"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/keylock"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
 )
 
@@ -62,12 +63,12 @@ type LoadBalancers struct {
 	deps   Deps
 	api    *gceapi.Client
 	region string
-	locks  keyedLocks // one sync per load balancer at a time
+	locks  keylock.Locks // one sync per load balancer at a time
 	// shared counts the syncs about to attach the cluster's shared health
 	// check, so that its deletion (a plan step with RecheckUnused) never
 	// pulls it from under them.
 	shared       sharedCheckUsers
-	sharedCreate keyedLocks // one writer of the shared check, one of its firewall
+	sharedCreate keylock.Locks // one writer of the shared check, one of its firewall
 	// What exists, one list per collection shared by all Services.
 	rules     *snapshotCache[*computepb.ForwardingRule]
 	pools     *snapshotCache[*computepb.TargetPool]

@@ -27,7 +27,7 @@ func (l *LoadBalancers) UpdateLoadBalancer(ctx context.Context, cluster string, 
 		return err
 	}
 	name := l.GetLoadBalancerName(ctx, cluster, svc)
-	defer l.locks.lock(name)()
+	defer l.locks.Lock(name)()
 	hosts, err := l.hostsOf(ctx, nodes)
 	if err != nil {
 		return fmt.Errorf("load balancer %s: %w", name, err)
