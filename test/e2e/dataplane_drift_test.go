@@ -4,8 +4,6 @@ package e2e
 
 import (
 	"fmt"
-	"os/exec"
-	"strings"
 	"testing"
 	"time"
 
@@ -26,11 +24,6 @@ func (e *env) routeFor(dest string) string {
 // operator could with gcloud: the pod range is unreachable until the CCM's
 // periodic comparison (--gce-resync-period) repairs it, with no Node change.
 func TestDataplaneRouteRepaired(t *testing.T) {
-	// The periodic comparison is issue #13's; until the binary has its flag
-	// this scenario cannot run (it runs by itself once it does).
-	if help, _ := exec.Command(ccmBin, "--help").CombinedOutput(); !strings.Contains(string(help), "--gce-resync-period") {
-		t.Skip("the CCM binary has no --gce-resync-period yet (drift repair, issue #13)")
-	}
 	e := newEnv(t, 4*time.Minute)
 	d := e.startDataplane()
 	e.startCCM("ccm", false, "--gce-resync-period=5s")

@@ -91,9 +91,3 @@ func read(name string, k Kind) float64 {
 	}
 	return 0
 }
-
-// Finding is one thing found wrong in GCE and put right (or collected).
-type Finding struct {
-	Kind Kind
-	What string // for the Event and the log: the object and what was wrong
-}
