@@ -69,7 +69,7 @@ func (r *replicas) start(slot string) error {
 		Kubeconfig: cp.KubeconfigPath, Emulator: r.e.gce, ClusterName: soakCluster, ClusterCIDR: clusterCIDR, LeaderElect: true,
 		GCEConfExtra: "node-tags = soak-node\n",
 		// The leader is told from its log: flush it within a second.
-		ExtraArgs: []string{"--log-flush-frequency=1s"}})
+		ExtraArgs: []string{"--log-flush-frequency=1s", "--gce-resync-period=" + r.cfg.ResyncPeriod.String()}})
 	if err != nil {
 		r.e.t.Logf("soak: %s: %v", slot, err)
 		return err

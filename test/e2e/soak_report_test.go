@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gce-ccm/gce-ccm/providers/gce/drift"
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // soakReport is what the soak prints and writes to soak-report.json in the
@@ -27,7 +29,11 @@ type soakReport struct {
 	SelfExits    int
 	Stats        fakecompute.Stats
 	Churn        map[string]int
-	Samples      []resourceSample
+	// Repairs counts the CCM's repair Events by reason (RouteRepaired,
+	// LoadBalancerRepaired, OrphanCollected): a process's metrics die with
+	// it at each kill, the Events outlive it.
+	Repairs map[string]int
+	Samples []resourceSample
 }
 
 // thirds splits the samples by when they were taken, to compare the peak
@@ -50,11 +56,6 @@ func (r soakReport) log(t *testing.T) {
 		kinds = append(kinds, fmt.Sprintf("%s %d", k, v))
 	}
 	sort.Strings(kinds)
-	churn := make([]string, 0, len(r.Churn))
-	for k, v := range r.Churn {
-		churn = append(churn, fmt.Sprintf("%s %d", k, v))
-	}
-	sort.Strings(churn)
 	var errs int64
 	for _, v := range r.Stats.Errors {
 		errs += v
@@ -64,7 +65,8 @@ func (r soakReport) log(t *testing.T) {
 	t.Logf("  GCE API: %d reads, %d mutations, %d error answers", r.Stats.Reads, r.Stats.Mutations, errs)
 	t.Logf("  faults injected: %d (%s)", total, strings.Join(kinds, ", "))
 	t.Logf("  leader kills: %d processes SIGKILLed, %d times both replicas; %d exits on their own", r.Kills, r.BothKilled, r.SelfExits)
-	t.Logf("  churn: %s", strings.Join(churn, ", "))
+	t.Logf("  churn: %s", countsLine(r.Churn))
+	t.Logf("  repairs (Events by reason): %s", countsLine(r.Repairs))
 	t.Logf("  converged: %v, %v after the faults stopped", r.Converged, r.ConvergeTime.Round(time.Second))
 	t.Logf("  CCM peak RSS by third of the run: %.0f / %.0f / %.0f MiB; peak goroutines: %.0f / %.0f / %.0f (%d samples)",
 		th[0].RSS/(1<<20), th[1].RSS/(1<<20), th[2].RSS/(1<<20), th[0].Goroutines, th[1].Goroutines, th[2].Goroutines, len(r.Samples))
@@ -77,4 +79,32 @@ func (r soakReport) log(t *testing.T) {
 			t.Logf("  report: %s", path)
 		}
 	}
+}
+
+// countsLine prints a count per kind, sorted by kind.
+func countsLine(m map[string]int) string {
+	out := make([]string, 0, len(m))
+	for k, v := range m {
+		out = append(out, fmt.Sprintf("%s %d", k, v))
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+// repairEvents sums the CCM's repair and collection Events by reason, over
+// every namespace (Node events live in "default").
+func repairEvents(e *env) map[string]int {
+	out := map[string]int{}
+	evs, err := kube.CoreV1().Events("").List(e.ctx, metav1.ListOptions{})
+	if err != nil {
+		e.t.Logf("soak: events not counted: %v", err)
+		return out
+	}
+	for _, ev := range evs.Items {
+		switch ev.Reason {
+		case drift.ReasonRouteRepaired, drift.ReasonLoadBalancerRepaired, drift.ReasonOrphanCollected:
+			out[ev.Reason] += int(max(1, ev.Count))
+		}
+	}
+	return out
 }

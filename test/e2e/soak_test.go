@@ -42,10 +42,15 @@ type soakConfig struct {
 	// during the run starts with fresh queues.
 	Converge              time.Duration
 	MaxNodes, MaxServices int
+	// ResyncPeriod is the CCM's --gce-resync-period: how often it compares
+	// GCE with what should exist. 30 s (the default is 5 min) so that drift
+	// made in the last minutes is repaired well within Converge.
+	ResyncPeriod time.Duration
 }
 
 func soakConfigFromEnv(t *testing.T) soakConfig {
-	c := soakConfig{Duration: 3 * time.Minute, Seed: 1, MaxNodes: 10, MaxServices: 8, Converge: 6 * time.Minute}
+	c := soakConfig{Duration: 3 * time.Minute, Seed: 1, MaxNodes: 10, MaxServices: 8, Converge: 6 * time.Minute,
+		ResyncPeriod: 30 * time.Second}
 	if v := os.Getenv("SOAK_DURATION"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < time.Minute {
@@ -143,7 +148,7 @@ func TestSoak(t *testing.T) {
 	stopSampling()
 	rep := soakReport{Config: cfg, Converged: converged && len(last) == 0, ConvergeTime: convergeTime,
 		Faults: faults.injected(), Kills: reps.kills, BothKilled: reps.bothKilled, SelfExits: reps.selfExits,
-		Stats: e.gce.Stats(), Churn: s.counts(), Samples: reps.samples()}
+		Stats: e.gce.Stats(), Churn: s.counts(), Samples: reps.samples(), Repairs: repairEvents(e)}
 	rep.log(t)
 	if !converged {
 		t.Fatalf("not converged %v after the faults stopped; %d problems:\n%s", cfg.Converge, len(last), joinLines(last))
