@@ -110,6 +110,7 @@ func replacedControllers(o *gceCCMOptions) map[string]app.ControllerInitFuncCons
 func extraControllers(o *gceCCMOptions) map[string]app.ControllerInitFuncConstructor {
 	ctrls := map[string]app.ControllerInitFuncConstructor{
 		ipforwardController: ipforwardInitFuncConstructor(o),
+		lbResyncController:  lbResyncInitFuncConstructor(o),
 		nodeIPAMController:  nodeIPAMInitFuncConstructor(&o.NodeIPAM),
 	}
 	for _, cc := range compatControllers {

@@ -365,6 +365,7 @@ var ccmAccessTable = []access{
 	{"patch", "", "nodes", "status", "", "n1", true},
 	{"list", "", "services", "", "", "", true},
 	{"watch", "", "services", "", "", "", true},
+	{"get", "", "services", "", "default", "s1", true}, // load-balancer-resync confirms before a repair
 	{"patch", "", "services", "status", "default", "s1", true},
 	{"create", "", "events", "", "default", "", true},
 	{"patch", "", "events", "", "default", "e1", true},
@@ -379,7 +380,6 @@ var ccmAccessTable = []access{
 	// ... and nothing more.
 	{"create", "", "nodes", "", "", "", false},
 	{"update", "", "nodes", "status", "", "n1", false},
-	{"get", "", "services", "", "default", "s1", false},
 	{"update", "", "services", "", "default", "s1", false},
 	{"patch", "", "services", "", "default", "s1", false},
 	{"delete", "", "services", "", "default", "s1", false},

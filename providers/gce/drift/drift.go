@@ -25,6 +25,7 @@ const (
 	Check       Kind = "check" // a health check
 	Address     Kind = "address"
 	IPForward   Kind = "ipforward" // a node VM's canIpForward
+	Internal    Kind = "internal"  // any object of an internal load balancer (package ilb reports only a count)
 )
 
 // Event reasons.
@@ -37,7 +38,7 @@ const (
 var (
 	repairs = metrics.NewCounterVec(&metrics.CounterOpts{
 		Subsystem: "gce_ccm", Name: "drift_repairs_total",
-		Help:           "Objects found changed or missing in GCE and repaired, by kind (route, rule, pool-members, pool-check, firewall, check, address, ipforward).",
+		Help:           "Objects found changed or missing in GCE and repaired, by kind (route, rule, pool-members, pool-check, firewall, check, address, internal, ipforward).",
 		StabilityLevel: metrics.ALPHA,
 	}, []string{"kind"})
 	orphans = metrics.NewCounterVec(&metrics.CounterOpts{
@@ -90,4 +91,10 @@ func read(name string, k Kind) float64 {
 		}
 	}
 	return 0
+}
+
+// Finding is one thing found wrong in GCE and put right.
+type Finding struct {
+	Kind Kind
+	What string // for the Event and the log: the object and what was wrong
 }

@@ -25,8 +25,36 @@ func (l *LoadBalancers) EnsureLoadBalancer(ctx context.Context, cluster string, 
 		if err := plan.IPFamiliesOf(svc); err != nil {
 			return nil, l.refuse(svc, fmt.Errorf("internal load balancer of %s: %w", plan.ServiceKey(svc), err))
 		}
-		return l.ensureInternal(ctx, cluster, svc, nodes)
+		status, _, err := l.ensureInternal(ctx, cluster, svc, nodes, nil)
+		return status, err
 	}
+	status, _, err := l.ensureExternal(ctx, cluster, svc, nodes, syncOpts{})
+	return status, err
+}
+
+// syncOpts is how a sync of an external load balancer reads and writes.
+// The zero value is the service controller's: lists at most a second old,
+// and the plan applied. A periodic pass reads the lists it began with and
+// has the Service confirmed, under the load balancer's lock, before its
+// first write.
+type syncOpts struct {
+	recency recency
+	confirm func(ctx context.Context) error // nil: nothing to confirm
+}
+
+// confirmed runs confirm once; later calls return its first answer.
+func (o *syncOpts) confirmed(ctx context.Context) error {
+	if o.confirm == nil {
+		return nil
+	}
+	err := o.confirm(ctx)
+	o.confirm = func(context.Context) error { return err }
+	return err
+}
+
+// ensureExternal is EnsureLoadBalancer for an external load balancer; it
+// also returns the writes the plan made.
+func (l *LoadBalancers) ensureExternal(ctx context.Context, cluster string, svc *v1.Service, nodes []*v1.Node, o syncOpts) (*v1.LoadBalancerStatus, []plan.Action, error) {
 	name := l.GetLoadBalancerName(ctx, cluster, svc)
 	unlock := l.locks.Lock(name)
 	defer func() {
@@ -39,34 +67,42 @@ func (l *LoadBalancers) EnsureLoadBalancer(ctx context.Context, cluster string, 
 	}
 	spec, err := plan.SpecOf(svc)
 	if err != nil {
-		return nil, refuse(err)
+		return nil, nil, refuse(err)
 	}
 	leave, err := l.enterShared(ctx, spec)
 	if err != nil {
-		return nil, fmt.Errorf("load balancer %s: %w", name, err)
+		return nil, nil, fmt.Errorf("load balancer %s: %w", name, err)
 	}
 	defer leave()
-	in, err := l.observeFor(ctx, cluster, svc, spec, nodes)
+	in, err := l.observeFor(ctx, cluster, svc, spec, nodes, o.recency)
 	if err != nil {
-		return nil, refuse(err)
+		return nil, nil, refuse(err)
 	}
 	if internalRuleSeen(in) {
 		// A switch from internal: the internal load balancer goes first.
-		if err := l.deleteInternal(ctx, cluster, svc, name); err != nil {
-			return nil, fmt.Errorf("load balancer %s of %s: deleting the internal one first: %w", name, in.Spec.Service, err)
+		if err := o.confirmed(ctx); err != nil {
+			return nil, nil, err
 		}
-		if in, err = l.observeFor(ctx, cluster, svc, spec, nodes); err != nil {
-			return nil, refuse(err)
+		if err := l.deleteInternal(ctx, cluster, svc, name); err != nil {
+			return nil, nil, fmt.Errorf("load balancer %s of %s: deleting the internal one first: %w", name, in.Spec.Service, err)
+		}
+		if in, err = l.observeFor(ctx, cluster, svc, spec, nodes, o.recency); err != nil {
+			return nil, nil, refuse(err)
 		}
 	}
 	p, err := plan.Build(in)
 	if err != nil {
-		return nil, refuse(err)
+		return nil, nil, refuse(err)
+	}
+	if len(p.Actions) > 0 {
+		if err := o.confirmed(ctx); err != nil {
+			return nil, nil, err
+		}
 	}
 	actions, release := plan.SplitRelease(p.Actions)
 	ip, err := l.apply(ctx, name, actions, p.IP)
 	if err != nil {
-		return nil, fmt.Errorf("load balancer %s of %s: %w", name, in.Spec.Service, err)
+		return nil, nil, fmt.Errorf("load balancer %s of %s: %w", name, in.Spec.Service, err)
 	}
 	if release != nil {
 		l.releaseLater(ctx, svc, name, *release, unlock)
@@ -75,7 +111,7 @@ func (l *LoadBalancers) EnsureLoadBalancer(ctx context.Context, cluster string, 
 	if len(p.Actions) > 0 {
 		klog.FromContext(ctx).Info("Ensured load balancer", "service", in.Spec.Service, "lb", name, "ip", ip, "steps", len(p.Actions))
 	}
-	return &v1.LoadBalancerStatus{Ingress: []v1.LoadBalancerIngress{{IP: ip}}}, nil
+	return &v1.LoadBalancerStatus{Ingress: []v1.LoadBalancerIngress{{IP: ip}}}, p.Actions, nil
 }
 
 // enterShared counts a Service of externalTrafficPolicy Cluster as about to

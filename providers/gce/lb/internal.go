@@ -53,17 +53,26 @@ func (l *LoadBalancers) internal(ctx context.Context, cluster string) (*ilb.Cont
 }
 
 // ensureInternal builds or updates the Service's internal load balancer,
-// deleting its external one first if it has one.
-func (l *LoadBalancers) ensureInternal(ctx context.Context, cluster string, svc *v1.Service, nodes []*v1.Node) (*v1.LoadBalancerStatus, error) {
+// deleting its external one first if it has one, and says how many writes
+// it made. confirm, when not nil,
+// runs under the load balancer's lock before anything is read (package
+// ilb plans and writes in one call, so a periodic pass confirms first).
+func (l *LoadBalancers) ensureInternal(ctx context.Context, cluster string, svc *v1.Service, nodes []*v1.Node,
+	confirm func(context.Context) error) (*v1.LoadBalancerStatus, int, error) {
 	name := l.GetLoadBalancerName(ctx, cluster, svc)
 	defer l.locks.Lock(name)()
+	if confirm != nil {
+		if err := confirm(ctx); err != nil {
+			return nil, 0, err
+		}
+	}
 	r, err := l.internalRequest(ctx, cluster, svc, nodes)
 	if err != nil {
-		return nil, l.refuse(svc, fmt.Errorf("internal load balancer %s of %s: %w", name, plan.ServiceKey(svc), err))
+		return nil, 0, l.refuse(svc, fmt.Errorf("internal load balancer %s of %s: %w", name, plan.ServiceKey(svc), err))
 	}
 	c, err := l.internal(ctx, cluster)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	defer l.forgetInternal(svc)
 	res, err := c.Ensure(ctx, r)
@@ -71,17 +80,17 @@ func (l *LoadBalancers) ensureInternal(ctx context.Context, cluster string, svc 
 	if errors.As(err, &ext) {
 		// A switch from external: the external load balancer goes first.
 		if err := l.deleteExternal(ctx, cluster, svc, name); err != nil {
-			return nil, fmt.Errorf("internal load balancer %s of %s: deleting the external one first: %w", name, plan.ServiceKey(svc), err)
+			return nil, 0, fmt.Errorf("internal load balancer %s of %s: deleting the external one first: %w", name, plan.ServiceKey(svc), err)
 		}
 		res, err = c.Ensure(ctx, r)
 	}
 	if err != nil {
-		return nil, l.refuse(svc, fmt.Errorf("internal load balancer %s of %s: %w", name, plan.ServiceKey(svc), err))
+		return nil, 0, l.refuse(svc, fmt.Errorf("internal load balancer %s of %s: %w", name, plan.ServiceKey(svc), err))
 	}
 	for _, w := range res.Warnings {
 		l.event(svc, v1.EventTypeWarning, reasonGroupLimit, w)
 	}
-	return &v1.LoadBalancerStatus{Ingress: []v1.LoadBalancerIngress{{IP: res.IP}}}, nil
+	return &v1.LoadBalancerStatus{Ingress: []v1.LoadBalancerIngress{{IP: res.IP}}}, res.Steps, nil
 }
 
 // internalRequest gathers the nodes' VMs by zone and their tags.

@@ -14,23 +14,51 @@ type listCache[T any] struct {
 	load func(ctx context.Context) (T, error)
 
 	mu      sync.Mutex
-	at      time.Time // zero: nothing cached
+	began   time.Time // when the cached value's list began
+	done    time.Time // when it ended; zero: nothing cached
 	val     T
 	loading chan struct{} // closed when the call in flight ends
+	loadAt  time.Time     // when the call in flight began
 	err     error         // of the last call
+}
+
+// recency is which list a caller accepts: the zero value one at most the
+// cache's TTL old (a call in flight will be), else one that began at since
+// or later.
+type recency struct{ since time.Time }
+
+// fresh is a list that begins after now.
+func fresh() recency { return recency{since: time.Now()} }
+
+// within is recency for a load balancer pass: the lists its start made, or
+// newer ones.
+func within(since time.Time) recency { return recency{since: since} }
+
+func (c *listCache[T]) accepts(r recency, began, done time.Time) bool {
+	if r.since.IsZero() {
+		return time.Since(done) < c.ttl
+	}
+	return !began.Before(r.since)
 }
 
 // get returns a value at most ttl old, or, with fresh, one listed after
 // the call to get began.
-func (c *listCache[T]) get(ctx context.Context, fresh bool) (T, error) {
+func (c *listCache[T]) get(ctx context.Context, isFresh bool) (T, error) {
+	if isFresh {
+		return c.getAs(ctx, fresh())
+	}
+	return c.getAs(ctx, recency{})
+}
+
+func (c *listCache[T]) getAs(ctx context.Context, r recency) (T, error) {
 	var zero T
 	for {
 		c.mu.Lock()
-		if !fresh && !c.at.IsZero() && time.Since(c.at) < c.ttl {
+		if !c.done.IsZero() && c.accepts(r, c.began, c.done) {
 			defer c.mu.Unlock()
 			return c.val, nil
 		}
-		ch := c.loading
+		ch, at := c.loading, c.loadAt
 		if ch == nil {
 			break // lock held: this caller lists
 		}
@@ -40,19 +68,19 @@ func (c *listCache[T]) get(ctx context.Context, fresh bool) (T, error) {
 		case <-ctx.Done():
 			return zero, ctx.Err()
 		}
-		if !fresh {
+		if c.accepts(r, at, time.Now()) {
 			// The call we joined is as fresh as we need.
 			c.mu.Lock()
-			v, at, err := c.val, c.at, c.err
+			v, done, err := c.val, c.done, c.err
 			c.mu.Unlock()
-			if err != nil || !at.IsZero() {
+			if err != nil || !done.IsZero() {
 				return v, err
 			}
 		}
-		// fresh: that call began before we asked; list again.
+		// That call began too early; list again.
 	}
-	ch := make(chan struct{})
-	c.loading = ch
+	ch, at := make(chan struct{}), time.Now()
+	c.loading, c.loadAt = ch, at
 	c.mu.Unlock()
 
 	v, err := c.load(ctx)
@@ -63,6 +91,6 @@ func (c *listCache[T]) get(ctx context.Context, fresh bool) (T, error) {
 	if err != nil {
 		return zero, err
 	}
-	c.val, c.at = v, time.Now()
+	c.val, c.began, c.done = v, at, time.Now()
 	return v, nil
 }

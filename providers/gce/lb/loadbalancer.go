@@ -124,7 +124,7 @@ func (l *LoadBalancers) GetLoadBalancerName(_ context.Context, _ string, svc *v1
 func (l *LoadBalancers) GetLoadBalancer(ctx context.Context, cluster string, svc *v1.Service) (*v1.LoadBalancerStatus, bool, error) {
 	in := plan.Input{Spec: plan.Spec{Service: plan.ServiceKey(svc)}, Names: plan.NamesFor(svc, ""), Cluster: cluster}
 	var err error
-	if in.Seen, err = l.observe(ctx, in.Names, "", true); err != nil {
+	if in.Seen, err = l.observe(ctx, in.Names, "", fresh()); err != nil {
 		return nil, false, fmt.Errorf("reading load balancer %s of %s: %w", in.Names.LB, in.Spec.Service, err)
 	}
 	exists := plan.Exists(in, svc.Spec.LoadBalancerClass != nil)

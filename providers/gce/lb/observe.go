@@ -18,8 +18,9 @@ import (
 // observe reads what exists under a load balancer's names, from the
 // collections' shared snapshots (at most a second old, and never older
 // than our own last write to one of these names), or from new lists when
-// fresh: deletion and GetLoadBalancer must not miss anything.
-func (l *LoadBalancers) observe(ctx context.Context, n plan.Names, requestedIP string, fresh bool) (plan.Seen, error) {
+// fresh (deletion and GetLoadBalancer must not miss anything), or from the
+// lists a periodic pass began with.
+func (l *LoadBalancers) observe(ctx context.Context, n plan.Names, requestedIP string, r recency) (plan.Seen, error) {
 	s := plan.Seen{Rules: map[string]*computepb.ForwardingRule{}, Pools: map[string]*computepb.TargetPool{},
 		Firewalls: map[string]*computepb.Firewall{}, Checks: map[string]*computev1.HttpHealthCheck{}}
 	var rules map[string]*computepb.ForwardingRule
@@ -29,26 +30,30 @@ func (l *LoadBalancers) observe(ctx context.Context, n plan.Names, requestedIP s
 	var addresses map[string]*computepb.Address
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		rules, err = l.rules.view(ctx, fresh, n.Rules()...)
+		rules, err = l.rules.viewAs(ctx, r, n.Rules()...)
 		return wrapIf(err, "listing forwarding rules")
 	})
 	g.Go(func() (err error) {
-		pools, err = l.pools.view(ctx, fresh, n.Pools()...)
+		pools, err = l.pools.viewAs(ctx, r, n.Pools()...)
 		return wrapIf(err, "listing target pools")
 	})
 	g.Go(func() (err error) {
-		firewalls, err = l.firewalls.view(ctx, fresh, n.Firewall, n.LocalCheckFirewall, n.NodesCheckFirewall)
+		firewalls, err = l.firewalls.viewAs(ctx, r, n.Firewall, n.LocalCheckFirewall, n.NodesCheckFirewall)
 		return wrapIf(err, "listing firewalls")
 	})
 	g.Go(func() (err error) {
-		checks, err = l.checks.view(ctx, fresh, n.LocalCheck, n.NodesCheck)
+		checks, err = l.checks.viewAs(ctx, r, n.LocalCheck, n.NodesCheck)
 		return wrapIf(err, "listing health checks")
 	})
 	g.Go(func() (err error) {
 		// Who uses the address of spec.loadBalancerIP is decided before
 		// any write, so it is read afresh: the snapshot does not see
 		// another load balancer taking the address.
-		addresses, err = l.addresses.view(ctx, fresh || requestedIP != "", n.LB)
+		ar := r
+		if requestedIP != "" {
+			ar = fresh()
+		}
+		addresses, err = l.addresses.viewAs(ctx, ar, n.LB)
 		return wrapIf(err, "listing addresses")
 	})
 	if err := g.Wait(); err != nil {
@@ -90,7 +95,7 @@ func wrapIf(err error, what string) error {
 
 // observeFor gathers everything the plan of a checked spec depends on:
 // the cluster id, the nodes' VMs and tags, and what exists.
-func (l *LoadBalancers) observeFor(ctx context.Context, cluster string, svc *v1.Service, spec plan.Spec, nodes []*v1.Node) (plan.Input, error) {
+func (l *LoadBalancers) observeFor(ctx context.Context, cluster string, svc *v1.Service, spec plan.Spec, nodes []*v1.Node, r recency) (plan.Input, error) {
 	cid, err := l.deps.ClusterID.ClusterID(ctx)
 	if err != nil {
 		return plan.Input{}, err
@@ -109,14 +114,14 @@ func (l *LoadBalancers) observeFor(ctx context.Context, cluster string, svc *v1.
 		return err
 	})
 	g.Go(func() (err error) {
-		in.Seen, err = l.observe(gctx, in.Names, spec.RequestedIP, false)
+		in.Seen, err = l.observe(gctx, in.Names, spec.RequestedIP, r)
 		return err
 	})
 	if err := g.Wait(); err != nil {
 		return plan.Input{}, err
 	}
 	if spec.Local && (in.Seen.Checks[in.Names.NodesCheck] != nil || in.Seen.Firewalls[in.Names.NodesCheckFirewall] != nil) {
-		if in.NodesCheckInUse, err = l.usedByOthers(ctx, in.Names.NodesCheck, in.Names.Pools()); err != nil {
+		if in.NodesCheckInUse, err = l.usedByOthers(ctx, in.Names.NodesCheck, in.Names.Pools(), r); err != nil {
 			return plan.Input{}, err
 		}
 	}
@@ -125,8 +130,8 @@ func (l *LoadBalancers) observeFor(ctx context.Context, cluster string, svc *v1.
 
 // usedByOthers says whether a pool other than ours uses a health check,
 // from the shared pool list (the deletion itself checks again, afresh).
-func (l *LoadBalancers) usedByOthers(ctx context.Context, check string, ours []string) (bool, error) {
-	pools, err := l.pools.view(ctx, false)
+func (l *LoadBalancers) usedByOthers(ctx context.Context, check string, ours []string, r recency) (bool, error) {
+	pools, err := l.pools.viewAs(ctx, r)
 	if err != nil {
 		return false, fmt.Errorf("listing target pools: %w", err)
 	}

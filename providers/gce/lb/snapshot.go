@@ -46,12 +46,20 @@ func newSnapshotCache[T any](ttl time.Duration, nameOf func(T) string, list func
 // view returns every object of a list at most ttl old (read only), or of
 // a new list if fresh, or if we wrote one of the named objects since the
 // cached list began.
-func (c *snapshotCache[T]) view(ctx context.Context, fresh bool, names ...string) (map[string]T, error) {
-	s, err := c.lists.get(ctx, fresh)
+func (c *snapshotCache[T]) view(ctx context.Context, isFresh bool, names ...string) (map[string]T, error) {
+	if isFresh {
+		return c.viewAs(ctx, fresh(), names...)
+	}
+	return c.viewAs(ctx, recency{}, names...)
+}
+
+// viewAs is view of a list of the given recency.
+func (c *snapshotCache[T]) viewAs(ctx context.Context, r recency, names ...string) (map[string]T, error) {
+	s, err := c.lists.getAs(ctx, r)
 	if err != nil {
 		return nil, err
 	}
-	if !fresh && c.writtenSince(s.start, names) {
+	if c.writtenSince(s.start, names) {
 		if s, err = c.lists.get(ctx, true); err != nil {
 			return nil, err
 		}

@@ -1,0 +1,130 @@
+package lbsync
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	cloudprovider "k8s.io/cloud-provider"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/drift"
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/lbtest"
+)
+
+// A pass over converged load balancers reads each collection once, however
+// many Services there are, and writes nothing.
+func TestAnIdlePassListsEachCollectionOnce(t *testing.T) {
+	e := newEnv(t)
+	for i := range 12 {
+		e.service(lbtest.Service(fmt.Sprintf("svc-%d", i)))
+	}
+	e.waitFor("the creations' addresses released", func() bool {
+		as, err := e.api.ListAddresses(e.ctx, region, "")
+		return err == nil && len(as) == 0
+	})
+	e.gce.ResetStats()
+	e.ctrl.Pass(e.ctx)
+	st := e.gce.Stats()
+	if st.Mutations != 0 || st.Reads != 5 {
+		t.Errorf("idle pass over 12 load balancers: %d reads, %d writes, want 5 and 0: %v", st.Reads, st.Mutations, st.Calls)
+	}
+	for _, id := range []string{"compute.forwardingRules.list", "compute.targetPools.list", "compute.firewalls.list",
+		"compute.httpHealthChecks.list", "compute.addresses.list"} {
+		if st.Calls[id] != 1 {
+			t.Errorf("%s: %d calls, want 1", id, st.Calls[id])
+		}
+	}
+}
+
+// A Service deleted, replaced or changed after the pass listed it is left
+// to the service controller: its load balancer is not rebuilt from the
+// stale listing.
+func TestAServiceChangedSinceTheListingIsNotRepaired(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(e *env, svc *v1.Service)
+	}{
+		{"deleted", func(e *env, svc *v1.Service) {
+			if err := e.kube.CoreV1().Services(svc.Namespace).Delete(e.ctx, svc.Name, metav1.DeleteOptions{}); err != nil {
+				e.t.Fatal(err)
+			}
+		}},
+		{"being deleted", func(e *env, svc *v1.Service) {
+			e.update(svc, func(s *v1.Service) { now := metav1.Now(); s.DeletionTimestamp = &now })
+		}},
+		{"no longer a LoadBalancer", func(e *env, svc *v1.Service) {
+			e.update(svc, func(s *v1.Service) { s.Spec.Type = v1.ServiceTypeClusterIP })
+		}},
+		{"replaced", func(e *env, svc *v1.Service) { e.update(svc, func(s *v1.Service) { s.UID = types.UID("other") }) }},
+		{"ports changed", func(e *env, svc *v1.Service) { e.update(svc, func(s *v1.Service) { s.Spec.Ports[0].Port = 8443 }) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			svc := e.service(lbtest.Service("web"))
+			name := cloudprovider.DefaultLoadBalancerName(svc)
+			if err := e.api.DeleteFirewall(e.ctx, "k8s-fw-"+name); err != nil {
+				t.Fatal(err)
+			}
+			listed := svc.DeepCopy()
+			tc.change(e, svc)
+			pass, err := e.lbs.StartPass(e.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, repairs := e.writes(), drift.Repairs(drift.Firewall)
+			e.ctrl.repair(e.ctx, pass, listed, e.nodes)
+			if n := e.writes() - before; n != 0 {
+				t.Errorf("%d writes for a Service %s after it was listed", n, tc.name)
+			}
+			if drift.Repairs(drift.Firewall) != repairs {
+				t.Errorf("a repair was counted")
+			}
+		})
+	}
+}
+
+func (e *env) update(svc *v1.Service, f func(*v1.Service)) {
+	e.t.Helper()
+	cur, err := e.kube.CoreV1().Services(svc.Namespace).Get(e.ctx, svc.Name, metav1.GetOptions{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	f(cur)
+	if _, err := e.kube.CoreV1().Services(svc.Namespace).Update(e.ctx, cur, metav1.UpdateOptions{}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// An internal load balancer is repaired by the same pass, through package
+// ilb's own plan.
+func TestInternalLoadBalancerDriftIsRepaired(t *testing.T) {
+	e := newEnv(t)
+	svc := e.service(lbtest.Service("internal", lbtest.WithAnnotation("networking.gke.io/load-balancer-type", "Internal")))
+	name := cloudprovider.DefaultLoadBalancerName(svc)
+	rules, err := e.api.ListForwardingRules(e.ctx, region, "")
+	if err != nil || len(rules) != 1 {
+		t.Fatalf("forwarding rules %v, %v: want the internal one", rules, err)
+	}
+	if err := e.api.DeleteForwardingRule(e.ctx, region, rules[0].GetName()); err != nil {
+		t.Fatal(err)
+	}
+	repairs := drift.Repairs(drift.Internal)
+	e.ctrl.Pass(e.ctx)
+	if _, err := e.api.GetForwardingRule(e.ctx, region, rules[0].GetName()); err != nil {
+		t.Fatalf("internal rule not made again: %v", err)
+	}
+	if drift.Repairs(drift.Internal) <= repairs {
+		t.Errorf("gce_ccm_drift_repairs_total{kind=internal} did not grow")
+	}
+	e.waitFor("a LoadBalancerRepaired event naming the internal load balancer", func() bool {
+		return strings.Contains(strings.Join(e.events(svc), "\n"), "internal load balancer "+name+" differed from its plan")
+	})
+	before := e.writes()
+	e.ctrl.Pass(e.ctx)
+	if n := e.writes() - before; n != 0 {
+		t.Errorf("the pass after the repair wrote %d times", n)
+	}
+}

@@ -1,0 +1,137 @@
+package lb
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	v1 "k8s.io/api/core/v1"
+	cloudprovider "k8s.io/cloud-provider"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/drift"
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
+)
+
+// Pass is one periodic comparison of the load balancers with GCE: the
+// service controller calls the provider only when a Service or the node set
+// changes, so a forwarding rule deleted by hand, a node removed from a pool
+// or a firewall widened would otherwise stay so. Each Service's load
+// balancer goes through the same observe → plan → apply as
+// EnsureLoadBalancer, so the repair is the plan's minimal writes.
+type Pass struct {
+	l     *LoadBalancers
+	since time.Time
+}
+
+// StartPass lists every collection the external load balancers are made of
+// (forwarding rules, target pools, firewalls, health checks, addresses):
+// five lists per pass whatever the number of Services, every change made in
+// GCE before the pass began is in them, and every comparison of the pass
+// reads them (or a newer list where we wrote since).
+func (l *LoadBalancers) StartPass(ctx context.Context) (*Pass, error) {
+	since := time.Now()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		_, err := l.rules.viewAs(gctx, within(since))
+		return wrapIf(err, "listing forwarding rules")
+	})
+	g.Go(func() error {
+		_, err := l.pools.viewAs(gctx, within(since))
+		return wrapIf(err, "listing target pools")
+	})
+	g.Go(func() error {
+		_, err := l.firewalls.viewAs(gctx, within(since))
+		return wrapIf(err, "listing firewalls")
+	})
+	g.Go(func() error {
+		_, err := l.checks.viewAs(gctx, within(since))
+		return wrapIf(err, "listing health checks")
+	})
+	g.Go(func() error {
+		_, err := l.addresses.viewAs(gctx, within(since))
+		return wrapIf(err, "listing addresses")
+	})
+	if err := g.Wait(); err != nil {
+		return nil, fmt.Errorf("reading the load balancers in GCE: %w", err)
+	}
+	return &Pass{l: l, since: since}, nil
+}
+
+// Repair compares the Service's load balancer with its plan and applies the
+// difference; it returns the status and what was wrong. confirm runs under
+// the load balancer's lock before the first write (for an internal load
+// balancer, before it is read): it must fail when the Service no longer
+// wants this load balancer as given (deleted, changed since it was listed),
+// so a pass never rebuilds what the service controller just removed.
+func (p *Pass) Repair(ctx context.Context, cluster string, svc *v1.Service, nodes []*v1.Node,
+	confirm func(context.Context) error) (*v1.LoadBalancerStatus, []drift.Finding, error) {
+	if svc.Spec.LoadBalancerClass != nil {
+		return nil, nil, cloudprovider.ImplementedElsewhere
+	}
+	if internal, err := plan.TypeOf(svc); err == nil && internal {
+		status, steps, err := p.l.ensureInternal(ctx, cluster, svc, nodes, confirm)
+		if err != nil || steps == 0 {
+			return status, nil, err
+		}
+		return status, []drift.Finding{{Kind: drift.Internal,
+			What: fmt.Sprintf("internal load balancer %s differed from its plan: made %d write(s)", p.l.GetLoadBalancerName(ctx, cluster, svc), steps)}}, nil
+	}
+	status, actions, err := p.l.ensureExternal(ctx, cluster, svc, nodes, syncOpts{recency: within(p.since), confirm: confirm})
+	return status, findingsOf(actions), err
+}
+
+// findingsOf says what each write of a plan put right.
+func findingsOf(actions []plan.Action) []drift.Finding {
+	// A rule made again with an ephemeral IP holds that IP with an
+	// address released after: the reservation is part of making the rule.
+	makesRule := false
+	for _, a := range actions {
+		makesRule = makesRule || a.Kind == plan.OpCreateRule
+	}
+	var out []drift.Finding
+	for _, a := range actions {
+		if a.Kind == plan.OpReserveAddress && makesRule {
+			continue
+		}
+		if f, ok := findingOf(a); ok {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func findingOf(a plan.Action) (drift.Finding, bool) {
+	f := func(k drift.Kind, format string, args ...any) (drift.Finding, bool) {
+		return drift.Finding{Kind: k, What: fmt.Sprintf(format, args...)}, true
+	}
+	switch a.Kind {
+	case plan.OpCreateRule:
+		return f(drift.Rule, "forwarding rule %s was missing: created it", a.Name)
+	case plan.OpSetTarget:
+		return f(drift.Rule, "forwarding rule %s pointed elsewhere: set its target to %s", a.Name, a.Ref)
+	case plan.OpCreatePool:
+		return f(drift.PoolMembers, "target pool %s was missing: created it with %d node(s)", a.Name, len(a.Pool.GetInstances()))
+	case plan.OpAddInstances:
+		return f(drift.PoolMembers, "target pool %s lacked %d node(s): added them", a.Name, len(a.Instances))
+	case plan.OpRemoveInstances:
+		return f(drift.PoolMembers, "target pool %s held %d VM(s) that are not its nodes: removed them", a.Name, len(a.Instances))
+	case plan.OpAttachCheck:
+		return f(drift.PoolCheck, "target pool %s lacked its health check: attached %s", a.Name, a.Ref)
+	case plan.OpDetachCheck:
+		return f(drift.PoolCheck, "target pool %s had a health check it should not: detached %s", a.Name, a.Ref)
+	case plan.OpCreateFirewall:
+		return f(drift.Firewall, "firewall %s was missing: created it", a.Name)
+	case plan.OpPatchFirewall:
+		return f(drift.Firewall, "firewall %s differed (sources, ports or targets): patched it", a.Name)
+	case plan.OpCreateCheck:
+		return f(drift.Check, "health check %s was missing: created it", a.Name)
+	case plan.OpUpdateCheck:
+		return f(drift.Check, "health check %s differed: updated it", a.Name)
+	case plan.OpReserveAddress:
+		return f(drift.Address, "address %s was missing: reserved it", a.Name)
+	}
+	// Deletions and releases follow changes of the Service, which the
+	// service controller makes: not drift.
+	return drift.Finding{}, false
+}
