@@ -111,6 +111,7 @@ func extraControllers(o *gceCCMOptions) map[string]app.ControllerInitFuncConstru
 	ctrls := map[string]app.ControllerInitFuncConstructor{
 		ipforwardController: ipforwardInitFuncConstructor(o),
 		lbResyncController:  lbResyncInitFuncConstructor(o),
+		orphansController:   orphansInitFuncConstructor(o),
 		nodeIPAMController:  nodeIPAMInitFuncConstructor(&o.NodeIPAM),
 	}
 	for _, cc := range compatControllers {

@@ -60,6 +60,14 @@ type Options struct {
 	Now func() time.Time
 }
 
+// GraceFor is the grace period for a resync period: the period, at most
+// a minute. It lets the service controller finish a deletion or a switch
+// between the two kinds it is making (a failed call is retried 5 s later,
+// then 10 s, ...), and a user who makes a Service ClusterIP and then
+// LoadBalancer again keep the load balancer; a collection still comes
+// within the period plus a minute.
+func GraceFor(period time.Duration) time.Duration { return min(period, time.Minute) }
+
 // ReasonOrphanCollected is the Event on a Service whose load balancer was
 // collected.
 const ReasonOrphanCollected = drift.ReasonOrphanCollected

@@ -365,7 +365,7 @@ var ccmAccessTable = []access{
 	{"patch", "", "nodes", "status", "", "n1", true},
 	{"list", "", "services", "", "", "", true},
 	{"watch", "", "services", "", "", "", true},
-	{"get", "", "services", "", "default", "s1", true}, // load-balancer-resync confirms before a repair
+	{"get", "", "services", "", "default", "s1", true}, // load-balancer-resync confirms before a repair, load-balancer-orphans before a collection
 	{"patch", "", "services", "status", "default", "s1", true},
 	{"create", "", "events", "", "default", "", true},
 	{"patch", "", "events", "", "default", "e1", true},
