@@ -116,7 +116,7 @@ e2e: build
 ## soak: the chaos soak on the real stack (test/e2e/soak_test.go): two leader-elected CCM
 ## replicas, GCE faults, leader SIGKILLs and cluster churn for SOAK_DURATION (default 30m;
 ## `make e2e` runs it for 3m), then the exact end state. SOAK_SEED replays a run;
-## SOAK_DRIFT=1 adds stripped finalizers and GCE changes behind the CCM's back.
+## SOAK_DRIFT=1 adds GCE changes behind the CCM's back (stripped finalizers are always in).
 ## The report goes to bin/soak-report.json.
 soak: build
 	@K8S_BIN=$$(tools/build-k8s.sh) && \

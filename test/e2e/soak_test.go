@@ -24,8 +24,9 @@ import (
 // SOAK_DURATION (default 3m: the CI run inside `make e2e`; `make soak` runs
 // 30m), SOAK_SEED (default 1: the churn, the kill schedule and the
 // emulator's fault draws all derive from it), SOAK_DRIFT=1 adds the churn
-// kinds only a periodic repair and orphan collection can converge
-// (finalizers stripped, GCE objects changed behind the CCM's back).
+// kinds only a periodic repair can converge (GCE objects changed behind
+// the CCM's back). Services deleted with their finalizers stripped are
+// always in the churn: the orphan collector converges them.
 
 const soakCluster = "soak"
 
