@@ -132,11 +132,16 @@ func TestCollectsOrphansAndNothingElse(t *testing.T) {
 	if diff := cmp.Diff(want, e.names()); diff != "" {
 		t.Fatalf("after the last Services went (-want +got):\n%s", diff)
 	}
-	// An hour on, the unreadable Service's load balancer is still there.
+	// An hour on, the unreadable Service's load balancer is still there,
+	// and a pass with nothing to collect is seven reads and no write.
 	e.now = e.now.Add(time.Hour)
+	e.gce.ResetStats()
 	e.pass()
 	if diff := cmp.Diff(want, e.names()); diff != "" {
 		t.Fatalf("an hour later (-want +got):\n%s", diff)
+	}
+	if st := e.gce.Stats(); st.Reads != 7 || st.Mutations != 0 {
+		t.Errorf("a pass with nothing to collect: %d reads, %d writes (%v); want 7 and 0", st.Reads, st.Mutations, st.Calls)
 	}
 }
 
