@@ -37,6 +37,7 @@ import (
 type LoadBalancers interface {
 	EnsureLoadBalancerDeleted(ctx context.Context, cluster string, svc *v1.Service) error
 	DeleteSharedCheckIfUnused(ctx context.Context) (gone bool, err error)
+	DeleteInternalSharedIfUnused(ctx context.Context, cluster string) (deleted int, err error)
 	ClusterID(ctx context.Context) (string, error)
 }
 
@@ -195,14 +196,7 @@ func toLookup(svc *v1.Service, err error) Lookup {
 func (c *Collector) collect(ctx context.Context, d Decision) error {
 	log := klog.FromContext(ctx)
 	if d.LB == "" {
-		gone, err := c.o.LB.DeleteSharedCheckIfUnused(ctx)
-		if err != nil {
-			return fmt.Errorf("collecting the shared health check: %w", err)
-		}
-		if gone {
-			c.collected(ctx, d)
-		}
-		return nil
+		return c.collectShared(ctx, d)
 	}
 	l := c.lookup(ctx, d.Group.Service)
 	if st, _, why := judge(d.LB, l, true); st != orphaned {
@@ -220,6 +214,28 @@ func (c *Collector) collect(ctx context.Context, d Decision) error {
 	if l.Service != nil && c.o.Recorder != nil {
 		c.o.Recorder.Eventf(l.Service, v1.EventTypeNormal, ReasonOrphanCollected,
 			"Deleted load balancer %s left behind (%s): %s", d.LB, d.Reason, objectList(d.Objects))
+	}
+	return nil
+}
+
+// collectShared deletes a shared check, its firewall and (internal) the
+// unused instance groups, through the load balancer's own re-check of who
+// uses them.
+func (c *Collector) collectShared(ctx context.Context, d Decision) error {
+	var gone bool
+	var err error
+	if d.Shared == "internal" {
+		var n int
+		n, err = c.o.LB.DeleteInternalSharedIfUnused(ctx, c.o.ClusterName)
+		gone = n > 0
+	} else {
+		gone, err = c.o.LB.DeleteSharedCheckIfUnused(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("collecting the shared %s health check: %w", d.Shared, err)
+	}
+	if gone {
+		c.collected(ctx, d)
 	}
 	return nil
 }

@@ -240,7 +240,7 @@ func TestCollectsTheSharedCheckLeftAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	checks := drift.Collections(drift.Kind(orphans.LegacyCheck))
-	if got := e.pass(); !contains(got, "wait shared check: no target pool uses it") {
+	if got := e.pass(); !contains(got, "wait shared external check: no target pool uses it") {
 		t.Fatalf("first pass without users:\n%s", strings.Join(got, "\n"))
 	}
 	e.now = e.now.Add(grace)
@@ -270,5 +270,33 @@ func TestStaleCacheDeletesNothing(t *testing.T) {
 	}
 	if diff := cmp.Diff(built, e.names()); diff != "" {
 		t.Fatalf("deleted on a stale cache (-before +after):\n%s", diff)
+	}
+}
+
+// The internal kind's shared objects left alone (the last internal load
+// balancer's own objects deleted by hand) go after the grace period: the
+// check, its firewall and the zone's instance group.
+func TestCollectsTheInternalSharedObjectsLeftAlone(t *testing.T) {
+	e := newEnv(t)
+	svc := service("web", internal)
+	e.build(svc, false)
+	lb := lbName(svc)
+	for _, err := range []error{e.api.DeleteForwardingRule(e.ctx, region, lb), e.api.DeleteBackendService(e.ctx, region, lb), e.api.DeleteFirewall(e.ctx, "k8s-fw-"+lb)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := map[string][]string{"healthChecks": {"k8s-" + clusterID + "-node"}, "firewalls": {"k8s-" + clusterID + "-node-hc"},
+		"instanceGroups": {"k8s-ig--" + clusterID}}
+	if diff := cmp.Diff(want, e.names()); diff != "" {
+		t.Fatalf("left by hand (-want +got):\n%s", diff)
+	}
+	if got := e.pass(); !contains(got, "wait shared internal check: no backend service uses it") {
+		t.Fatalf("first pass:\n%s", strings.Join(got, "\n"))
+	}
+	e.now = e.now.Add(grace)
+	e.pass()
+	if got := e.names(); len(got) > 0 {
+		t.Fatalf("left: %v", got)
 	}
 }

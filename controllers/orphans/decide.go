@@ -11,6 +11,7 @@ import (
 	cloudprovider "k8s.io/cloud-provider"
 	servicehelper "k8s.io/cloud-provider/service/helpers"
 
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/ilb"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
 	"github.com/gce-ccm/gce-ccm/providers/gce/ownership"
 )
@@ -29,17 +30,18 @@ func (v Verdict) String() string { return [...]string{"keep", "wait", "collect"}
 // Group is one candidate: the objects under one load balancer's names
 // whose descriptions name one Service, at least one of them made by this
 // cluster (the others made for the same Service by upstream), or the
-// cluster's shared external health check with its firewall.
+// cluster's shared health check of one kind with its firewall.
 type Group struct {
-	LB      string // the load balancer's name; "" for the shared check
+	LB      string // the load balancer's name; "" for a shared check
 	Service string // namespace/name in the descriptions
+	Shared  string // a shared check's kind: "external" or "internal"
 	Objects []Object
 }
 
 // Key identifies a group from one pass to the next.
 func (g Group) Key() string {
 	if g.LB == "" {
-		return "shared"
+		return "shared " + g.Shared
 	}
 	return g.LB + " " + g.Service
 }
@@ -80,7 +82,7 @@ type Decision struct {
 }
 
 func (d Decision) String() string {
-	what := "shared check"
+	what := "shared " + d.Shared + " check"
 	if d.LB != "" {
 		what = "lb " + d.LB + " of " + d.Group.Service
 	}
@@ -126,31 +128,43 @@ func Groups(objs []Object, cluster, clusterID string) []Group {
 			out = append(out, *g)
 		}
 	}
-	if g, ok := sharedGroup(objs, cluster, clusterID); ok {
-		out = append(out, g)
-	}
+	out = append(out, sharedGroups(objs, cluster, clusterID)...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Key() < out[j].Key() })
 	return out
 }
 
-// sharedGroup is the cluster's shared external check and its firewall
-// when this cluster made them and no target pool refers to the check. The
-// internal kind's shared objects go with the last internal load balancer
-// that uses them (see the README's collector section).
-func sharedGroup(objs []Object, cluster, clusterID string) (Group, bool) {
+// sharedGroups are the cluster's shared checks with their firewalls, of
+// each kind, when this cluster made them and nothing refers to the check:
+// no target pool (external), no backend service (internal; the zones'
+// instance groups no backend service uses go with them). Usually they go
+// with the last load balancer that used them; these are what a deletion
+// stopped half-way left alone.
+func sharedGroups(objs []Object, cluster, clusterID string) []Group {
 	if clusterID == "" {
-		return Group{}, false
+		return nil
 	}
-	n := plan.NamesFor(&v1.Service{}, clusterID)
-	g := Group{}
-	for _, o := range objs {
-		if (o.Kind == LegacyCheck && o.Name == n.NodesCheck) || (o.Kind == Firewall && o.Name == n.NodesCheckFirewall) {
-			if sharedOwner(o.Description, clusterID, n.NodesCheck, cluster) == ownership.Ours {
+	ext, in := plan.NamesFor(&v1.Service{}, clusterID), ilb.NamesFor("", clusterID)
+	var out []Group
+	for _, k := range []struct {
+		shared          string
+		check, firewall Object
+		user            Kind
+	}{
+		{"external", Object{Kind: LegacyCheck, Name: ext.NodesCheck}, Object{Kind: Firewall, Name: ext.NodesCheckFirewall}, Pool},
+		{"internal", Object{Kind: Check, Name: in.SharedCheck}, Object{Kind: Firewall, Name: in.SharedCheckFirewall}, Backend},
+	} {
+		g := Group{Shared: k.shared}
+		for _, o := range objs {
+			same := func(want Object) bool { return o.Kind == want.Kind && o.Name == want.Name }
+			if (same(k.check) || same(k.firewall)) && sharedOwner(o.Description, clusterID, k.check.Name, cluster) == ownership.Ours {
 				g.Objects = append(g.Objects, o)
 			}
 		}
+		if len(g.Objects) > 0 && !usedBy(objs, k.check.Name, k.user) {
+			out = append(out, g)
+		}
 	}
-	return g, len(g.Objects) > 0 && !usedBy(objs, n.NodesCheck, Pool)
+	return out
 }
 
 // Services are the Services the groups name: the ones to read.
@@ -178,9 +192,12 @@ func Decide(in Input) []Decision {
 	for _, g := range groups {
 		d := Decision{Group: g}
 		st := orphaned
-		if g.LB == "" {
+		switch {
+		case g.Shared == "external":
 			d.Reason = "no target pool uses it"
-		} else {
+		case g.Shared == "internal":
+			d.Reason = "no backend service uses it"
+		default:
 			l, read := in.Services[g.Service]
 			d.Service = l.Service
 			st, d.Strict, d.Reason = judge(g.LB, l, read)

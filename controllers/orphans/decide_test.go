@@ -136,7 +136,18 @@ func TestDecideScenarios(t *testing.T) {
 		want:     []string{"collect lb $WEB of default/web: the Service is gone; orphaned for 1m0s [rule $WEB, backend-service $WEB, backend-service $WEB-udp, health-check $WEB, firewall $WEB-hc, address $WEB]"},
 	}, {
 		name: "the shared check with no pool using it: collected after the grace period", objects: shared(), since: time.Minute,
-		want: []string{"collect shared check: no target pool uses it; orphaned for 1m0s [check k8s-$CID-node, firewall k8s-$CID-node-http-hc]"},
+		want: []string{"collect shared external check: no target pool uses it; orphaned for 1m0s [check k8s-$CID-node, firewall k8s-$CID-node-http-hc]"},
+	}, {
+		name: "the internal shared check with no backend service using it: collected after the grace period", since: time.Minute,
+		objects: []Object{{Kind: Check, Name: "k8s-" + cid + "-node", Description: shared()[0].Description},
+			{Kind: Firewall, Name: "k8s-" + cid + "-node-hc", Description: shared()[0].Description},
+			{Kind: Backend, Name: "my-backend", Uses: []string{"k8s-" + cid + "-node-other"}}},
+		want: []string{"collect shared internal check: no backend service uses it; orphaned for 1m0s [health-check k8s-$CID-node, firewall k8s-$CID-node-hc]"},
+	}, {
+		name: "the internal shared check used by a backend service: kept", since: time.Hour,
+		objects: []Object{{Kind: Check, Name: "k8s-" + cid + "-node", Description: shared()[0].Description},
+			{Kind: Backend, Name: "my-backend", Uses: []string{"k8s-" + cid + "-node"}}},
+		want: nil,
 	}, {
 		name: "the shared check used by a pool: not a candidate (the pool's Service decides)", objects: append(shared(), external(lbWeb, "default/web", cluster)...),
 		services: map[string]Lookup{"default/web": {Service: svc("web", webUID)}},

@@ -63,9 +63,11 @@ func list(ctx context.Context, api *gceapi.Client, region string) ([]Object, err
 		return wrapIf(err, "listing health checks")
 	})
 	g.Go(func() error {
-		bs, err := api.ListBackendServices(ctx, region, lbFilter)
+		// Every backend service of the region: the internal shared check
+		// is unused only if none refers to it.
+		bs, err := api.ListBackendServices(ctx, region, "")
 		for _, b := range bs {
-			parts[5] = append(parts[5], Object{Kind: Backend, Name: b.GetName(), Description: b.GetDescription()})
+			parts[5] = append(parts[5], Object{Kind: Backend, Name: b.GetName(), Description: b.GetDescription(), Uses: names(b.GetHealthChecks())})
 		}
 		return wrapIf(err, "listing backend services")
 	})

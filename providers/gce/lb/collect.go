@@ -43,3 +43,18 @@ func (l *LoadBalancers) DeleteSharedCheckIfUnused(ctx context.Context) (gone boo
 	}
 	return false, nil
 }
+
+// DeleteInternalSharedIfUnused deletes the internal load balancers' shared
+// check, its firewall and each zone's instance group that no backend
+// service uses; it returns how many objects it deleted.
+func (l *LoadBalancers) DeleteInternalSharedIfUnused(ctx context.Context, cluster string) (int, error) {
+	c, err := l.internal(ctx, cluster)
+	if err != nil {
+		return 0, err
+	}
+	cid, err := l.ClusterID(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return c.DeleteShared(ctx, cid)
+}

@@ -56,7 +56,27 @@ func PlanDelete(in Input, strict bool) []Action {
 	if a := s.Address; a != nil && a.GetAddressType() == "INTERNAL" && mine(a.GetDescription()) {
 		p.add(Action{Kind: ReleaseAddress, Name: n.LB})
 	}
-	if len(s.CheckUsers[n.SharedCheck]) == 0 && !strict {
+	if !strict {
+		p.planShared()
+	}
+	return p.actions
+}
+
+// PlanDeleteShared removes the shared objects alone, when no backend
+// service uses them: what a deletion stopped half-way, after the last
+// internal load balancer's own objects were gone, left behind (the orphan
+// collector asks for it).
+func PlanDeleteShared(in Input) []Action {
+	p := &planner{in: in}
+	p.planShared()
+	return p.actions
+}
+
+// planShared: the shared check and its firewall, and each zone's group,
+// that no backend service uses.
+func (p *planner) planShared() {
+	in, s, n := p.in, p.in.Seen, p.in.Names
+	if len(s.CheckUsers[n.SharedCheck]) == 0 {
 		if c := s.Checks[n.SharedCheck]; c != nil && sharedOwned(in, c.GetDescription(), n.SharedCheck) {
 			p.add(Action{Kind: DeleteCheck, Name: n.SharedCheck, Shared: true})
 		}
@@ -70,11 +90,10 @@ func PlanDelete(in Input, strict bool) []Action {
 	}
 	slices.Sort(zones)
 	for _, z := range zones {
-		if len(s.GroupUsers[in.groupURL(z)]) == 0 && !strict {
+		if len(s.GroupUsers[in.groupURL(z)]) == 0 {
 			p.add(Action{Kind: DeleteGroup, Name: n.Group, Zone: z, Shared: true})
 		}
 	}
-	return p.actions
 }
 
 // Delete removes the Service's internal load balancer; gone objects are
@@ -94,6 +113,24 @@ func (c *Controller) Delete(ctx context.Context, svc *v1.Service, lb, clusterID 
 		klog.FromContext(ctx).Info("Deleted internal load balancer", "service", in.Spec.Service, "lb", lb, "steps", len(actions))
 	}
 	return nil
+}
+
+// DeleteShared deletes the shared objects no backend service uses; it
+// returns how many it deleted.
+func (c *Controller) DeleteShared(ctx context.Context, clusterID string) (int, error) {
+	in := Input{Names: NamesFor("", clusterID), Cluster: c.Cluster, ClusterID: clusterID, Project: c.Project, Region: c.Region}
+	var err error
+	if in.Seen, err = c.observe(ctx, in.Names, ""); err != nil {
+		return 0, fmt.Errorf("deleting the internal load balancers' shared objects: %w", err)
+	}
+	actions := PlanDeleteShared(in)
+	if _, err := c.apply(ctx, in.Names.Group, actions, ""); err != nil {
+		return 0, fmt.Errorf("deleting the internal load balancers' shared objects: %w", err)
+	}
+	if len(actions) > 0 {
+		klog.FromContext(ctx).Info("Deleted the internal load balancers' unused shared objects", "steps", len(actions))
+	}
+	return len(actions), nil
 }
 
 // Status reports the load balancer's IP and whether any object of it

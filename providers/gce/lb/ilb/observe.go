@@ -51,14 +51,16 @@ func (c *Controller) observe(ctx context.Context, n Names, requestedIP string) (
 		firewalls, err = c.API.ListFirewalls(gctx, fmt.Sprintf(`name eq "(%s|%s|%s)"`, n.Firewall, n.LocalCheckFirewall, n.SharedCheckFirewall))
 		return wrapIf(err, "listing firewalls")
 	})
-	g.Go(func() (err error) {
-		rules, err = c.API.ListForwardingRules(gctx, c.Region, ours)
-		return wrapIf(err, "listing forwarding rules")
-	})
-	g.Go(func() (err error) {
-		addresses, err = c.API.ListAddresses(gctx, c.Region, "")
-		return wrapIf(err, "listing addresses")
-	})
+	if n.LB != "" { // "": the shared objects alone (DeleteShared)
+		g.Go(func() (err error) {
+			rules, err = c.API.ListForwardingRules(gctx, c.Region, ours)
+			return wrapIf(err, "listing forwarding rules")
+		})
+		g.Go(func() (err error) {
+			addresses, err = c.API.ListAddresses(gctx, c.Region, "")
+			return wrapIf(err, "listing addresses")
+		})
+	}
 	if err := g.Wait(); err != nil {
 		return Seen{}, err
 	}
