@@ -14,7 +14,6 @@ import (
 
 	"google.golang.org/api/option"
 	v1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
@@ -124,12 +123,16 @@ func (c *Cloud) Initialize(cb cloudprovider.ControllerClientBuilder, stop <-chan
 }
 
 // SetInformers implements cloudprovider.InformerUser: the provider maps node
-// names to VMs through the shared node informer. It also trims what that
-// informer caches (see trimForCache), for every controller that shares it.
+// names to VMs through the shared node informer. It also trims what the
+// node and Service informers cache (cachetrim.go), for every controller
+// that shares them.
 func (c *Cloud) SetInformers(f informers.SharedInformerFactory) {
 	inf := f.Core().V1().Nodes()
-	if err := inf.Informer().SetTransform(trimForCache); err != nil {
+	if err := inf.Informer().SetTransform(trimNode); err != nil {
 		klog.InfoS("Node informer already started; caching nodes untrimmed", "err", err)
+	}
+	if err := f.Core().V1().Services().Informer().SetTransform(trimService); err != nil {
+		klog.InfoS("Service informer already started; caching Services untrimmed", "err", err)
 	}
 	c.nodes = inf.Lister()
 }
@@ -141,17 +144,6 @@ func (c *Cloud) setKube(kube kubernetes.Interface, stop <-chan struct{}) {
 	b.StartStructuredLogging(0)
 	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
 	c.recorder = b.NewRecorder(scheme.Scheme, v1.EventSource{Component: "gce-cloud-controller-manager"})
-}
-
-// trimForCache drops managedFields from cached objects: no controller
-// reads them, and at 5,000 nodes they are a large share of the cache.
-// Writes are patches or updates of objects read afresh, which the API
-// server merges with the stored managedFields.
-func trimForCache(obj any) (any, error) {
-	if a, err := meta.Accessor(obj); err == nil {
-		a.SetManagedFields(nil)
-	}
-	return obj, nil
 }
 
 func (c *Cloud) ProviderName() string { return ProviderName }

@@ -63,6 +63,8 @@ func main() {
 	flag.IntVar(&p.readsPerMin, "reads-per-minute", p.readsPerMin, "project read quota")
 	flag.IntVar(&p.writesPerMin, "writes-per-minute", p.writesPerMin, "project mutation quota")
 	flag.DurationVar(&p.idleFor, "idle", p.idleFor, "length of the idle steady-state measurement")
+	flag.IntVar(&p.idleNodes, "idle-nodes", p.idleNodes, "nodes of the idle (memory) scenario")
+	flag.IntVar(&p.idleServices, "idle-services", p.idleServices, "LoadBalancer Services of the idle (memory) scenario")
 	only := flag.String("scenarios", "routes,ipam,lb,tcpudp,churn,idle", "scenarios to run (comma-separated)")
 	flag.Parse()
 	if *k8sBin == "" {

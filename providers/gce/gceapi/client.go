@@ -124,6 +124,8 @@ type Client struct {
 	regionOps       *compute.RegionOperationsClient
 	zoneOps         *compute.ZoneOperationsClient
 	closers         []func() error
+
+	poolMembers poolMembers // shared pool memberships (ListTargetPools)
 }
 
 // UserAgent is the product token the CCM sends with every GCE call.

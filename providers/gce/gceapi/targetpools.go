@@ -25,49 +25,35 @@ func (c *Client) GetTargetPool(ctx context.Context, region, name string) (*compu
 	return out, err
 }
 
-// ListTargetPools lists a region's target pools that match a filter.
+// ListTargetPools lists a region's target pools that match a filter; the
+// pools' members are shared (poolMembers) and the pages sized to bound
+// what one decoded page holds.
 func (c *Client) ListTargetPools(ctx context.Context, region, filter string) ([]*computepb.TargetPool, error) {
 	var out []*computepb.TargetPool
 	err := c.read(ctx, "targetPools.list", "regions/"+region+"/targetPools", func(ctx context.Context) error {
-		req := &computepb.ListTargetPoolsRequest{Project: c.Project, Region: region, MaxResults: proto.Uint32(pageSize)}
+		req := &computepb.ListTargetPoolsRequest{Project: c.Project, Region: region, MaxResults: proto.Uint32(c.poolMembers.pageSize())}
 		if filter != "" {
 			req.Filter = proto.String(filter)
 		}
-		req.MaxResults = proto.Uint32(poolPageSize)
 		out = out[:0]
-		interned := map[string]string{}
+		idx := c.poolMembers.begin()
 		it := c.targetPools.List(ctx, req, noRetry)
 		for {
 			tp, err := it.Next()
 			if errors.Is(err, iterator.Done) {
+				if filter == "" {
+					c.poolMembers.done(idx)
+				}
 				return nil
 			}
 			if err != nil {
 				return err
 			}
-			internMembers(tp, interned)
+			c.poolMembers.share(idx, tp)
 			out = append(out, tp)
 		}
 	})
 	return out, err
-}
-
-// poolPageSize: a pool of every node of a 5,000-node cluster is half a
-// megabyte of instance URLs; pages of 100 pools bound what one decoded page
-// holds (pages of 500 would be a quarter of a gigabyte at 500 Services).
-const poolPageSize = 100
-
-// internMembers makes the pools of one listing share one string per VM URL:
-// every pool holds every node, so 500 pools of 5,000 members are 2.5
-// million URLs but only 5,000 distinct ones.
-func internMembers(tp *computepb.TargetPool, interned map[string]string) {
-	for i, u := range tp.Instances {
-		if s, ok := interned[u]; ok {
-			tp.Instances[i] = s
-			continue
-		}
-		interned[u] = u
-	}
 }
 
 // InsertTargetPool creates a target pool and waits until it exists.

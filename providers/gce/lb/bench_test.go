@@ -160,7 +160,6 @@ func benchAddNodes(b *testing.B, poll time.Duration) {
 		})
 		e.lb.settle()
 		all := append(nodes, e.seedNodes(b, "us-central1-b", 10, 60)...)
-		time.Sleep(snapshotTTL) // the pool list cached by the creates ages out
 		atGCEPace(e)
 		b.StartTimer()
 		start := time.Now()

@@ -51,10 +51,18 @@ func (c *listCache[T]) get(ctx context.Context, isFresh bool) (T, error) {
 }
 
 func (c *listCache[T]) getAs(ctx context.Context, r recency) (T, error) {
+	return c.getAsIf(ctx, r, nil)
+}
+
+// getAsIf is getAs of a value that is also usable (nil: any). A caller
+// that needs a list begun after its own write says so in usable, and
+// shares a call begun after that write instead of listing again.
+func (c *listCache[T]) getAsIf(ctx context.Context, r recency, usable func(T) bool) (T, error) {
 	var zero T
+	ok := func(v T) bool { return usable == nil || usable(v) }
 	for {
 		c.mu.Lock()
-		if !c.done.IsZero() && c.accepts(r, c.began, c.done) {
+		if !c.done.IsZero() && c.accepts(r, c.began, c.done) && ok(c.val) {
 			defer c.mu.Unlock()
 			return c.val, nil
 		}
@@ -73,8 +81,11 @@ func (c *listCache[T]) getAs(ctx context.Context, r recency) (T, error) {
 			c.mu.Lock()
 			v, done, err := c.val, c.done, c.err
 			c.mu.Unlock()
-			if err != nil || !done.IsZero() {
+			if err != nil {
 				return v, err
+			}
+			if !done.IsZero() && ok(v) {
+				return v, nil
 			}
 		}
 		// That call began too early; list again.

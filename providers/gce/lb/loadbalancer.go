@@ -46,7 +46,7 @@ type ClusterIDSource interface {
 
 // Cache lifetimes: a burst of syncs shares one list.
 const (
-	snapshotTTL = time.Second
+	snapshotTTL = 30 * time.Second
 	vmListTTL   = 30 * time.Second
 )
 

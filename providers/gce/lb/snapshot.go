@@ -44,8 +44,9 @@ func newSnapshotCache[T any](ttl time.Duration, nameOf func(T) string, list func
 }
 
 // view returns every object of a list at most ttl old (read only), or of
-// a new list if fresh, or if we wrote one of the named objects since the
-// cached list began.
+// a new list if fresh; and never a list begun before our last write (or
+// attempted write) to one of the named objects: a burst of syncs that
+// wrote different objects shares one list begun after their writes.
 func (c *snapshotCache[T]) view(ctx context.Context, isFresh bool, names ...string) (map[string]T, error) {
 	if isFresh {
 		return c.viewAs(ctx, fresh(), names...)
@@ -55,14 +56,9 @@ func (c *snapshotCache[T]) view(ctx context.Context, isFresh bool, names ...stri
 
 // viewAs is view of a list of the given recency.
 func (c *snapshotCache[T]) viewAs(ctx context.Context, r recency, names ...string) (map[string]T, error) {
-	s, err := c.lists.getAs(ctx, r)
+	s, err := c.lists.getAsIf(ctx, r, func(s snapshot[T]) bool { return !c.writtenSince(s.start, names) })
 	if err != nil {
 		return nil, err
-	}
-	if c.writtenSince(s.start, names) {
-		if s, err = c.lists.get(ctx, true); err != nil {
-			return nil, err
-		}
 	}
 	return s.byName, nil
 }
