@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/gce-ccm/gce-ccm/test/e2e/harness"
 )
@@ -38,10 +39,11 @@ type controller struct {
 // patches every node's NetworkUnavailable).
 var sharedFlags = []string{"--concurrent-service-syncs=50", "--kube-api-qps=300", "--kube-api-burst=600", "--v=1"}
 
-func ours(bin string) controller {
-	c := controller{Name: "gce-ccm", bin: bin, flags: sharedFlags,
-		Settings: "gce-ccm: " + strings.Join(sharedFlags, " ") + "; gce.conf defaults (client budgets 20 reads/s and 24 mutations/s, " +
-			"operation poll interval 1s); watch-based route reconciliation (its default)"}
+func ours(bin string, resync time.Duration) controller {
+	flags := append(append([]string{}, sharedFlags...), "--gce-resync-period="+resync.String())
+	c := controller{Name: "gce-ccm", bin: bin, flags: flags,
+		Settings: "gce-ccm: " + strings.Join(flags, " ") + "; gce.conf defaults (client budgets 20 reads/s and 24 mutations/s, " +
+			"operation poll interval 1s); watch-based route reconciliation (its default), also driven every resync period"}
 	if _, err := os.Stat(bin); err != nil {
 		c.missing = fmt.Sprintf("gce-ccm binary %s: %v (run make build)", bin, err)
 	}
@@ -64,6 +66,8 @@ func upstream(bin string, maxNodes int) controller {
 				o.Project, o.Zones[0], e.URL)
 		},
 		cannot: map[string]string{
+			"drift": "no periodic comparison with GCE: its route controller lists routes every 10 s but takes a route's node from its " +
+				"name, and its load balancers are synced only on Service and node-set changes, so a deleted forwarding rule stays deleted",
 			"ipam": "no node-ipam-controller: the upstream's lives in its root module (cmd/cloud-controller-manager), which the " +
 				"module proxy does not serve; the provider module built here has the framework's controllers only",
 			"tcpudp": "the upstream provider refuses a Service mixing TCP and UDP (checkMixedProtocol in gce_loadbalancer.go)",

@@ -31,6 +31,9 @@ type params struct {
 	idleNodes    int
 	idleServices int
 	idleFor      time.Duration
+	driftNodes   int
+	driftSvcs    int
+	driftRules   int
 	ipamNodes    int
 	tcpUDPNodes  int
 	tcpUDPSvcs   int
@@ -42,8 +45,9 @@ func defaults(quick bool) params {
 	p := params{quick: quick, latency: 2 * time.Second, readsPerMin: 1500, writesPerMin: 1500,
 		routeSizes: []int{100, 1000, 5000}, lbNodes: 100, lbServices: 100, churnNodes: 50,
 		idleNodes: 5000, idleServices: 500, idleFor: 5 * time.Minute, ipamNodes: 1000, tcpUDPNodes: 20, tcpUDPSvcs: 20,
-		upstreamMax: 1000}
+		upstreamMax: 1000, driftNodes: 5000, driftSvcs: 500, driftRules: 50}
 	if quick {
+		p.driftNodes, p.driftSvcs, p.driftRules = 100, 10, 5
 		p.routeSizes = []int{20, 100}
 		p.lbNodes, p.lbServices, p.churnNodes = 20, 10, 10
 		p.idleNodes, p.idleServices, p.idleFor = 100, 10, time.Minute
@@ -65,7 +69,7 @@ func main() {
 	flag.DurationVar(&p.idleFor, "idle", p.idleFor, "length of the idle steady-state measurement")
 	flag.IntVar(&p.idleNodes, "idle-nodes", p.idleNodes, "nodes of the idle (memory) scenario")
 	flag.IntVar(&p.idleServices, "idle-services", p.idleServices, "LoadBalancer Services of the idle (memory) scenario")
-	only := flag.String("scenarios", "routes,ipam,lb,tcpudp,churn,idle", "scenarios to run (comma-separated)")
+	only := flag.String("scenarios", "routes,ipam,lb,tcpudp,churn,idle,drift", "scenarios to run (comma-separated)")
 	flag.Parse()
 	if *k8sBin == "" {
 		fmt.Fprintln(os.Stderr, "bench: --k8s-bin (or K8S_BIN) is required; `make bench` sets it")
@@ -77,7 +81,7 @@ func main() {
 	for _, s := range strings.Split(*only, ",") {
 		p.only[strings.TrimSpace(s)] = true
 	}
-	ctls := []controller{ours(*ccmBin), upstream(*upBin, p.upstreamMax)}
+	ctls := []controller{ours(*ccmBin, resyncFor(p)), upstream(*upBin, p.upstreamMax)}
 	if err := run(ctx, p, *k8sBin, ctls, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -121,6 +125,10 @@ func (p params) scenarios() []scenario {
 	if p.only["churn"] {
 		ss = append(ss, scenario{"churn", p.lbNodes + p.churnNodes, churnNames(p.churnNodes, p.lbServices),
 			func(b *bench) []result { return b.nodeChurn(p.lbNodes, p.churnNodes, p.lbServices) }})
+	}
+	if p.only["drift"] {
+		ss = append(ss, scenario{"drift", p.driftNodes, []string{driftName(p.driftNodes, p.driftSvcs, p.driftNodes*5/100, min(p.driftRules, p.driftSvcs))},
+			one(func(b *bench) result { return b.driftRepair(p.driftNodes, p.driftSvcs, p.driftRules) })})
 	}
 	// The largest route scenario leaves its cluster up for the idle one.
 	last := p.routeSizes[len(p.routeSizes)-1]
