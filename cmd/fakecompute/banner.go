@@ -10,8 +10,12 @@ import (
 func printBanner(w io.Writer, addr string, c config) {
 	base := "http://" + addr
 	fmt.Fprintf(w, "fakecompute: listening on %s\n", base)
-	fmt.Fprintf(w, "project %s (number %d), region %s, zones %s\n\n", c.opts.Project, c.opts.ProjectNumber,
+	fmt.Fprintf(w, "project %s (number %d), region %s, zones %s\n", c.opts.Project, c.opts.ProjectNumber,
 		c.opts.Region, strings.Join(c.opts.Zones, ","))
+	if len(c.opts.ExtraProjects) > 0 {
+		fmt.Fprintf(w, "also projects %s (each with its default network)\n", strings.Join(c.opts.ExtraProjects, ","))
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, `Point clients at it:
   gcloud:
     gcloud config set api_endpoint_overrides/compute %[1]s/compute/v1/

@@ -62,6 +62,21 @@ func (q quotaFlag) Set(v string) error {
 	return nil
 }
 
+// listFlag collects a repeated flag's values in order.
+type listFlag struct{ values *[]string }
+
+func (l listFlag) String() string {
+	if l.values == nil {
+		return ""
+	}
+	return strings.Join(*l.values, ",")
+}
+
+func (l listFlag) Set(v string) error {
+	*l.values = append(*l.values, v)
+	return nil
+}
+
 // parseServeFlags parses and validates the serve command line. Errors name
 // the flag and what is wrong with it.
 func parseServeFlags(args []string, usage io.Writer) (config, error) {
@@ -73,6 +88,7 @@ func parseServeFlags(args []string, usage io.Writer) (config, error) {
 	fs.BoolVar(&c.allowNonLoopback, "allow-non-loopback", false, "allow --listen on an address other than loopback")
 	fs.StringVar(&c.opts.Project, "project", "demo", "the project the emulator serves")
 	fs.Int64Var(&c.opts.ProjectNumber, "project-number", 123456789012, "the project's number (projects.get, the metadata server)")
+	fs.Var(listFlag{&c.opts.ExtraProjects}, "extra-project", "another project the emulator serves, with its own default network (repeatable): a Shared VPC host project, say")
 	fs.StringVar(&c.opts.Region, "region", "us-central1", "the region")
 	zones := fs.String("zones", "", "comma-separated zones of the region (default <region>-a,<region>-b,<region>-c)")
 	fs.DurationVar(&c.opts.OperationLatency, "operation-latency", 0, "how long an operation runs before it is DONE")
@@ -122,6 +138,18 @@ func (c *config) validate() error {
 	}
 	if !nameRE.MatchString(c.opts.Project) {
 		bad("project", "%q is not a project id (lowercase letters, digits and hyphens, starting with a letter)", c.opts.Project)
+	}
+	extra := map[string]bool{c.opts.Project: true}
+	for _, p := range c.opts.ExtraProjects {
+		switch {
+		case !nameRE.MatchString(p):
+			bad("extra-project", "%q is not a project id (lowercase letters, digits and hyphens, starting with a letter)", p)
+		case p == c.opts.Project:
+			bad("extra-project", "%q is already --project", p)
+		case extra[p]:
+			bad("extra-project", "%q is listed twice", p)
+		}
+		extra[p] = true
 	}
 	if c.opts.ProjectNumber <= 0 {
 		bad("project-number", "%d is not a positive number", c.opts.ProjectNumber)

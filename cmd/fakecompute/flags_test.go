@@ -34,6 +34,9 @@ func TestParseServeFlags(t *testing.T) {
 				reflect.DeepEqual(c.quotas, map[string]float64{"ROUTES": 250, "INSTANCES": 8}) && c.opts.RequireAuth && c.opts.Seed == 7 &&
 				c.opts.MetadataInstance == "us-central1-f/ccm" && c.stateFile == "s.json" && c.stateInterval == time.Minute && c.seedInstances == 5
 		}},
+		{"extra projects", []string{"--extra-project", "host", "--extra-project", "other-1"}, func(c config) bool {
+			return reflect.DeepEqual(c.opts.ExtraProjects, []string{"host", "other-1"})
+		}},
 		{"IPv6 loopback", []string{"--listen", "[::1]:9000"}, func(c config) bool { return c.listen == "[::1]:9000" }},
 		{"wildcard when allowed", []string{"--listen", "0.0.0.0:9000", "--allow-non-loopback"}, func(c config) bool { return c.allowNonLoopback }},
 	} {
@@ -60,6 +63,9 @@ func TestParseServeFlagsNamesTheFlagAndTheProblem(t *testing.T) {
 		{[]string{"--listen", "127.0.0.1"}, `--listen: "127.0.0.1" is not host:port`},
 		{[]string{"--listen", "127.0.0.1:http2"}, "--listen: port"},
 		{[]string{"--project", "Demo"}, `--project: "Demo" is not a project id`},
+		{[]string{"--extra-project", "Host"}, `--extra-project: "Host" is not a project id`},
+		{[]string{"--extra-project", "demo"}, `--extra-project: "demo" is already --project`},
+		{[]string{"--extra-project", "h", "--extra-project", "h"}, `--extra-project: "h" is listed twice`},
 		{[]string{"--project-number", "-3"}, "--project-number: -3 is not a positive number"},
 		{[]string{"--project-number", "x"}, `invalid value "x" for flag -project-number`},
 		{[]string{"--zones", "us-east1-b"}, `--zones: zone "us-east1-b" is not in region us-central1`},

@@ -2,6 +2,7 @@ package gce
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ func newTestEnvTB(t testing.TB, opts fakecompute.Options, tweak func(*Config)) *
 		opts.Project = "demo"
 	}
 	ts := fakecompute.NewTestServer(t, opts)
+	guardSystemRoutes(t, ts)
 	cfg := &Config{ProjectID: opts.Project, NetworkProjectID: opts.Project, LocalZone: "us-central1-a",
 		NetworkName: "default", NetworkURL: "https://www.googleapis.com/compute/v1/projects/" + opts.Project + "/global/networks/default",
 		APIEndpoint: ts.URL, StackType: StackIPv4, IPForwardMode: IPForwardEnforce, PollInterval: 20 * time.Millisecond}
@@ -66,4 +68,36 @@ func (e *testEnv) addNode(t *testing.T, name, zone string, podCIDRs ...string) *
 		t.Fatal(err)
 	}
 	return n
+}
+
+// guardSystemRoutes: every project starts with its default network's
+// system routes (its route to the internet, a local route per subnet),
+// which GCE lists with the cluster's; the test fails if any of them is
+// changed or gone at its end: the provider must never touch them.
+func guardSystemRoutes(t testing.TB, ts *fakecompute.TestServer) {
+	start := map[string][]string{}
+	for path, items := range ts.Dump() {
+		if strings.HasSuffix(path, "/global/routes") {
+			for _, it := range items {
+				start[path] = append(start[path], string(it))
+			}
+		}
+	}
+	if len(start) == 0 {
+		t.Fatal("the emulator made no system routes")
+	}
+	t.Cleanup(func() {
+		now := ts.Dump()
+		for path, items := range start {
+			have := map[string]bool{}
+			for _, it := range now[path] {
+				have[string(it)] = true
+			}
+			for _, it := range items {
+				if !have[it] {
+					t.Errorf("system route changed or gone in %s: %s", path, it)
+				}
+			}
+		}
+	})
 }

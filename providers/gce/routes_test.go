@@ -264,12 +264,16 @@ func TestRoutesSharedVPCLiveInTheHostProject(t *testing.T) {
 		c.NetworkURL = "https://www.googleapis.com/compute/v1/projects/host/global/networks/default"
 	})
 	e.addNode(t, "node-a", "us-central1-a")
+	// Both projects start with their default network's system routes.
+	before := e.gce.Dump()
 	if err := create(t, e.cloud, "prod", "node-a", "10.4.0.0/24"); err != nil {
 		t.Fatal(err)
 	}
 	dump := e.gce.Dump()
-	if len(dump["projects/host/global/routes"]) != 1 || len(dump["projects/demo/global/routes"]) != 0 {
-		t.Fatalf("routes by project: host %d, service %d", len(dump["projects/host/global/routes"]), len(dump["projects/demo/global/routes"]))
+	host, service := "projects/host/global/routes", "projects/demo/global/routes"
+	if len(before[host]) == 0 || len(dump[host]) != len(before[host])+1 || len(dump[service]) != len(before[service]) {
+		t.Fatalf("routes by project: host %d -> %d, service %d -> %d; want one more in the host project",
+			len(before[host]), len(dump[host]), len(before[service]), len(dump[service]))
 	}
 	r, err := e.cloud.api.GetRoute(context.Background(), routeName("prod", "node-a", "10.4.0.0/24"))
 	if err != nil {
@@ -286,7 +290,7 @@ func TestRoutesSharedVPCLiveInTheHostProject(t *testing.T) {
 	if err := e.cloud.DeleteRoute(context.Background(), "prod", routes[0]); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(e.gce.Dump()["projects/host/global/routes"]); n != 0 {
-		t.Errorf("%d routes left in the host project", n)
+	if n := len(e.gce.Dump()[host]); n != len(before[host]) {
+		t.Errorf("%d routes left in the host project, want its %d system routes", n, len(before[host]))
 	}
 }

@@ -118,6 +118,14 @@ func planRoutes(st State, vms []VMPlan) ([]FabricRoute, []string) {
 	var out []FabricRoute
 	var ignored []string
 	subnets := map[netip.Prefix]bool{}
+	// A subnet range's local route: an address of it that no VM has goes
+	// nowhere (VMs' own addresses are host routes).
+	for _, r := range st.Routes {
+		if r.Local && len(r.Tags) == 0 && !subnets[r.Dest] {
+			subnets[r.Dest] = true
+			out = append(out, FabricRoute{Dest: r.Dest, Metric: int(r.Priority), Blackhole: true, Names: []string{r.Name}})
+		}
+	}
 	byPath, byIP := map[string]VMPlan{}, map[netip.Addr]VMPlan{}
 	for _, vm := range vms {
 		byPath[vm.Path], byIP[vm.IP] = vm, vm
@@ -142,6 +150,8 @@ func planRoutes(st State, vms []VMPlan) ([]FabricRoute, []string) {
 		k := key{r.Dest, int(r.Priority)}
 		var via int
 		switch {
+		case r.Local:
+			continue // above
 		case len(r.Tags) > 0:
 			ignored = append(ignored, fmt.Sprintf("route %s: tags %v (per-VM routes are not modelled)", r.Name, r.Tags))
 			continue

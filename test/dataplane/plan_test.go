@@ -42,6 +42,7 @@ func TestPlanRoutes(t *testing.T) {
 			{Name: "to-gone", Dest: netip.MustParsePrefix("10.64.4.0/24"), Priority: 1000, Instance: inst("gone")},
 			{Name: "tagged", Dest: netip.MustParsePrefix("10.64.5.0/24"), Priority: 1000, Instance: inst("a"), Tags: []string{"x"}},
 			{Name: "internet", Dest: netip.MustParsePrefix("0.0.0.0/0"), Priority: 1000, Internet: true},
+			{Name: "local-pods", Dest: netip.MustParsePrefix("10.20.0.0/16"), Local: true},
 			{Name: "ilb", Dest: netip.MustParsePrefix("10.64.6.0/24"), Priority: 1000, Other: "nextHopIlb"},
 		},
 	}
@@ -54,6 +55,7 @@ func TestPlanRoutes(t *testing.T) {
 		"0.0.0.0/0 metric 1000 internet (internet)",
 		// Linux orders by prefix then metric: b's priority 900 wins over a's 1000, as on GCE.
 		"10.128.0.0/20 metric 0 blackhole (subnet 10.128.0.0/20)",
+		"10.20.0.0/16 metric 0 blackhole (local-pods)",
 		"10.64.1.0/24 metric 900 via b (r-b-low)",
 		"10.64.1.0/24 metric 1000 via a (r-a)",
 		"10.64.2.0/24 metric 1000 via a,b (ecmp-1,ecmp-2)",

@@ -39,7 +39,9 @@ type VM struct {
 	Aliases      []netip.Prefix // alias IP ranges: GCE delivers them to the VM as its own
 }
 
-// Route is a static route of the network (subnet routes are implied by VMs).
+// Route is a route of the network as GCE lists it: static routes and the
+// system routes GCE makes (the internet route, a local route per subnet
+// range). A subnet no local route names is implied by its VMs.
 type Route struct {
 	Name     string
 	Dest     netip.Prefix
@@ -47,6 +49,7 @@ type Route struct {
 	Instance string     // path of nextHopInstance
 	IP       netip.Addr // nextHopIp
 	Internet bool       // nextHopGateway default-internet-gateway
+	Local    bool       // nextHopNetwork: a subnet range's local route
 	Tags     []string
 	Other    string // a next hop kind the fabric does not model (nextHopIlb, nextHopVpnTunnel)
 	network  string
@@ -265,6 +268,8 @@ func routeOf(o *compute.Route) (Route, error) {
 		r.IP, _ = netip.ParseAddr(o.NextHopIp)
 	case lastSeg(o.NextHopGateway) == "default-internet-gateway":
 		r.Internet = true
+	case o.NextHopNetwork != "":
+		r.Local = true
 	case o.NextHopIlb != "":
 		r.Other = "nextHopIlb"
 	case o.NextHopVpnTunnel != "":

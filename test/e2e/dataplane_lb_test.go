@@ -11,21 +11,11 @@ import (
 	"testing"
 	"time"
 
-	compute "google.golang.org/api/compute/v1"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/gce-ccm/gce-ccm/test/dataplane"
 )
-
-// The project's default route, which every GCE network is created with
-// (the emulator does not invent it): load-balancer replies leave by it.
-func (d *dp) defaultRoute() {
-	d.e.t.Helper()
-	op, err := d.e.computeService().Routes.Insert(project, &compute.Route{Name: "default-route-internet", Network: "global/networks/default",
-		DestRange: "0.0.0.0/0", Priority: 1000, NextHopGateway: "global/gateways/default-internet-gateway"}).Context(d.e.ctx).Do()
-	d.e.waitOp("insert the default route", op, err)
-}
 
 // kubeProxy programs every node for a Service as kube-proxy would, with
 // the given pods as its endpoints.
@@ -86,8 +76,9 @@ func (d *dp) healthyMembers() string {
 // the pod "web" on node-b, and a LoadBalancer Service for it with its IP.
 func lbCluster(t *testing.T) (*env, *dp, string) {
 	e := newEnv(t, 5*time.Minute)
+	// Replies to clients leave by the default network's route to the
+	// internet, which the emulator makes with the network, as GCE does.
 	d := e.startDataplane()
-	d.defaultRoute()
 	e.startCCM("ccm", false)
 	for i, n := range []string{"node-a", "node-b", "node-c"} {
 		e.addNode(n, zones[i], true, podCIDR(i+1))

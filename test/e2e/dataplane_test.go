@@ -176,7 +176,8 @@ func TestDataplanePodToPod(t *testing.T) {
 	a, b := d.node("node-a", podCIDR(1)), d.node("node-b", podCIDR(2))
 	client, server := d.pod(a, "client", 8080), d.pod(b, "server", 8080)
 
-	// No routes yet: the fabric has nowhere to send the pod range. (Retried:
+	// No routes yet: the pod range matches only the network's route to the
+	// internet, whose gateway drops a private destination. (Retried:
 	// on a loaded machine the first SYN can wait on ARP past the request's
 	// deadline and reach the fabric only after it.)
 	e.eventually("pod-to-pod dropped for want of a route, and counted", 20*time.Second, func() (bool, string) {

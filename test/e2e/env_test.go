@@ -53,6 +53,7 @@ func newEnv(t *testing.T, timeout time.Duration) *env {
 	}
 	e := &env{t: t, ctx: ctx, gce: g, cluster: "e2e", dir: dir}
 	t.Cleanup(e.deleteKubeObjects)
+	e.guardSystemRoutes() // systemroutes_test.go
 	return e
 }
 

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"testing"
@@ -13,12 +14,26 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// gceRoutes reads the emulator's routes through its API (which is the GCE API).
+// gceRoutes reads the emulator's routes through its API (which is the GCE
+// API), without the system routes GCE makes with networks and subnets
+// (systemroutes_test.go checks those are never touched).
 func (e *env) gceRoutes() map[string]*compute.Route {
 	e.t.Helper()
 	out := map[string]*compute.Route{}
+	for name, r := range e.allGCERoutes(e.ctx) {
+		if !isSystemRoute(r) {
+			out[name] = r
+		}
+	}
+	return out
+}
+
+// allGCERoutes is every route of the project, by name.
+func (e *env) allGCERoutes(ctx context.Context) map[string]*compute.Route {
+	e.t.Helper()
+	out := map[string]*compute.Route{}
 	svc := e.computeService()
-	err := svc.Routes.List(project).Pages(e.ctx, func(l *compute.RouteList) error {
+	err := svc.Routes.List(project).Pages(ctx, func(l *compute.RouteList) error {
 		for _, r := range l.Items {
 			out[r.Name] = r
 		}

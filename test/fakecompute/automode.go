@@ -74,6 +74,7 @@ func (s *Server) createAutoSubnets(t *tx, nk Key, n *compute.Network) {
 			GatewayAddress: rng.Addr().Next().String(), StackType: "IPV4_ONLY", Purpose: "PRIVATE", Fingerprint: t.fingerprint()}
 		s.stamp(t, sk, sn)
 		t.put(sk, sn)
+		s.createSubnetRoutes(t, nk.Project, sn)
 		n.Subnetworks = append(n.Subnetworks, sk.SelfLink())
 	}
 	slices.Sort(n.Subnetworks)

@@ -120,9 +120,9 @@ func newCollections() map[string]*collection {
 			refs:   []ref{refsTo("networks", func(s *compute.Subnetwork) []string { return one(s.Network) })},
 			usedBy: []string{"instances", "addresses"}},
 		{name: "routes", scope: Global, typ: reflect.TypeFor[compute.Route](), kind: "compute#route",
-			insert: insertRoute, render: renderRoute, shown: []shownField{{"priority", nil}},
+			insert: insertRoute, render: renderRoute, onDelete: keepLocalRoute, shown: []shownField{{"priority", nil}},
 			refs: []ref{
-				refsTo("networks", func(r *compute.Route) []string { return one(r.Network) }),
+				refsTo("networks", networkOfUserRoute),
 				refsTo("instances", func(r *compute.Route) []string { return one(r.NextHopInstance) }),
 			}},
 		{name: "firewalls", scope: Global, typ: reflect.TypeFor[compute.Firewall](), kind: "compute#firewall",

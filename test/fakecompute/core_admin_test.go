@@ -137,12 +137,16 @@ func TestAdminAPI(t *testing.T) {
 	e.rawJSON("POST", "/_internal/reset", "", nil)
 	var fresh map[string][]json.RawMessage
 	e.rawJSON("GET", "/_internal/state", "", &fresh)
-	wantFresh := []string{"projects/demo/global/networks"}
+	// The default network, its system routes and its subnets.
+	wantFresh := []string{"projects/demo/global/networks", "projects/demo/global/routes"}
 	for _, r := range e.regionNames() {
 		wantFresh = append(wantFresh, "projects/demo/regions/"+r+"/subnetworks")
 	}
 	if diff := cmp.Diff(wantFresh, sortedKeys(fresh)); diff != "" {
 		t.Errorf("state after reset (-want +got)\n%s", diff)
+	}
+	if n := len(fresh["projects/demo/global/routes"]); n != len(e.regionNames())+1 {
+		t.Errorf("%d routes after reset, want the default network's %d system routes", n, len(e.regionNames())+1)
 	}
 	if len(e.ts.Faults()) != 0 {
 		t.Errorf("faults survive a reset")
@@ -177,7 +181,7 @@ func TestResetDropsRunningOperations(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 10*time.Second, "the marker operation", func() bool { return e.globalOp(marker.Name()).GetStatus() == computepb.Operation_DONE })
-	if diff := cmp.Diff([]string{"marker"}, e.routeNames("")); diff != "" {
+	if diff := cmp.Diff([]string{"marker"}, e.userRouteNames("")); diff != "" {
 		t.Errorf("routes after reset (-want +got)\n%s", diff)
 	}
 }

@@ -179,7 +179,7 @@ func TestAliasIPRangesLegacyClient(t *testing.T) {
 	}
 	vm := func(name string, r string) error {
 		_, err := e.legacy.Instances.Insert(project, zoneA, &gce.Instance{Name: name, MachineType: "zones/" + zoneA + "/machineTypes/e2-small",
-			Disks: []*gce.AttachedDisk{{Boot: true, AutoDelete: true, InitializeParams: &gce.AttachedDiskInitializeParams{SourceImage: "projects/debian-cloud/global/images/debian-12"}}},
+			Disks: []*gce.AttachedDisk{{Boot: true, AutoDelete: true, InitializeParams: &gce.AttachedDiskInitializeParams{SourceImage: "projects/debian-cloud/global/images/family/debian-12"}}},
 			NetworkInterfaces: []*gce.NetworkInterface{{Subnetwork: "regions/" + region + "/subnetworks/vpcnative",
 				AliasIpRanges: []*gce.AliasIpRange{{IpCidrRange: r, SubnetworkRangeName: "pods"}}}}}).Do()
 		return err

@@ -92,7 +92,7 @@ func TestConcurrentWriters(t *testing.T) {
 			if winners != 1 {
 				t.Errorf("%d racers won, want exactly 1", winners)
 			}
-			names := e.routeNames("")
+			names := e.userRouteNames("")
 			if len(names) != writers+1 {
 				t.Errorf("%d routes, want %d", len(names), writers+1)
 			}

@@ -141,6 +141,24 @@ func (e *env) routeNames(filter string) []string {
 	}
 }
 
+// systemRoutePrefix starts the name of every route GCE makes itself (a
+// network's route to the internet, a subnet range's local route); the
+// tests never name a route so.
+const systemRoutePrefix = "default-route-"
+
+// userRouteNames lists the routes the test made: routeNames without the
+// system routes.
+func (e *env) userRouteNames(filter string) []string {
+	e.t.Helper()
+	var out []string
+	for _, n := range e.routeNames(filter) {
+		if !strings.HasPrefix(n, systemRoutePrefix) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // apiErr digs GCE's error out of what either client returned.
 func apiErr(err error) *googleapi.Error {
 	var ge *googleapi.Error

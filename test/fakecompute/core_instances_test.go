@@ -60,7 +60,7 @@ func TestInstanceInsertIsRealistic(t *testing.T) {
 		CanIpForward: proto.Bool(true),
 		Tags:         &computepb.Tags{Items: []string{"k8s-node"}},
 		Disks: []*computepb.AttachedDisk{{Boot: proto.Bool(true), AutoDelete: proto.Bool(true),
-			InitializeParams: &computepb.AttachedDiskInitializeParams{SourceImage: proto.String("projects/debian-cloud/global/images/debian-12")}}},
+			InitializeParams: &computepb.AttachedDiskInitializeParams{SourceImage: proto.String("projects/debian-cloud/global/images/family/debian-12")}}},
 		NetworkInterfaces: []*computepb.NetworkInterface{{Network: proto.String("projects/demo/global/networks/default"),
 			AccessConfigs: []*computepb.AccessConfig{{Name: proto.String("External NAT")}}}},
 	}})
@@ -94,12 +94,13 @@ func TestInstanceInsertIsRealistic(t *testing.T) {
 		t.Errorf("operation targetId %d, instance id %d", op.Proto().GetTargetId(), inst.GetId())
 	}
 
-	// The boot disk exists, names its user and its canonical image.
+	// The boot disk exists, names its user and the image the family
+	// resolved to (its newest).
 	d, err := e.disks.Get(e.ctx, &computepb.GetDiskRequest{Project: project, Zone: zoneB, Disk: "node-a"})
 	if err != nil {
 		t.Fatalf("boot disk: %v", err)
 	}
-	if diff := cmp.Diff([]string{diskLink, "READY", base + "projects/debian-cloud/global/images/debian-12", want.SelfLink},
+	if diff := cmp.Diff([]string{diskLink, "READY", base + "projects/debian-cloud/global/images/debian-12-bookworm-v20250212", want.SelfLink},
 		append([]string{d.GetSelfLink(), d.GetStatus(), d.GetSourceImage()}, d.GetUsers()...)); diff != "" {
 		t.Errorf("disk (-want +got)\n%s", diff)
 	}
@@ -172,6 +173,14 @@ func TestInstanceInsertRefusals(t *testing.T) {
 		{"unknown image", zoneA, func(i *computepb.Instance) {
 			i.Disks = []*computepb.AttachedDisk{{Boot: proto.Bool(true), InitializeParams: &computepb.AttachedDiskInitializeParams{
 				SourceImage: proto.String("projects/debian-cloud/global/images/debian-7")}}}
+		}, errSummary{404, "notFound"}},
+		{"a family named as an image", zoneA, func(i *computepb.Instance) {
+			i.Disks = []*computepb.AttachedDisk{{Boot: proto.Bool(true), InitializeParams: &computepb.AttachedDiskInitializeParams{
+				SourceImage: proto.String("projects/debian-cloud/global/images/debian-12")}}}
+		}, errSummary{404, "notFound"}},
+		{"unknown family", zoneA, func(i *computepb.Instance) {
+			i.Disks = []*computepb.AttachedDisk{{Boot: proto.Bool(true), InitializeParams: &computepb.AttachedDiskInitializeParams{
+				SourceImage: proto.String("projects/debian-cloud/global/images/family/debian-7")}}}
 		}, errSummary{404, "notFound"}},
 		{"unknown zone", "us-central1-z", func(*computepb.Instance) {}, errSummary{400, "invalid"}},
 	}

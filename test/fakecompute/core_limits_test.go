@@ -33,7 +33,7 @@ func TestQuotaExceeded(t *testing.T) {
 		got.GetHttpErrorStatusCode() != 403 {
 		t.Errorf("operation error %v, http %d; want QUOTA_EXCEEDED naming 'ROUTES' and 403", errs, got.GetHttpErrorStatusCode())
 	}
-	if diff := cmp.Diff([]string{"r1", "r2"}, e.routeNames("")); diff != "" {
+	if diff := cmp.Diff([]string{"r1", "r2"}, e.userRouteNames("")); diff != "" {
 		t.Errorf("routes (-want +got)\n%s", diff)
 	}
 	if n := e.ts.Stats().QuotaExceeded; n != 1 {

@@ -3,6 +3,7 @@ package fakecompute_test
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -53,28 +54,34 @@ func (e *env) insertRoutes(n int) []string {
 	return names
 }
 
-// TestPaging pages 1,200 routes with both clients' iterators.
+// TestPaging pages 1,200 routes and the default network's system routes
+// (28: its route to the internet, a local route per region's subnet) with
+// both clients' iterators.
 func TestPaging(t *testing.T) {
 	e := newEnv(t, fakecompute.Options{})
-	want := e.insertRoutes(1200)
+	system := e.routeNames("")
+	want := sortedUnion(system, e.insertRoutes(1200))
+	total := len(want)
 
 	cases := []struct {
-		name      string
-		pageSize  int
-		wantPages []int
+		name     string
+		pageSize int
 	}{
-		{"default page size", 0, []int{500, 500, 200}},
-		{"maxResults 500", 500, []int{500, 500, 200}},
-		{"maxResults 250", 250, []int{250, 250, 250, 250, 200}},
-		{"maxResults 1000 is capped at 500", 1000, []int{500, 500, 200}},
-		{"maxResults 7", 7, nil},
+		{"default page size", 0},
+		{"maxResults 500", 500},
+		{"maxResults 250", 250},
+		{"maxResults 1000 is capped at 500", 1000},
+		{"maxResults 7", 7},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.wantPages == nil {
-				for left := 1200; left > 0; left -= tc.pageSize {
-					tc.wantPages = append(tc.wantPages, min(left, tc.pageSize))
-				}
+			var wantPages []int
+			page := maxPage
+			if tc.pageSize > 0 {
+				page = min(tc.pageSize, maxPage)
+			}
+			for left := total; left > 0; left -= page {
+				wantPages = append(wantPages, min(left, page))
 			}
 			// apiv1: a pager over the iterator.
 			req := &computepb.ListRoutesRequest{Project: project}
@@ -104,8 +111,8 @@ func TestPaging(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("apiv1 names (-want +got)\n%s", diff)
 			}
-			if tc.pageSize <= maxPage && !cmp.Equal(tc.wantPages, sizes) {
-				t.Errorf("apiv1 page sizes %v, want %v", sizes, tc.wantPages)
+			if tc.pageSize <= maxPage && !cmp.Equal(wantPages, sizes) {
+				t.Errorf("apiv1 page sizes %v, want %v", sizes, wantPages)
 			}
 
 			// Legacy: Pages follows nextPageToken.
@@ -127,7 +134,7 @@ func TestPaging(t *testing.T) {
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("legacy names (-want +got)\n%s", diff)
 			}
-			if diff := cmp.Diff(tc.wantPages, sizes); diff != "" {
+			if diff := cmp.Diff(wantPages, sizes); diff != "" {
 				t.Errorf("legacy page sizes (-want +got)\n%s", diff)
 			}
 		})
@@ -135,8 +142,8 @@ func TestPaging(t *testing.T) {
 
 	// The apiv1 iterator counts the HTTP pages it fetched.
 	e.ts.ResetStats()
-	if n := len(e.routeNames("")); n != 1200 {
-		t.Errorf("iterator saw %d routes", n)
+	if n := len(e.routeNames("")); n != total {
+		t.Errorf("iterator saw %d routes, want %d", n, total)
 	}
 	if got := e.ts.Stats().Calls["compute.routes.list"]; got != 3 {
 		t.Errorf("iterator made %d list calls, want 3", got)
@@ -145,21 +152,34 @@ func TestPaging(t *testing.T) {
 
 const maxPage = 500
 
+// sortedUnion is the sorted union of name lists, as a list answers them.
+func sortedUnion(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // TestPagingIsStableUnderChange: a page token resumes after the last item
 // handed out, so deleting or adding earlier items between two pages
 // neither repeats nor skips any item that was there all along.
 func TestPagingIsStableUnderChange(t *testing.T) {
 	e := newEnv(t, fakecompute.Options{})
-	names := e.insertRoutes(30)
-	first, err := e.legacy.Routes.List(project).MaxResults(10).Do()
+	system := e.routeNames("")
+	names := sortedUnion(system, e.insertRoutes(30))
+	// The first page: the system routes (which sort first) and 10 of ours.
+	size := int64(len(system) + 10)
+	first, err := e.legacy.Routes.List(project).MaxResults(size).Do()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(first.Items) != 10 || first.NextPageToken == "" {
+	if int64(len(first.Items)) != size || first.NextPageToken == "" {
 		t.Fatalf("first page: %d items, token %q", len(first.Items), first.NextPageToken)
 	}
 	// Change the part already handed out.
-	for _, n := range names[:5] {
+	for _, n := range e.userRouteNames("")[:5] {
 		if _, err := e.legacy.Routes.Delete(project, n).Do(); err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +198,7 @@ func TestPagingIsStableUnderChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(names[10:], rest); diff != "" {
+	if diff := cmp.Diff(names[size:], rest); diff != "" {
 		t.Errorf("pages after the token (-want +got)\n%s", diff)
 	}
 }
@@ -216,16 +236,25 @@ func TestListFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The default network's system routes answer every filter they match:
+	// the internet route (priority 1000, a gateway) and the local routes
+	// (priority 0, nextHopNetwork).
+	system := e.routeNames(`name eq "default-route-.*"`)
+	internet := e.routeNames(`(name eq "default-route-.*") (nextHopGateway eq ".*default-internet-gateway")`)
+	if len(system) != len(e.regionNames())+1 || len(internet) != 1 {
+		t.Fatalf("system routes %v, internet %v: want one per region and one to the internet", system, internet)
+	}
+	with := func(sys []string, ours ...string) []string { return sortedUnion(sys, ours) }
 	cases := []struct {
 		filter string
 		want   []string
 	}{
-		{``, []string{"k8s-a", "k8s-b", "k8s-c", "other"}},
+		{``, with(system, "k8s-a", "k8s-b", "k8s-c", "other")},
 		{`name eq "k8s-.*"`, []string{"k8s-a", "k8s-b", "k8s-c"}},
 		{`name eq k8s-.*`, []string{"k8s-a", "k8s-b", "k8s-c"}},
 		{`name eq "k8s"`, nil}, // eq is a full match
 		{`name eq "K8S-.*"`, nil},
-		{`name ne "k8s-.*"`, []string{"other"}},
+		{`name ne "k8s-.*"`, with(system, "other")},
 		// gcloud --filter='name~^k8s AND destRange:10.0.1'
 		{`(name eq ".*(^k8s).*")(destRange eq ".*\b10\.0\.1\b.*")`, []string{"k8s-a"}},
 		// gcloud --filter='name=k8s-a'
@@ -233,26 +262,27 @@ func TestListFilters(t *testing.T) {
 		{`name = "k8s-a"`, []string{"k8s-a"}},
 		{`name = k8s-*`, []string{"k8s-a", "k8s-b", "k8s-c"}},
 		{`name = "k8s-.*"`, nil}, // = is literal
-		{`name != "k8s-a"`, []string{"k8s-b", "k8s-c", "other"}},
+		{`name != "k8s-a"`, with(system, "k8s-b", "k8s-c", "other")},
 		{`(name = "k8s-a") OR (name = "other")`, []string{"k8s-a", "other"}},
 		{`name = "k8s-a" OR name = "other"`, []string{"k8s-a", "other"}},
 		{`name eq "k8s-.*" AND priority < 1000`, []string{"k8s-b"}},
 		{`(name eq "k8s-a" OR name eq "k8s-b") destRange eq "10\.0\.2\..*"`, []string{"k8s-b"}},
-		{`priority >= 1000`, []string{"k8s-a", "k8s-c"}},
+		{`priority >= 1000`, with(internet, "k8s-a", "k8s-c")},
 		{`priority > 500 priority <= 900`, []string{"k8s-b"}},
 		{`warnings.code eq "NEXT_HOP_.*"`, []string{"k8s-b", "k8s-c"}},
 		{`warnings.code = NEXT_HOP_INSTANCE_NOT_FOUND`, []string{"k8s-c"}},
-		{`nextHopGateway:*`, []string{"other"}},
-		{`network eq ".*(default).*"`, []string{"k8s-a", "k8s-b", "k8s-c", "other"}},
+		{`nextHopGateway:*`, with(internet, "other")},
+		{`nextHopNetwork:*`, with(slices.DeleteFunc(slices.Clone(system), func(n string) bool { return slices.Contains(internet, n) }))},
+		{`network eq ".*(default).*"`, with(system, "k8s-a", "k8s-b", "k8s-c", "other")},
 		// k8s-cloud-provider (the upstream provider): unquoted values up to a
 		// blank outside parentheses, the network as a URL on the api-endpoint
 		// it was given (here: any host, any API version).
 		{`(name eq k8s-.*) (network eq http://127.0.0.1:8080/compute/v1/projects/demo/global/networks/default)`, []string{"k8s-a", "k8s-b", "k8s-c"}},
-		{`network eq https://compute.googleapis.com/compute/beta/projects/demo/global/networks/default`, []string{"k8s-a", "k8s-b", "k8s-c", "other"}},
+		{`network eq https://compute.googleapis.com/compute/beta/projects/demo/global/networks/default`, with(system, "k8s-a", "k8s-b", "k8s-c", "other")},
 		{`network eq http://127.0.0.1:8080/compute/v1/projects/demo/global/networks/other`, nil},
 		{`name eq (k8s-a|other)`, []string{"k8s-a", "other"}},
 		{`(name eq (k8s-a|k8s-b)) (priority eq 900)`, []string{"k8s-b"}},
-		{`(name ne k8s-.*)`, []string{"other"}},
+		{`(name ne k8s-.*)`, with(system, "other")},
 	}
 	for _, tc := range cases {
 		t.Run(tc.filter, func(t *testing.T) {

@@ -52,7 +52,7 @@ func (e *env) insertVM(name, zone string, ni *computepb.NetworkInterface) error 
 		Name: proto.String(name), MachineType: proto.String("zones/" + zone + "/machineTypes/e2-small"),
 		NetworkInterfaces: []*computepb.NetworkInterface{ni},
 		Disks: []*computepb.AttachedDisk{{Boot: proto.Bool(true), AutoDelete: proto.Bool(true),
-			InitializeParams: &computepb.AttachedDiskInitializeParams{SourceImage: proto.String("projects/debian-cloud/global/images/debian-12")}}},
+			InitializeParams: &computepb.AttachedDiskInitializeParams{SourceImage: proto.String("projects/debian-cloud/global/images/family/debian-12")}}},
 	}})
 	if err != nil {
 		return err
@@ -296,8 +296,11 @@ func TestNetworksLegacyClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if op.Status != "DONE" || op.OperationType != "insert" || op.TargetLink != base+"projects/demo/global/networks/legacy-net" {
-		t.Errorf("insert operation = %s %s %s", op.Status, op.OperationType, op.TargetLink)
+	if op.Status != "RUNNING" || op.OperationType != "insert" || op.TargetLink != base+"projects/demo/global/networks/legacy-net" || op.TargetId == 0 {
+		t.Errorf("insert operation = %s %s %s target %d", op.Status, op.OperationType, op.TargetLink, op.TargetId)
+	}
+	if op, err = e.legacy.GlobalOperations.Wait(project, op.Name).Do(); err != nil || op.Status != "DONE" || op.Error != nil {
+		t.Fatalf("insert operation: %+v, %v", op, err)
 	}
 	op, err = e.legacy.Subnetworks.Insert(project, region, &gce.Subnetwork{Name: "legacy-sub",
 		Network: base + "projects/demo/global/networks/legacy-net", IpCidrRange: "172.16.0.0/16"}).Do()
@@ -324,6 +327,9 @@ func TestNetworksLegacyClient(t *testing.T) {
 	}
 	// In use: accepted, and the operation fails as GCE's does.
 	op, err = e.legacy.Networks.Delete(project, "legacy-net").Do()
+	if err == nil {
+		op, err = e.legacy.GlobalOperations.Wait(project, op.Name).Do()
+	}
 	if err != nil || op.Status != "DONE" || op.HttpErrorStatusCode != 400 || op.Error == nil ||
 		op.Error.Errors[0].Code != "RESOURCE_IN_USE_BY_ANOTHER_RESOURCE" {
 		t.Errorf("delete network with subnet: %+v, %v; want a DONE operation failed with RESOURCE_IN_USE_BY_ANOTHER_RESOURCE (400)", op, err)

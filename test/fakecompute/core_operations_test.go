@@ -159,8 +159,9 @@ func TestOperationScopes(t *testing.T) {
 	}
 }
 
-// TestOperationLatency: with latency, an operation is PENDING then RUNNING,
-// its change is invisible until it is DONE and visible after.
+// TestOperationLatency: with latency, an operation is RUNNING (progress 0,
+// targetId set) until it is DONE, its change is invisible until it is DONE
+// and visible after.
 func TestOperationLatency(t *testing.T) {
 	const latency = 600 * time.Millisecond
 	e := newEnv(t, fakecompute.Options{OperationLatency: latency})
@@ -169,8 +170,8 @@ func TestOperationLatency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := op.Proto().GetStatus(); got != computepb.Operation_PENDING {
-		t.Fatalf("status right after insert = %v, want PENDING", got)
+	if got := op.Proto(); got.GetStatus() != computepb.Operation_RUNNING || got.Progress == nil || got.GetProgress() != 0 || got.GetTargetId() == 0 {
+		t.Fatalf("first answer: status %v progress %v targetId %d; want RUNNING, 0, set", got.GetStatus(), got.Progress, got.GetTargetId())
 	}
 	seen := map[string]bool{}
 	eventually(t, 10*time.Second, "the operation to be DONE", func() bool {
@@ -191,7 +192,7 @@ func TestOperationLatency(t *testing.T) {
 	if elapsed := time.Since(start); elapsed < latency {
 		t.Errorf("DONE after %v, before the latency of %v", elapsed, latency)
 	}
-	if diff := cmp.Diff(map[string]bool{"PENDING": true, "RUNNING": true, "DONE": true}, seen); diff != "" {
+	if diff := cmp.Diff(map[string]bool{"RUNNING": true, "DONE": true}, seen); diff != "" {
 		t.Errorf("statuses seen while polling (-want +got)\n%s", diff)
 	}
 	if _, err := e.routes.Get(e.ctx, &computepb.GetRouteRequest{Project: project, Route: "slow"}); err != nil {
@@ -261,8 +262,8 @@ func TestOperationWait(t *testing.T) {
 		} {
 			start := time.Now()
 			status, err := wait()
-			if elapsed := time.Since(start); err != nil || status != "PENDING" || elapsed < waitTimeout {
-				t.Errorf("%s: wait returned %q, %v after %v; want the PENDING operation after the %v wait timeout",
+			if elapsed := time.Since(start); err != nil || status != "RUNNING" || elapsed < waitTimeout {
+				t.Errorf("%s: wait returned %q, %v after %v; want the RUNNING operation after the %v wait timeout",
 					client, status, err, elapsed, waitTimeout)
 			}
 		}
@@ -302,7 +303,7 @@ func TestFailedOperation(t *testing.T) {
 	if err != nil || lop.Error == nil || lop.Error.Errors[0].Code != "ALREADY_EXISTS" || lop.HttpErrorStatusCode != 409 {
 		t.Errorf("legacy view of the failed operation: %+v %v", lop, err)
 	}
-	if names := e.routeNames(""); len(names) != 0 {
+	if names := e.userRouteNames(""); len(names) != 0 {
 		t.Errorf("a failed insert created %v", names)
 	}
 	// The rule fired once: the retry succeeds.
@@ -416,7 +417,7 @@ func TestRequestID(t *testing.T) {
 				t.Errorf("retry after DONE: operation %s done %v error %v, want %s DONE without error",
 					again.Name(), again.Done(), again.Proto().GetError(), ops[0].Name())
 			}
-			if diff := cmp.Diff([]string{"once"}, e.routeNames("")); diff != "" {
+			if diff := cmp.Diff([]string{"once"}, e.userRouteNames("")); diff != "" {
 				t.Errorf("routes (-want +got)\n%s", diff)
 			}
 			l, err := e.legacy.GlobalOperations.List(project).Do()
@@ -449,7 +450,7 @@ func TestRequestIDAfterRefusal(t *testing.T) {
 	if err := op.Wait(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff([]string{"good"}, e.routeNames("")); diff != "" {
+	if diff := cmp.Diff([]string{"good"}, e.userRouteNames("")); diff != "" {
 		t.Errorf("routes (-want +got)\n%s", diff)
 	}
 }

@@ -200,19 +200,75 @@ func TestTopologyReads(t *testing.T) {
 			want: result{Err: errSummary{404, "notFound"}},
 		},
 		{
-			name: "images.get debian-cloud/debian-12",
+			name: "images.get debian-cloud/debian-12-bookworm-v20250212",
 			apiv1: func() (string, error) {
-				i, err := images.Get(e.ctx, &computepb.GetImageRequest{Project: "debian-cloud", Image: "debian-12"})
-				return i.GetSelfLink() + " " + i.GetStatus(), err
+				i, err := images.Get(e.ctx, &computepb.GetImageRequest{Project: "debian-cloud", Image: "debian-12-bookworm-v20250212"})
+				return i.GetSelfLink() + " " + i.GetStatus() + " " + i.GetFamily(), err
 			},
 			legacy: func() (string, error) {
-				i, err := e.legacy.Images.Get("debian-cloud", "debian-12").Do()
+				i, err := e.legacy.Images.Get("debian-cloud", "debian-12-bookworm-v20250212").Do()
 				if err != nil {
 					return "", err
 				}
-				return i.SelfLink + " " + i.Status, nil
+				return i.SelfLink + " " + i.Status + " " + i.Family, nil
 			},
-			want: result{Got: base + "projects/debian-cloud/global/images/debian-12 READY"},
+			want: result{Got: base + "projects/debian-cloud/global/images/debian-12-bookworm-v20250212 READY debian-12"},
+		},
+		{
+			// A family is no image: GCE's 404.
+			name: "images.get debian-cloud/debian-12 (a family)",
+			apiv1: func() (string, error) {
+				_, err := images.Get(e.ctx, &computepb.GetImageRequest{Project: "debian-cloud", Image: "debian-12"})
+				return "", err
+			},
+			legacy: func() (string, error) {
+				_, err := e.legacy.Images.Get("debian-cloud", "debian-12").Do()
+				return "", err
+			},
+			want: result{Err: errSummary{404, "notFound"}},
+		},
+		{
+			// The family's newest image that is not deprecated (an older one is).
+			name: "images.getFromFamily debian-cloud/debian-12",
+			apiv1: func() (string, error) {
+				i, err := images.GetFromFamily(e.ctx, &computepb.GetFromFamilyImageRequest{Project: "debian-cloud", Family: "debian-12"})
+				return i.GetName() + " " + i.GetFamily(), err
+			},
+			legacy: func() (string, error) {
+				i, err := e.legacy.Images.GetFromFamily("debian-cloud", "debian-12").Do()
+				if err != nil {
+					return "", err
+				}
+				return i.Name + " " + i.Family, nil
+			},
+			want: result{Got: "debian-12-bookworm-v20250212 debian-12"},
+		},
+		{
+			name: "images.get a deprecated image",
+			apiv1: func() (string, error) {
+				i, err := images.Get(e.ctx, &computepb.GetImageRequest{Project: "debian-cloud", Image: "debian-12-bookworm-v20250113"})
+				return i.GetDeprecated().GetState() + " " + i.GetDeprecated().GetReplacement(), err
+			},
+			legacy: func() (string, error) {
+				i, err := e.legacy.Images.Get("debian-cloud", "debian-12-bookworm-v20250113").Do()
+				if err != nil {
+					return "", err
+				}
+				return i.Deprecated.State + " " + i.Deprecated.Replacement, nil
+			},
+			want: result{Got: "DEPRECATED " + base + "projects/debian-cloud/global/images/debian-12-bookworm-v20250212"},
+		},
+		{
+			name: "images.getFromFamily unknown",
+			apiv1: func() (string, error) {
+				_, err := images.GetFromFamily(e.ctx, &computepb.GetFromFamilyImageRequest{Project: "debian-cloud", Family: "debian-7"})
+				return "", err
+			},
+			legacy: func() (string, error) {
+				_, err := e.legacy.Images.GetFromFamily("debian-cloud", "debian-7").Do()
+				return "", err
+			},
+			want: result{Err: errSummary{404, "notFound"}},
 		},
 		{
 			name: "images.get unknown",

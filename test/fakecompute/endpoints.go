@@ -25,6 +25,7 @@ func (s *Server) endpointTable() map[string]endpoint {
 	add("GET", "/zones/*", "compute.zones.get", getZone)
 	add("GET", "/zones/*/machineTypes/*", "compute.machineTypes.get", getMachineType)
 	add("GET", "/global/images/*", "compute.images.get", getImage)
+	add("GET", "/global/images/family/*", "compute.images.getFromFamily", getImageFromFamily)
 	for _, o := range []struct{ scope, id string }{{"/global", "globalOperations"}, {"/regions/*", "regionOperations"}, {"/zones/*", "zoneOperations"}} {
 		add("GET", o.scope+"/operations", "compute."+o.id+".list", listOperations)
 		add("GET", o.scope+"/operations/*", "compute."+o.id+".get", getOperation)

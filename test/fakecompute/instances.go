@@ -94,7 +94,7 @@ func (s *Server) createInstance(t *tx, k Key, in *compute.Instance) error {
 		return err
 	}
 	inst := clone(in)
-	id := t.newID()
+	id := t.idFor(k)
 	for i, ni := range inst.NetworkInterfaces {
 		sn, err := s.subnetFor(t, k, ni)
 		if err != nil {
@@ -245,14 +245,13 @@ func (s *Server) attachDisks(t *tx, k Key, inst *compute.Instance) ([]*compute.D
 			if ip.DiskSizeGb > 0 {
 				size = ip.DiskSizeGb
 			}
-			img = ip.SourceImage
-			// A plain image reference must name an image that exists; family
-			// references ("global/images/family/x") are taken as given.
-			if ik, err := ParseRef(img, "images", Ref{Project: k.Project}); err == nil {
-				if _, ok := imageObject(ik.Project, ik.Name); !ok {
-					return nil, errNotFound(ik)
+			// The disk records the image a family reference resolved to.
+			if ip.SourceImage != "" {
+				image, err := resolveImage(fmt.Sprintf("resource.disks[%d].initializeParams.sourceImage", i), ip.SourceImage, k.Project)
+				if err != nil {
+					return nil, err
 				}
-				img = ik.SelfLink()
+				img = image.SelfLink
 			}
 		}
 		if ad.DeviceName == "" {

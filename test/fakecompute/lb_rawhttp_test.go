@@ -92,9 +92,15 @@ func TestLBGcloudBodies(t *testing.T) {
 		{"regions/us-central1/forwardingRules", `{"IPAddress":"34.118.0.200","loadBalancingScheme":"EXTERNAL","name":"fr2","portRange":"80","target":"` + base + `projects/demo/regions/us-central1/targetPools/tp2"}`},
 	}
 	for _, s := range steps {
+		// GCE's first answer: RUNNING, progress 0; then DONE without error
+		// (the emulator has no latency here).
 		r := e.raw("POST", s.path, s.body)
-		if r.status != http.StatusOK || r.body["kind"] != "compute#operation" || r.body["status"] != "DONE" || r.body["error"] != nil {
+		if r.status != http.StatusOK || r.body["kind"] != "compute#operation" || r.body["status"] != "RUNNING" || r.body["progress"] != 0.0 {
 			t.Fatalf("POST %s: %d %v", s.path, r.status, r.body)
+		}
+		_, opPath, _ := strings.Cut(r.body["selfLink"].(string), "/projects/demo/")
+		if op := e.raw("GET", opPath, ""); op.status != http.StatusOK || op.body["status"] != "DONE" || op.body["error"] != nil {
+			t.Fatalf("GET %s after POST %s: %d %v", opPath, s.path, op.status, op.body)
 		}
 	}
 	if got := e.getPool("tp1").Instances; len(got) != 1 || got[0] != lbInstanceLink("node-a") {

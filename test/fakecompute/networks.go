@@ -27,12 +27,14 @@ func insertNetwork(c *call) (any, error) {
 	})
 }
 
-// createNetwork stores a network and, in auto mode, its subnets.
+// createNetwork stores a network, its route to the internet and, in auto
+// mode, its subnets (with their local routes).
 func (s *Server) createNetwork(t *tx, k Key, n *compute.Network) {
 	s.stamp(t, k, n)
 	if n.AutoCreateSubnetworks {
 		s.createAutoSubnets(t, k, n)
 	}
+	s.createInternetRoute(t, k)
 	t.put(k, n)
 }
 
@@ -48,7 +50,7 @@ func prepareNetwork(n *compute.Network) (struct{}, error) {
 
 // deleteNetworkSubnets is the delete rule of a network: a custom-mode
 // network's subnets are the user's and must go first; an auto-mode network
-// takes its subnets with it. In use, the
+// takes its subnets with it, and every network its system routes. In use, the
 // delete fails in its operation, as GCE's does (the collection's
 // inUseInOperation).
 func deleteNetworkSubnets(t *tx, k Key, o any) error {
@@ -64,6 +66,7 @@ func deleteNetworkSubnets(t *tx, k Key, o any) error {
 	for _, sk := range subnets {
 		t.del(sk)
 	}
+	deleteNetworkRoutes(t, k)
 	return nil
 }
 

@@ -54,7 +54,6 @@ type opRecord struct {
 	key      Key
 	target   Key
 	base     compute.Operation // fields fixed at creation
-	start    time.Time
 	latency  time.Duration
 	gen      uint64
 	rid      string // key in byRequest, "" if none
@@ -130,21 +129,36 @@ func (o *operations) claim(rkey string) (*opRecord, func(*opRecord)) {
 	}
 }
 
+// doneAtOnce are the operation types GCE finishes before it answers: a
+// recorded setLabels on a forwarding rule answered DONE, progress 100,
+// with its endTime (k8s-config-connector's recordings against real GCE,
+// GoogleCloudPlatform/k8s-config-connector#2720).
+var doneAtOnce = map[string]bool{"setLabels": true}
+
+// start validates the request (the dry run), creates its operation and
+// completes it now or after the latency. The first answer is GCE's: the
+// operation RUNNING, progress 0, targetId already set (the id an insert
+// will give its resource is reserved now), even when it completes at once
+// (zero latency); only the types of doneAtOnce answer DONE.
 func (o *operations) start(c *call, target Key, opType string, m mutation, rkey string) (any, *opRecord, error) {
 	if err := o.s.store.read(func(t *tx) error { return m(t) }); err != nil && !failsInOperation(err) {
 		return nil, nil, err
 	}
-	rec := o.create(target, opType, rkey)
+	rec := o.create(target, opType, rkey, o.s.store.targetID(target))
 	failOp := c.failOp
-	if rec.latency <= 0 {
+	if rec.latency <= 0 || doneAtOnce[opType] {
+		first := o.running(rec)
 		o.complete(rec, failOp, m)
-		return o.snapshot(rec), rec, nil
+		if doneAtOnce[opType] {
+			return o.snapshot(rec), rec, nil
+		}
+		return first, rec, nil
 	}
 	time.AfterFunc(rec.latency, func() { o.complete(rec, failOp, m) })
 	return o.snapshot(rec), rec, nil
 }
 
-func (o *operations) create(target Key, opType, rkey string) *opRecord {
+func (o *operations) create(target Key, opType, rkey string, targetID uint64) *opRecord {
 	now := time.Now()
 	latency := o.s.opLatency()
 	o.mu.Lock()
@@ -154,13 +168,13 @@ func (o *operations) create(target Key, opType, rkey string) *opRecord {
 	name := fmt.Sprintf("operation-%d-%013x-%08x", now.UnixMilli(), seq, uint32(seq*2654435761))
 	k := Key{Project: target.Project, Kind: target.Kind, Location: target.Location, Collection: "operations", Name: name}
 	rec := &opRecord{
-		key:     k,
-		target:  target,
-		start:   now,
-		latency: latency,
-		gen:     o.gen,
-		rid:     rkey,
-		done:    make(chan struct{}),
+		key:      k,
+		target:   target,
+		latency:  latency,
+		gen:      o.gen,
+		rid:      rkey,
+		targetID: targetID,
+		done:     make(chan struct{}),
 		base: compute.Operation{
 			Kind:          "compute#operation",
 			Id:            uint64(now.UnixNano()) + seq,
@@ -244,7 +258,9 @@ func (o *operations) complete(rec *opRecord, failOp *apiError, m mutation) {
 		o.mu.Lock()
 		rec.finished = true
 		rec.end = time.Now()
-		rec.targetID = tid
+		if tid != 0 {
+			rec.targetID = tid
+		}
 		if err != nil {
 			rec.err = asAPIError(err)
 		}
@@ -269,6 +285,7 @@ func (o *operations) complete(rec *opRecord, failOp *apiError, m mutation) {
 			if obj, ok := t.get(rec.target); ok {
 				tid = idOf(obj)
 			}
+			t.reserved = map[Key]uint64{rec.target: rec.targetID}
 			if err = m(t); err == nil {
 				if obj, ok := t.get(rec.target); ok {
 					tid = idOf(obj)
@@ -284,24 +301,35 @@ func (o *operations) complete(rec *opRecord, failOp *apiError, m mutation) {
 	close(rec.done)
 }
 
+// running renders the operation as running: the first answer to a
+// mutation, and every read until it is DONE (GCE's progress stays 0).
+func (o *operations) running(rec *opRecord) *compute.Operation {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.runningLocked(rec)
+}
+
+func (o *operations) runningLocked(rec *opRecord) *compute.Operation {
+	op := rec.base
+	op.StartTime = op.InsertTime
+	op.TargetId = rec.targetID
+	op.Status = "RUNNING"
+	// GCE sends progress 0 (the generated struct would leave it out).
+	op.ForceSendFields = []string{"Progress"}
+	return &op
+}
+
 // snapshot renders the operation as of now.
 func (o *operations) snapshot(rec *opRecord) *compute.Operation {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	op := rec.base
-	op.StartTime = op.InsertTime
-	op.TargetId = rec.targetID
-	switch {
-	case rec.finished:
-		op.Status = "DONE"
-		op.Progress = 100
-		op.EndTime = rec.end.Format(time.RFC3339Nano)
-	case time.Since(rec.start) < rec.latency/2:
-		op.Status = "PENDING"
-	default:
-		op.Status = "RUNNING"
-		op.Progress = 50
+	op := o.runningLocked(rec)
+	if !rec.finished {
+		return op
 	}
+	op.Status = "DONE"
+	op.Progress = 100
+	op.EndTime = rec.end.Format(time.RFC3339Nano)
 	if rec.err != nil {
 		op.HttpErrorStatusCode = int64(rec.err.Code)
 		op.HttpErrorMessage = strings.ToUpper(http.StatusText(rec.err.Code))
@@ -309,7 +337,7 @@ func (o *operations) snapshot(rec *opRecord) *compute.Operation {
 			Code: operationErrorCode(rec.err.Reason), Message: rec.err.Message,
 		}}}
 	}
-	return &op
+	return op
 }
 
 func (o *operations) lookup(k Key) (*opRecord, error) {

@@ -74,6 +74,7 @@ var permissionTable = func() map[methodKey]permRule {
 	crud(t, "zones", "get", "list")
 	crud(t, "machineTypes", "get")
 	crud(t, "images", "get")
+	one("images", "getFromFamily", "compute.images.getFromFamily")
 	for _, ops := range []string{"globalOperations", "regionOperations", "zoneOperations"} {
 		crud(t, ops, "get", "list", "delete")
 		one(ops, "wait", "compute."+ops+".get") // wait is a blocking get

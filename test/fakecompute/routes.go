@@ -12,7 +12,7 @@ func insertRoute(c *call) (any, error) {
 		if err := mustExist(t, nk); err != nil {
 			return err
 		}
-		if err := t.chargeQuota(c.s, QuotaRoutes, t.count(c.project, "routes", Global, ""), ""); err != nil {
+		if err := t.chargeQuota(c.s, QuotaRoutes, userRouteCount(t, c.project), ""); err != nil {
 			return err
 		}
 		c.s.stamp(t, k, r)

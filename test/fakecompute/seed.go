@@ -100,7 +100,7 @@ func (s *Server) seedToInstance(sd InstanceSeed) (*compute.Instance, Key, error)
 		Tags:              &compute.Tags{Items: sd.Tags},
 		NetworkInterfaces: []*compute.NetworkInterface{ni},
 		Disks: []*compute.AttachedDisk{{Boot: true, AutoDelete: true,
-			InitializeParams: &compute.AttachedDiskInitializeParams{SourceImage: GlobalKey("debian-cloud", "images", "debian-12").SelfLink()}}},
+			InitializeParams: &compute.AttachedDiskInitializeParams{SourceImage: "projects/debian-cloud/global/images/family/debian-12"}}},
 		ServiceAccounts: []*compute.ServiceAccount{{Email: fmt.Sprintf("%d-compute@developer.gserviceaccount.com", s.opts.ProjectNumber),
 			Scopes: []string{"https://www.googleapis.com/auth/cloud-platform"}}},
 	}

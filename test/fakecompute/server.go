@@ -20,8 +20,9 @@ type Options struct {
 	ExtraProjects []string // other projects that exist (a Shared VPC host, say)
 	Region        string
 	Zones         []string // zones of Region
-	// OperationLatency is how long an operation stays PENDING/RUNNING before
-	// it is DONE and its change becomes visible. Zero means DONE at once.
+	// OperationLatency is how long an operation stays RUNNING before it is
+	// DONE and its change becomes visible. Zero means DONE at once (the
+	// first answer still says RUNNING, as GCE's does).
 	OperationLatency time.Duration
 	// WaitTimeout bounds operations.wait; GCE answers after about 2 minutes.
 	WaitTimeout time.Duration
@@ -237,6 +238,10 @@ func (s *Server) run(c *call, rt endpoint) (int, any, error) {
 	return http.StatusOK, val, err
 }
 
+// literalSegments are the fixed words GCE's paths put between a collection
+// and a name: images.getFromFamily is GET .../global/images/family/<family>.
+var literalSegments = map[string]string{"images": "family"}
+
 // parse splits the path. The pattern replaces every name by "*" so the
 // endpoint table reads like the REST reference.
 func (s *Server) parse(r *http.Request) (*call, string, bool) {
@@ -277,6 +282,12 @@ func (s *Server) parse(r *http.Request) (*call, string, bool) {
 		return c, r.Method + " " + p + "/aggregated/" + seg[1], true
 	default:
 		return nil, "", false
+	}
+	if len(seg) > 1 && literalSegments[c.collection] == seg[0] {
+		// images/family/<family>: the literal is part of the pattern, the
+		// segment after it is the name.
+		p += "/" + seg[0]
+		seg = seg[1:]
 	}
 	if len(seg) > 0 {
 		c.name = seg[0]

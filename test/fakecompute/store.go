@@ -34,6 +34,9 @@ func newStore() *store { return &store{tables: map[Key]map[string]any{}, nextID:
 type tx struct {
 	s   *store
 	dry bool
+	// reserved are ids handed out before the write: the id an operation's
+	// first answer gave as targetId, for the resource its insert creates.
+	reserved map[Key]uint64
 }
 
 func (t *tx) get(k Key) (any, bool) {
@@ -71,6 +74,26 @@ func (t *tx) newID() uint64 {
 	}
 	t.s.nextID++
 	return t.s.nextID
+}
+
+// idFor is the id of a new resource k: the one reserved for it, or a new one.
+func (t *tx) idFor(k Key) uint64 {
+	if id := t.reserved[k]; id != 0 && !t.dry {
+		return id
+	}
+	return t.newID()
+}
+
+// targetID is the id an operation on k reports from its first answer:
+// the resource's, or one reserved for the resource an insert creates.
+func (s *store) targetID(k Key) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o, ok := s.tables[k.Table()][k.Name]; ok {
+		return idOf(o)
+	}
+	s.nextID++
+	return s.nextID
 }
 
 // fingerprint is an opaque token, 8 bytes in base64 as GCE's, that differs

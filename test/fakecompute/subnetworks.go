@@ -46,6 +46,7 @@ func insertSubnetwork(c *call) (any, error) {
 			obj.Purpose = "PRIVATE"
 		}
 		t.put(k, obj)
+		c.s.createSubnetRoutes(t, c.project, obj)
 		if n, err := getAs[compute.Network](t, nk); err == nil {
 			nn := clone(n)
 			nn.Subnetworks = append(nn.Subnetworks, k.SelfLink())
@@ -91,7 +92,7 @@ func (c *call) prepareSubnetwork(sn *compute.Subnetwork) (subnetRefs, error) {
 
 // unlistSubnetwork is the delete rule of a subnetwork: an auto-mode
 // network's subnets go only with it (GCE's 400); otherwise its network
-// stops listing it.
+// stops listing it, and its ranges' local routes go.
 func unlistSubnetwork(t *tx, k Key, o any) error {
 	sn := o.(*compute.Subnetwork)
 	var n *compute.Network
@@ -108,6 +109,7 @@ func unlistSubnetwork(t *tx, k Key, o any) error {
 		nn.Subnetworks = slices.DeleteFunc(nn.Subnetworks, func(l string) bool { return l == k.SelfLink() })
 		t.put(nk, nn)
 	}
+	deleteSubnetRoutes(t, k.Project, sn)
 	return nil
 }
 

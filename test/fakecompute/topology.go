@@ -152,29 +152,3 @@ func getMachineType(c *call) (any, error) {
 		MemoryMb: mt[1], Zone: c.location, SelfLink: c.key().SelfLink(), MaximumPersistentDisks: 128,
 		MaximumPersistentDisksSizeGb: 263168, Description: fmt.Sprintf("%d vCPUs, %d MB RAM", mt[0], mt[1])}, nil
 }
-
-// publicImages are the images terraform and gcloud commonly resolve.
-var publicImages = map[string][]string{
-	"debian-cloud":    {"debian-12", "debian-11"},
-	"ubuntu-os-cloud": {"ubuntu-2404-lts", "ubuntu-2204-lts"},
-	"cos-cloud":       {"cos-stable", "cos-117-lts"},
-}
-
-func imageObject(project, name string) (*compute.Image, bool) {
-	for _, n := range publicImages[project] {
-		if n == name {
-			return &compute.Image{Kind: "compute#image", Name: name, Id: uint64(5000 + len(name)), Family: name,
-				Status: "READY", DiskSizeGb: 10, Architecture: "X86_64", SourceType: "RAW",
-				SelfLink: GlobalKey(project, "images", name).SelfLink(), CreationTimestamp: "2025-01-01T00:00:00.000-07:00"}, true
-		}
-	}
-	return nil, false
-}
-
-func getImage(c *call) (any, error) {
-	img, ok := imageObject(c.project, c.name)
-	if !ok {
-		return nil, errNotFound(c.key())
-	}
-	return img, nil
-}

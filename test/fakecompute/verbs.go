@@ -191,7 +191,7 @@ func setField(o any, field, value string) {
 func (s *Server) stamp(t *tx, k Key, o any) {
 	v := reflect.ValueOf(o).Elem()
 	v.FieldByName("Kind").SetString(s.collections[k.Collection].kind)
-	id := t.newID()
+	id := t.idFor(k)
 	v.FieldByName("Id").SetUint(id)
 	v.FieldByName("SelfLink").SetString(k.SelfLink())
 	if f := v.FieldByName("SelfLinkWithId"); f.IsValid() {

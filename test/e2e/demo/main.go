@@ -183,6 +183,9 @@ func show(ctx context.Context, gce *harness.Emulator, kube kubernetes.Interface,
 	step("VPC routes (one per node pod CIDR, next hop = the node's VM)")
 	var lines []string
 	for _, r := range routes.Items {
+		if r.NextHopInstance == "" {
+			continue // the network's own routes (to the internet, to each subnet)
+		}
 		warn := ""
 		for _, w := range r.Warnings {
 			warn += "  [" + w.Code + "]"

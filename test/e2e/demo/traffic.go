@@ -97,8 +97,9 @@ func traffic(ctx context.Context, gce *harness.Emulator, ip string) (func(), err
 }
 
 // installerObjects are what a cluster's installer makes beside the CCM
-// (deploy/terraform/network.tf): a rule for in-cluster traffic, and the
-// default route every GCE network has.
+// (deploy/terraform/network.tf): a rule for in-cluster traffic. The route
+// to the internet is the default network's own (the emulator makes it with
+// the network, as GCE does).
 func installerObjects(ctx context.Context, gce *harness.Emulator) error {
 	svc, err := compute.NewService(ctx, option.WithEndpoint(gce.URL+"/compute/v1/"), option.WithoutAuthentication())
 	if err != nil {
@@ -108,10 +109,6 @@ func installerObjects(ctx context.Context, gce *harness.Emulator) error {
 		Direction: "INGRESS", TargetTags: []string{"demo-node"}, SourceRanges: []string{"10.128.0.0/20", "10.64.0.0/14"},
 		Allowed: []*compute.FirewallAllowed{{IPProtocol: "tcp"}, {IPProtocol: "udp"}, {IPProtocol: "icmp"}}}).Context(ctx).Do(); err != nil {
 		return fmt.Errorf("firewall: %w", err)
-	}
-	if _, err := svc.Routes.Insert("demo", &compute.Route{Name: "default-route-internet", Network: "global/networks/default",
-		DestRange: "0.0.0.0/0", Priority: 1000, NextHopGateway: "global/gateways/default-internet-gateway"}).Context(ctx).Do(); err != nil {
-		return fmt.Errorf("default route: %w", err)
 	}
 	return nil
 }
