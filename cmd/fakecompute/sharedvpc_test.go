@@ -17,9 +17,6 @@ import (
 func TestBinaryServesASharedVPC(t *testing.T) {
 	bin := buildBinary(t)
 	st := start(t, bin, "--extra-project", "host", "--seed-instances", "1")
-	if !strings.Contains(st.out.String(), "also projects host") {
-		t.Errorf("banner does not name the extra project:\n%s", st.out)
-	}
 	ctx := context.Background()
 	svc, err := compute.NewService(ctx, option.WithEndpoint(st.url+"/compute/v1/"), option.WithoutAuthentication())
 	if err != nil {
@@ -58,4 +55,9 @@ func TestBinaryServesASharedVPC(t *testing.T) {
 		t.Errorf("a project the binary does not serve answers")
 	}
 	st.stop(t)
+	// The output is read once the process is gone (the reader goroutine
+	// writes it until then).
+	if !strings.Contains(st.out.String(), "also projects host") {
+		t.Errorf("banner does not name the extra project:\n%s", st.out)
+	}
 }

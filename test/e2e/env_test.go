@@ -38,10 +38,16 @@ type env struct {
 
 func newEnv(t *testing.T, timeout time.Duration) *env {
 	t.Helper()
+	return newEnvWith(t, timeout, fakecompute.Options{})
+}
+
+// newEnvWith is newEnv with more emulator options (ExtraProjects, say).
+func newEnvWith(t *testing.T, timeout time.Duration, more fakecompute.Options) *env {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	t.Cleanup(cancel)
 	g, err := harness.StartEmulator(fakecompute.Options{Project: project, Region: "us-central1", Zones: zones,
-		OperationLatency: 200 * time.Millisecond})
+		OperationLatency: 200 * time.Millisecond, ExtraProjects: more.ExtraProjects})
 	if err != nil {
 		t.Fatal(err)
 	}
