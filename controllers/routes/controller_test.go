@@ -40,6 +40,8 @@ type env struct {
 	cloud *gce.Cloud
 	kube  *fake.Clientset
 	ctx   context.Context
+	// system are the network's own routes as first listed (name and id).
+	system []string
 }
 
 func start(t *testing.T, period time.Duration) *env {
@@ -95,18 +97,31 @@ func (e *env) node(name, cidr string) {
 	}
 }
 
-// routes is every route in the network as "name cidr -> vm".
+// routes is every route in the network as "name cidr -> vm", but the
+// network's own (its route to the internet, a local route per subnet
+// range), which must stay as they were at the start: the controller never
+// touches them.
 func (e *env) routes() []string {
 	e.t.Helper()
 	rs, err := e.cloud.API().ListRoutes(e.ctx, "")
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	var out []string
+	var out, system []string
 	for _, r := range rs {
+		if r.GetNextHopGateway() != "" || r.GetNextHopNetwork() != "" {
+			system = append(system, fmt.Sprintf("%s %d", r.GetName(), r.GetId()))
+			continue
+		}
 		out = append(out, fmt.Sprintf("%s %s -> %s", r.GetName(), r.GetDestRange(), lastSegment(r.GetNextHopInstance())))
 	}
 	sort.Strings(out)
+	sort.Strings(system)
+	if e.system == nil {
+		e.system = system
+	} else if d := cmp.Diff(e.system, system); d != "" {
+		e.t.Fatalf("the network's own routes changed (-start +now):\n%s", d)
+	}
 	return out
 }
 
