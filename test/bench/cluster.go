@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -296,8 +297,17 @@ func (b *bench) servicesWithIP() int {
 func (b *bench) gceCount(collection string) int {
 	n := 0
 	for path, items := range b.gce.Dump() {
-		if strings.HasSuffix(path, "/"+collection) {
-			n += len(items)
+		if !strings.HasSuffix(path, "/"+collection) {
+			continue
+		}
+		for _, raw := range items {
+			// The network's own routes (to the internet, to each subnet)
+			// are not the cluster's.
+			var r compute.Route
+			if collection == "routes" && json.Unmarshal(raw, &r) == nil && fakecompute.IsSystemRoute(&r) {
+				continue
+			}
+			n++
 		}
 	}
 	return n

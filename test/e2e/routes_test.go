@@ -12,6 +12,8 @@ import (
 	compute "google.golang.org/api/compute/v1"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gce-ccm/gce-ccm/test/fakecompute"
 )
 
 // gceRoutes reads the emulator's routes through its API (which is the GCE
@@ -21,7 +23,7 @@ func (e *env) gceRoutes() map[string]*compute.Route {
 	e.t.Helper()
 	out := map[string]*compute.Route{}
 	for name, r := range e.allGCERoutes(e.ctx) {
-		if !isSystemRoute(r) {
+		if !fakecompute.IsSystemRoute(r) {
 			out[name] = r
 		}
 	}

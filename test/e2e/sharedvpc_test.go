@@ -30,7 +30,7 @@ func TestSharedVPCRoutes(t *testing.T) {
 		ours, system = map[string]*compute.Route{}, map[string]*compute.Route{}
 		err := svc.Routes.List(host).Pages(e.ctx, func(l *compute.RouteList) error {
 			for _, r := range l.Items {
-				if isSystemRoute(r) {
+				if fakecompute.IsSystemRoute(r) {
 					system[r.Name] = r
 				} else {
 					ours[r.Name] = r

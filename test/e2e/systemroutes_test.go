@@ -12,6 +12,8 @@ import (
 
 	compute "google.golang.org/api/compute/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gce-ccm/gce-ccm/test/fakecompute"
 )
 
 // GCE makes, with every network, a route to the internet and, with every
@@ -23,19 +25,13 @@ import (
 // at its start are there, unchanged, at its end, and no request tried to
 // delete one.
 
-// isSystemRoute tells the routes GCE makes: named default-route-<hex>,
-// with the internet gateway or the network as next hop.
-func isSystemRoute(r *compute.Route) bool {
-	return strings.HasPrefix(r.Name, "default-route-") && (r.NextHopGateway != "" || r.NextHopNetwork != "")
-}
-
 // guardSystemRoutes records the system routes at a scenario's start and
 // checks them at its end.
 func (e *env) guardSystemRoutes() {
 	e.t.Helper()
 	start := map[string]*compute.Route{}
 	for name, r := range e.allGCERoutes(e.ctx) {
-		if isSystemRoute(r) {
+		if fakecompute.IsSystemRoute(r) {
 			start[name] = r
 		}
 	}
@@ -94,7 +90,7 @@ func TestRouteControllerLeavesSystemRoutes(t *testing.T) {
 	e.waitOp("insert a subnet with a range inside the cluster CIDR", op, err)
 	system := map[string]bool{}
 	for name, r := range e.allGCERoutes(e.ctx) {
-		if isSystemRoute(r) {
+		if fakecompute.IsSystemRoute(r) {
 			system[name] = true
 		}
 	}

@@ -50,6 +50,11 @@ func isSystemRoute(r *compute.Route) bool {
 		(r.NextHopGateway != "" && r.DestRange == anyIPv4 && r.Name == systemRouteName(r.Network, anyIPv4))
 }
 
+// IsSystemRoute tells the routes the emulator made with a network or a
+// subnet (as GCE does) from the ones its clients made, for tests and
+// benchmarks that count a cluster's routes.
+func IsSystemRoute(r *compute.Route) bool { return isSystemRoute(r) }
+
 // createInternetRoute adds a new network's default route to the internet.
 func (s *Server) createInternetRoute(t *tx, nk Key) {
 	k := GlobalKey(nk.Project, "routes", systemRouteName(nk.SelfLink(), anyIPv4))

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -163,7 +164,14 @@ func waitForIP(ctx context.Context, kube kubernetes.Interface, timeout time.Dura
 func waitForRoutes(ctx context.Context, gce *harness.Emulator, n int, timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if len(gce.Dump()["projects/demo/global/routes"]) >= n {
+		ours := 0
+		for _, raw := range gce.Dump()["projects/demo/global/routes"] {
+			var r compute.Route
+			if json.Unmarshal(raw, &r) == nil && !fakecompute.IsSystemRoute(&r) {
+				ours++ // not the network's own routes
+			}
+		}
+		if ours >= n {
 			return
 		}
 		time.Sleep(500 * time.Millisecond)
