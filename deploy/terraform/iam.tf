@@ -60,6 +60,7 @@ locals {
     "compute.forwardingRules.create",    # forwardingRules.insert
     "compute.forwardingRules.delete",    # forwardingRules.delete
     "compute.forwardingRules.setTarget", # forwardingRules.setTarget
+    "compute.forwardingRules.update",    # forwardingRules.patch: allowGlobalAccess of an internal rule
 
     # --- Internal load balancers (providers/gce/lb/ilb) ---
     "compute.instanceGroups.get",           # instanceGroups.get

@@ -103,8 +103,9 @@ func internal(s *v1.Service) {
 
 // TestInternalLoadBalancer: an internal Service gets an IP of the cluster's
 // subnetwork and exactly the internal objects; the traffic-policy flip
-// swaps the check; switching to external and back leaves nothing of the
-// other kind; deletion leaves nothing.
+// swaps the check; global access patches the rule in place; switching to
+// external and back leaves nothing of the other kind; deletion leaves
+// nothing.
 func TestInternalLoadBalancer(t *testing.T) {
 	e := newEnv(t, 6*time.Minute)
 	e.startCCM("ccm", false)
@@ -141,6 +142,25 @@ func TestInternalLoadBalancer(t *testing.T) {
 	if now := e.serviceIP("ilb"); now != ip.String() {
 		t.Errorf("the flip changed the IP: %s -> %s", ip, now)
 	}
+
+	// Global access: the rule is patched in place, same id and IP.
+	before, err := e.computeService().ForwardingRules.Get(project, "us-central1", lb).Context(e.ctx).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.updateService("ilb", func(s *v1.Service) {
+		s.Annotations["networking.gke.io/internal-load-balancer-allow-global-access"] = "true"
+	})
+	e.eventually("the rule allows global access, same rule and IP", 120*time.Second, func() (bool, string) {
+		r, err := e.computeService().ForwardingRules.Get(project, "us-central1", lb).Context(e.ctx).Do()
+		if err != nil {
+			return false, err.Error()
+		}
+		if r.Id != before.Id || r.IPAddress != before.IPAddress {
+			t.Fatalf("the rule was replaced: id %d -> %d, IP %s -> %s", before.Id, r.Id, before.IPAddress, r.IPAddress)
+		}
+		return r.AllowGlobalAccess, fmt.Sprintf("allowGlobalAccess=%v", r.AllowGlobalAccess)
+	})
 
 	// To external: the internal objects go, an external load balancer comes.
 	e.updateService("ilb", func(s *v1.Service) { delete(s.Annotations, "networking.gke.io/load-balancer-type") })

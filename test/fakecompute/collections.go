@@ -206,6 +206,7 @@ func newCollections() map[string]*collection {
 			verbs: []verb{
 				{"POST", "setTarget", setForwardingRuleTarget},
 				{"POST", "setLabels", setLabels(forwardingRuleLabels)},
+				{"PATCH", "", patchForwardingRule},
 			}},
 	}
 	out := make(map[string]*collection, len(table))

@@ -127,7 +127,7 @@ var permissionTable = func() map[methodKey]permRule {
 		also(t, "regionBackendServices", v, nil, backendServiceFields)
 	}
 
-	crud(t, "forwardingRules", "get", "list", "aggregatedList", "insert", "delete", "setLabels")
+	crud(t, "forwardingRules", "get", "list", "aggregatedList", "insert", "patch", "delete", "setLabels")
 	also(t, "forwardingRules", "insert", nil, forwardingRuleInsertFields)
 	t[methodKey{"forwardingRules", "setTarget"}] = permRule{perms: []string{"compute.forwardingRules.setTarget", "compute.targetPools.use"}}
 	return t

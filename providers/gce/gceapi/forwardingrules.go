@@ -58,3 +58,19 @@ func (c *Client) SetForwardingRuleTarget(ctx context.Context, region, name, targ
 		return protoOf(op), err
 	})
 }
+
+// SetForwardingRuleGlobalAccess changes allowGlobalAccess of an INTERNAL
+// rule in place (forwardingRules.patch, the one field of such a rule GCE
+// patches): the rule keeps its IP and id. fingerprint is the rule's as
+// read; a stale one fails with a precondition error (412).
+func (c *Client) SetForwardingRuleGlobalAccess(ctx context.Context, region, name, fingerprint string, allow bool) error {
+	return c.mutate(ctx, "forwardingRules.patch", "regions/"+region+"/forwardingRules/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
+		fr := &computepb.ForwardingRule{AllowGlobalAccess: proto.Bool(allow)}
+		if fingerprint != "" {
+			fr.Fingerprint = proto.String(fingerprint)
+		}
+		op, err := c.forwardingRules.Patch(ctx, &computepb.PatchForwardingRuleRequest{Project: c.Project, Region: region, ForwardingRule: name,
+			ForwardingRuleResource: fr, RequestId: &rid}, noRetry)
+		return protoOf(op), err
+	})
+}

@@ -31,7 +31,7 @@ func (l *LoadBalancers) deleteExternal(ctx context.Context, cluster string, svc 
 	if err != nil {
 		return err
 	}
-	in := plan.Input{Spec: plan.Spec{Service: plan.ServiceKey(svc)}, Names: plan.NamesFor(svc, cid), Cluster: cluster, ClusterID: cid,
+	in := plan.Input{Spec: plan.Spec{ServiceSpec: plan.ServiceSpec{Service: plan.ServiceKey(svc)}}, Names: plan.NamesFor(svc, cid), Cluster: cluster, ClusterID: cid,
 		Project: l.api.Project, Region: l.region}
 	if in.Seen, err = l.observe(ctx, in.Names, "", fresh()); err != nil {
 		return fmt.Errorf("deleting load balancer %s of %s: %w", name, in.Spec.Service, err)

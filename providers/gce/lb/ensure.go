@@ -22,9 +22,6 @@ func (l *LoadBalancers) EnsureLoadBalancer(ctx context.Context, cluster string, 
 		return nil, cloudprovider.ImplementedElsewhere
 	}
 	if internal, err := plan.TypeOf(svc); err == nil && internal {
-		if err := plan.IPFamiliesOf(svc); err != nil {
-			return nil, l.refuse(svc, fmt.Errorf("internal load balancer of %s: %w", plan.ServiceKey(svc), err))
-		}
 		status, _, err := l.ensureInternal(ctx, cluster, svc, nodes, nil)
 		return status, err
 	}

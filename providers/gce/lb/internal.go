@@ -60,6 +60,11 @@ func (l *LoadBalancers) internal(ctx context.Context, cluster string) (*ilb.Cont
 func (l *LoadBalancers) ensureInternal(ctx context.Context, cluster string, svc *v1.Service, nodes []*v1.Node,
 	confirm func(context.Context) error) (*v1.LoadBalancerStatus, int, error) {
 	name := l.GetLoadBalancerName(ctx, cluster, svc)
+	// The Service is checked before anything is read: package plan's
+	// reading of the fields both kinds serve, then the internal ones.
+	if _, err := ilb.SpecOf(svc); err != nil {
+		return nil, 0, l.refuse(svc, fmt.Errorf("internal load balancer %s of %s: %w", name, plan.ServiceKey(svc), err))
+	}
 	defer l.locks.Lock(name)()
 	if confirm != nil {
 		if err := confirm(ctx); err != nil {

@@ -122,7 +122,7 @@ func (l *LoadBalancers) GetLoadBalancerName(_ context.Context, _ string, svc *v1
 // GetLoadBalancer reports the load balancer if any object of it exists, so
 // that a half-deleted one is still found and its deletion finished.
 func (l *LoadBalancers) GetLoadBalancer(ctx context.Context, cluster string, svc *v1.Service) (*v1.LoadBalancerStatus, bool, error) {
-	in := plan.Input{Spec: plan.Spec{Service: plan.ServiceKey(svc)}, Names: plan.NamesFor(svc, ""), Cluster: cluster}
+	in := plan.Input{Spec: plan.Spec{ServiceSpec: plan.ServiceSpec{Service: plan.ServiceKey(svc)}}, Names: plan.NamesFor(svc, ""), Cluster: cluster}
 	var err error
 	if in.Seen, err = l.observe(ctx, in.Names, "", fresh()); err != nil {
 		return nil, false, fmt.Errorf("reading load balancer %s of %s: %w", in.Names.LB, in.Spec.Service, err)

@@ -83,6 +83,8 @@ func (c *Controller) run(ctx context.Context, a Action, ip string) (string, erro
 		}
 		r, err := api.GetForwardingRule(ctx, region, a.Name)
 		return r.GetIPAddress(), err
+	case PatchRule:
+		return "", api.SetForwardingRuleGlobalAccess(ctx, region, a.Name, a.Rule.GetFingerprint(), a.Rule.GetAllowGlobalAccess())
 	case DeleteRule:
 		return "", ignoreGone(api.DeleteForwardingRule(ctx, region, a.Name))
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	v1 "k8s.io/api/core/v1"
 
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/ilb"
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
 )
 
@@ -36,6 +37,7 @@ var crashCases = []crashCase{
 	{name: "create TCP+UDP", call: ensureCall(service("web", withPorts(port(v1.ProtocolTCP, 53), port(v1.ProtocolUDP, 53))))},
 	{name: "to Local", setup: []*v1.Service{service("web")}, call: ensureCall(service("web", withLocal(30123)))},
 	{name: "to Cluster", setup: []*v1.Service{service("web", withLocal(30123))}, call: ensureCall(service("web"))},
+	{name: "global access on", setup: []*v1.Service{service("web")}, call: ensureCall(service("web", withAnnotation(ilb.AnnGlobalAccess, "true")))},
 	{name: "ports change", setup: []*v1.Service{service("web")}, call: ensureCall(service("web", withPorts(port(v1.ProtocolTCP, 8080))))},
 	{name: "delete, last user", setup: []*v1.Service{service("web")}, call: deleteCall(service("web"))},
 	{name: "delete, shared objects still used", setup: []*v1.Service{service("web"), service("api")}, call: deleteCall(service("web"))},

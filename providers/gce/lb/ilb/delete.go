@@ -7,6 +7,8 @@ import (
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/klog/v2"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
 )
 
 // PlanDelete removes everything of the load balancer that is this
@@ -99,7 +101,7 @@ func (p *planner) planShared() {
 // Delete removes the Service's internal load balancer; gone objects are
 // fine.
 func (c *Controller) Delete(ctx context.Context, svc *v1.Service, lb, clusterID string) error {
-	in := Input{Spec: Spec{Service: svc.Namespace + "/" + svc.Name}, Names: NamesFor(lb, clusterID), Cluster: c.Cluster, ClusterID: clusterID,
+	in := Input{Spec: Spec{ServiceSpec: plan.ServiceSpec{Service: plan.ServiceKey(svc)}}, Names: NamesFor(lb, clusterID), Cluster: c.Cluster, ClusterID: clusterID,
 		Project: c.Project, Region: c.Region}
 	var err error
 	if in.Seen, err = c.observe(ctx, in.Names, ""); err != nil {
@@ -136,7 +138,7 @@ func (c *Controller) DeleteShared(ctx context.Context, clusterID string) (int, e
 // Status reports the load balancer's IP and whether any object of it
 // exists, so that a half-deleted one is still found.
 func (c *Controller) Status(ctx context.Context, svc *v1.Service, lb, clusterID string) (ip string, exists bool, err error) {
-	in := Input{Spec: Spec{Service: svc.Namespace + "/" + svc.Name}, Names: NamesFor(lb, clusterID), Cluster: c.Cluster, ClusterID: clusterID}
+	in := Input{Spec: Spec{ServiceSpec: plan.ServiceSpec{Service: plan.ServiceKey(svc)}}, Names: NamesFor(lb, clusterID), Cluster: c.Cluster, ClusterID: clusterID}
 	if in.Seen, err = c.observe(ctx, in.Names, ""); err != nil {
 		return "", false, err
 	}

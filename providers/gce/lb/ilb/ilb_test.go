@@ -226,12 +226,30 @@ func TestBadInputChangesNothing(t *testing.T) {
 }
 
 // TestGlobalAccessAndSubnet: the annotations reach the rule; a change of
-// global access recreates the rule on the same IP.
+// global access is one forwardingRules.patch: the rule keeps its id and IP.
 func TestGlobalAccessAndSubnet(t *testing.T) {
 	e := newEnv(t)
-	ip := e.ensure(service("web", withAnnotation(ilb.AnnSubnet, "default"))).IP
-	r := e.ensure(service("web", withAnnotation(ilb.AnnSubnet, "default"), withAnnotation(ilb.AnnGlobalAccess, "true")))
-	if r.IP != ip || !strings.Contains(strings.Join(e.state(), "\n"), ip+":80 -> "+lbName(service("web"))+" global=true") {
-		t.Fatalf("global access: IP %s (was %s)\n%v", r.IP, ip, e.state())
+	svc := func(global string) *v1.Service {
+		return service("web", withAnnotation(ilb.AnnSubnet, "default"), withAnnotation(ilb.AnnGlobalAccess, global))
+	}
+	ip := e.ensure(svc("false")).IP
+	name := lbName(service("web"))
+	before, err := e.api.GetForwardingRule(e.ctx, region, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, global := range []string{"true", "false"} {
+		e.gce.ResetStats()
+		r := e.ensure(svc(global))
+		if r.IP != ip || !strings.Contains(strings.Join(e.state(), "\n"), ip+":80 -> "+name+" global="+global) {
+			t.Fatalf("global access %s: IP %s (was %s)\n%v", global, r.IP, ip, e.state())
+		}
+		if st := e.gce.Stats(); st.Mutations != 1 || st.Calls["compute.forwardingRules.patch"] != 1 {
+			t.Errorf("global access %s: writes %v; want one forwardingRules.patch", global, st.Calls)
+		}
+		after, err := e.api.GetForwardingRule(e.ctx, region, name)
+		if err != nil || after.GetId() != before.GetId() {
+			t.Fatalf("global access %s: the rule was replaced (id %d, was %d): %v", global, after.GetId(), before.GetId(), err)
+		}
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
 )
 
 // Kind is what an action does.
@@ -28,6 +30,7 @@ const (
 	ReserveAddress Kind = "reserve-address"
 	ReleaseAddress Kind = "release-address"
 	CreateRule     Kind = "create-rule"
+	PatchRule      Kind = "patch-rule" // allowGlobalAccess only: the one field GCE patches in place
 	DeleteRule     Kind = "delete-rule"
 )
 
@@ -235,9 +238,9 @@ func (p *planner) planCheck() checkSpec {
 // planBackends makes one backend service per protocol over the groups
 // with the check. A protocol change needs a new service (the rules sending
 // to it are recreated with it); backends, check and affinity are patched.
-func (p *planner) planBackends(zones []string, c checkSpec) map[string]ProtocolSpec {
+func (p *planner) planBackends(zones []string, c checkSpec) map[string]plan.ProtocolPorts {
 	in := p.in
-	wanted := map[string]ProtocolSpec{}
+	wanted := map[string]plan.ProtocolPorts{}
 	for i, ps := range in.Spec.Protocols {
 		name := in.Names.Backend(ps.Protocol, i == 0)
 		wanted[name] = ps
@@ -327,9 +330,9 @@ func (p *planner) planAddress() {
 }
 
 // planRules makes one INTERNAL rule per protocol. Ports, protocol,
-// subnetwork, IP and global access are fixed at creation: a change
-// recreates the rule on the same IP.
-func (p *planner) planRules(wanted map[string]ProtocolSpec) {
+// subnetwork and IP are fixed at creation: a change recreates the rule on
+// the same IP. Global access is patched in place.
+func (p *planner) planRules(wanted map[string]plan.ProtocolPorts) {
 	in := p.in
 	ip := p.theIP()
 	ipRef := ip
@@ -344,10 +347,8 @@ func (p *planner) planRules(wanted map[string]ProtocolSpec) {
 		want := &computepb.ForwardingRule{Name: ptr(name), Description: ptr(serviceDescription(in)), LoadBalancingScheme: ptr("INTERNAL"),
 			IPProtocol: ptr(ps.Protocol), BackendService: ptr(in.backendURL(name)), Subnetwork: ptr(in.Subnet), Network: ptr(in.Network),
 			AllowGlobalAccess: ptr(in.Spec.GlobalAccess)}
-		if ps.Ports == nil {
+		if want.Ports = rulePorts(ps); want.Ports == nil {
 			want.AllPorts = ptr(true)
-		} else {
-			want.Ports = ps.Ports
 		}
 		if ipRef != "" {
 			want.IPAddress = ptr(ipRef)
@@ -358,6 +359,12 @@ func (p *planner) planRules(wanted map[string]ProtocolSpec) {
 			continue
 		}
 		if have != nil && sameRule(have, want, ip) {
+			if have.GetAllowGlobalAccess() != in.Spec.GlobalAccess {
+				// In place: the rule, its id and its IP stay, and
+				// traffic from the rule's region never stops.
+				p.add(Action{Kind: PatchRule, Name: name, Rule: &computepb.ForwardingRule{Name: ptr(name),
+					AllowGlobalAccess: ptr(in.Spec.GlobalAccess), Fingerprint: ptr(have.GetFingerprint())}})
+			}
 			continue
 		}
 		if have != nil {
@@ -371,7 +378,7 @@ func sameRule(have, want *computepb.ForwardingRule, ip string) bool {
 	return have.GetLoadBalancingScheme() == "INTERNAL" && have.GetIPProtocol() == want.GetIPProtocol() &&
 		slices.Equal(have.GetPorts(), want.GetPorts()) && have.GetAllPorts() == want.GetAllPorts() &&
 		have.GetBackendService() == want.GetBackendService() && have.GetSubnetwork() == want.GetSubnetwork() &&
-		have.GetAllowGlobalAccess() == want.GetAllowGlobalAccess() && (ip == "" || have.GetIPAddress() == ip)
+		(ip == "" || have.GetIPAddress() == ip)
 }
 
 // planFirewalls: the traffic to the IP on the Service's ports, and GCE's
@@ -379,16 +386,16 @@ func sameRule(have, want *computepb.ForwardingRule, ip string) bool {
 func (p *planner) planFirewalls(c checkSpec) {
 	in := p.in
 	traffic := &computepb.Firewall{Name: ptr(in.Names.Firewall), Description: ptr(serviceDescription(in)), Network: ptr(in.Network),
-		SourceRanges: in.Spec.SourceRanges, TargetTags: in.Tags}
+		Priority: ptr(int32(firewallPriority)), SourceRanges: in.Spec.SourceRanges, TargetTags: in.Tags}
 	for _, ps := range in.Spec.Protocols {
-		traffic.Allowed = append(traffic.Allowed, &computepb.Allowed{IPProtocol: ptr(strings.ToLower(ps.Protocol)), Ports: ps.Firewall})
+		traffic.Allowed = append(traffic.Allowed, &computepb.Allowed{IPProtocol: ptr(strings.ToLower(ps.Protocol)), Ports: ps.Ranges})
 	}
 	p.planFirewall(traffic, true, false)
 	desc := serviceDescription(in)
 	if c.shared {
 		desc = sharedDescription(in)
 	}
-	probes := &computepb.Firewall{Name: ptr(c.firewall), Description: &desc, Network: ptr(in.Network), SourceRanges: HealthCheckRanges,
+	probes := &computepb.Firewall{Name: ptr(c.firewall), Description: &desc, Network: ptr(in.Network), Priority: ptr(int32(firewallPriority)), SourceRanges: HealthCheckRanges,
 		TargetTags: in.Tags, Allowed: []*computepb.Allowed{{IPProtocol: ptr("tcp"), Ports: []string{fmt.Sprint(c.port)}}}}
 	p.planFirewall(probes, false, c.shared)
 }
@@ -396,6 +403,9 @@ func (p *planner) planFirewalls(c checkSpec) {
 // HealthCheckRanges are where GCE's probes of backend-service health
 // checks come from.
 var HealthCheckRanges = []string{"130.211.0.0/22", "35.191.0.0/16"}
+
+// firewallPriority is GCE's default, which the rules are made with.
+const firewallPriority = 1000
 
 func (p *planner) planFirewall(want *computepb.Firewall, fillIP, shared bool) {
 	have := p.in.Seen.Firewalls[want.GetName()]
@@ -407,37 +417,16 @@ func (p *planner) planFirewall(want *computepb.Firewall, fillIP, shared bool) {
 	switch {
 	case have == nil:
 		p.add(Action{Kind: CreateFirewall, Name: want.GetName(), Firewall: want, FillIP: fillIP, Shared: shared})
-	case fillIP || !sameFirewall(have, want):
+	case fillIP || len(plan.FirewallDrift(have, want, true)) > 0:
 		p.add(Action{Kind: PatchFirewall, Name: want.GetName(), Firewall: want, FillIP: fillIP, Shared: shared})
 	}
-}
-
-func sameFirewall(have, want *computepb.Firewall) bool {
-	if len(have.GetAllowed()) != len(want.GetAllowed()) {
-		return false
-	}
-	for i, a := range want.GetAllowed() {
-		h := have.GetAllowed()[i]
-		if h.GetIPProtocol() != a.GetIPProtocol() || !slices.Equal(h.GetPorts(), a.GetPorts()) {
-			return false
-		}
-	}
-	return sortedEqual(have.GetSourceRanges(), want.GetSourceRanges()) && sortedEqual(have.GetTargetTags(), want.GetTargetTags()) &&
-		sortedEqual(have.GetDestinationRanges(), want.GetDestinationRanges())
-}
-
-func sortedEqual(a, b []string) bool {
-	a, b = slices.Clone(a), slices.Clone(b)
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
 }
 
 // planCleanup removes what the new state no longer uses: the groups of
 // zones without nodes that no other backend service uses, rules and
 // backend services of a protocol gone, the check (and its firewall) of the
 // other traffic policy, and <lb> once no rule needs it.
-func (p *planner) planCleanup(wanted map[string]ProtocolSpec, c checkSpec, zones []string) {
+func (p *planner) planCleanup(wanted map[string]plan.ProtocolPorts, c checkSpec, zones []string) {
 	in := p.in
 	for _, zone := range p.emptiedZones(zones) {
 		if len(in.Seen.GroupUsers[in.groupURL(zone)]) == 0 {

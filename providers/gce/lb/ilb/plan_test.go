@@ -10,6 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/proto"
 	v1 "k8s.io/api/core/v1"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
 )
 
 // The plan as readable strings: what a sync writes, in order, for a given
@@ -28,7 +30,7 @@ func tInput(spec Spec, hosts map[string][]string) Input {
 		spec.Affinity = "NONE"
 	}
 	if spec.Protocols == nil {
-		spec.Protocols = []ProtocolSpec{{Protocol: "TCP", Ports: []string{"80"}, Firewall: []string{"80"}}}
+		spec.Protocols = []plan.ProtocolPorts{{Protocol: "TCP", Ports: []int{80}, Ranges: []string{"80"}}}
 	}
 	if spec.SourceRanges == nil {
 		spec.SourceRanges = []string{DefaultSourceRange}
@@ -98,7 +100,7 @@ func TestPlanGroupLimit(t *testing.T) {
 // service, and the shared check goes only if nobody else uses it.
 func TestPlanTrafficPolicyFlip(t *testing.T) {
 	hosts := map[string][]string{tZoneA: vms(tZoneA, 1)}
-	in := tInput(Spec{Local: true, CheckPort: 30123}, hosts)
+	in := tInput(Spec{ServiceSpec: plan.ServiceSpec{Local: true, CheckPort: 30123}}, hosts)
 	in.Seen.Groups[tZoneA] = &Group{Group: &computepb.InstanceGroup{}, Members: vms(tZoneA, 1)}
 	in.Seen.Backends["aweb"] = &computepb.BackendService{Name: proto.String("aweb"), Protocol: proto.String("TCP"), SessionAffinity: proto.String("NONE"),
 		Fingerprint: proto.String("fp"), HealthChecks: []string{in.checkURL("k8s-cid-node")},
@@ -109,7 +111,7 @@ func TestPlanTrafficPolicyFlip(t *testing.T) {
 	in.Seen.Checks["k8s-cid-node"] = &computepb.HealthCheck{Name: proto.String("k8s-cid-node"), Description: proto.String(sharedDescription(in))}
 	in.Seen.Firewalls["k8s-cid-node-hc"] = &computepb.Firewall{Name: proto.String("k8s-cid-node-hc"), Description: proto.String(sharedDescription(in))}
 	fw := &computepb.Firewall{Name: proto.String("k8s-fw-aweb"), Description: proto.String(serviceDescription(in)), SourceRanges: []string{"0.0.0.0/0"},
-		DestinationRanges: []string{"10.0.0.9/32"}, TargetTags: []string{"node"}, Allowed: []*computepb.Allowed{{IPProtocol: proto.String("tcp"), Ports: []string{"80"}}}}
+		DestinationRanges: []string{"10.0.0.9/32"}, TargetTags: []string{"node"}, Priority: proto.Int32(1000), Allowed: []*computepb.Allowed{{IPProtocol: proto.String("tcp"), Ports: []string{"80"}}}}
 	in.Seen.Firewalls["k8s-fw-aweb"] = fw
 	want := []string{"create-check aweb", "patch-backend aweb", "create-firewall aweb-hc", "delete-check k8s-cid-node", "delete-firewall k8s-cid-node-hc"}
 	if d := cmp.Diff(want, steps(t, in)); d != "" {
@@ -142,7 +144,8 @@ func TestPlanRefusesForeignObjects(t *testing.T) {
 }
 
 // TestSpecPorts: up to 5 ports are listed, more take all ports; TCP comes
-// first; the firewall always lists every port.
+// first; the firewall lists every port, consecutive ones as a range. The
+// grouping is package plan's, shared with the external load balancer.
 func TestSpecPorts(t *testing.T) {
 	ports := func(proto v1.Protocol, nums ...int32) []v1.ServicePort {
 		var out []v1.ServicePort
@@ -151,16 +154,38 @@ func TestSpecPorts(t *testing.T) {
 		}
 		return out
 	}
-	got, err := protocolsOf(append(ports(v1.ProtocolUDP, 53), ports(v1.ProtocolTCP, 6, 5, 4, 3, 2, 1)...))
+	svc := func(ps []v1.ServicePort) *v1.Service {
+		s := &v1.Service{Spec: v1.ServiceSpec{Ports: ps}}
+		s.Name, s.Namespace = "web", "default"
+		return s
+	}
+	spec, err := SpecOf(svc(append(ports(v1.ProtocolUDP, 53), ports(v1.ProtocolTCP, 6, 5, 4, 3, 2, 1, 443)...)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []ProtocolSpec{{Protocol: "TCP", Firewall: []string{"1", "2", "3", "4", "5", "6"}},
-		{Protocol: "UDP", Ports: []string{"53"}, Firewall: []string{"53"}}}
-	if d := cmp.Diff(want, got); d != "" {
+	want := []plan.ProtocolPorts{{Protocol: "TCP", Ports: []int{1, 2, 3, 4, 5, 6, 443}, Ranges: []string{"1-6", "443"}},
+		{Protocol: "UDP", Ports: []int{53}, Ranges: []string{"53"}}}
+	if d := cmp.Diff(want, spec.Protocols); d != "" {
 		t.Fatalf("(-want +got):\n%s", d)
 	}
-	if _, err := protocolsOf(nil); err == nil {
-		t.Fatal("a Service without ports was accepted")
+	if got := rulePorts(spec.Protocols[0]); got != nil {
+		t.Errorf("7 TCP ports listed on the rule as %v; want all ports", got)
+	}
+	if got := rulePorts(spec.Protocols[1]); !cmp.Equal(got, []string{"53"}) {
+		t.Errorf("UDP rule ports %v", got)
+	}
+	for _, tc := range []struct {
+		name  string
+		ports []v1.ServicePort
+		want  string
+	}{
+		{"none", nil, "spec.ports: a load balancer needs at least one port"},
+		{"port 0", ports(v1.ProtocolTCP, 80, 0), "spec.ports[1].port: 0 is not a port (1-65535)"},
+		{"SCTP", ports(v1.ProtocolSCTP, 80), "spec.ports[0].protocol: SCTP is not supported by GCE internal passthrough load balancers"},
+	} {
+		var ie *InputError
+		if _, err := SpecOf(svc(tc.ports)); !errors.As(err, &ie) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v; want an InputError containing %q", tc.name, err, tc.want)
+		}
 	}
 }

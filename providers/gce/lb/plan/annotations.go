@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"net/netip"
 	"strings"
 
 	v1 "k8s.io/api/core/v1"
@@ -44,38 +43,6 @@ func networkTierOf(svc *v1.Service) (string, error) {
 		return tierStandard, nil
 	}
 	return "", &InputError{Field: "annotation " + AnnNetworkTier, Reason: fmt.Sprintf("%q is not a network tier: use Premium or Standard", v)}
-}
-
-// sourceRangesOf is where the Service accepts traffic from:
-// spec.loadBalancerSourceRanges, else the annotation, else everywhere.
-// Ranges are IPv4 CIDRs (the load balancer's address is IPv4, and one
-// firewall rule cannot mix families).
-func sourceRangesOf(svc *v1.Service) ([]string, error) {
-	field, raw := "spec.loadBalancerSourceRanges", svc.Spec.LoadBalancerSourceRanges
-	if len(raw) == 0 {
-		v := strings.TrimSpace(svc.Annotations[AnnSourceRanges])
-		if v == "" {
-			return []string{"0.0.0.0/0"}, nil
-		}
-		field, raw = "annotation "+AnnSourceRanges, strings.Split(v, ",")
-	}
-	seen := map[string]bool{}
-	var out []string
-	for i, r := range raw {
-		p, err := netip.ParsePrefix(strings.TrimSpace(r))
-		switch {
-		case err != nil:
-			return nil, &InputError{Field: fmt.Sprintf("%s[%d]", field, i), Reason: fmt.Sprintf("%q is not a CIDR range like 203.0.113.0/24", strings.TrimSpace(r))}
-		case !p.Addr().Is4():
-			return nil, &InputError{Field: fmt.Sprintf("%s[%d]", field, i), Reason: fmt.Sprintf("%q is IPv6; the load balancer is IPv4", r)}
-		}
-		s := p.Masked().String()
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out, nil
 }
 
 // TypeOf reads the load-balancer-type annotations (the newer key wins, as
