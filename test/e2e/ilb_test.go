@@ -197,6 +197,7 @@ func TestInternalLoadBalancerRefusals(t *testing.T) {
 		{"bad-subnet", "internal-load-balancer-subnet"},
 		{"bad-ip", "spec.loadBalancerIP"},
 		{"bad-type", "load-balancer-type"},
+		{"vm-ip", "is the internal IP of VM node-0"},
 	}
 	e.createService("bad-subnet", func(s *v1.Service) {
 		internal(s)
@@ -206,6 +207,11 @@ func TestInternalLoadBalancerRefusals(t *testing.T) {
 	e.createService("bad-type", func(s *v1.Service) {
 		s.Annotations = map[string]string{"networking.gke.io/load-balancer-type": "Regional"}
 	})
+	vm, err := e.computeService().Instances.Get(project, zones[0], "node-0").Context(e.ctx).Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.createService("vm-ip", func(s *v1.Service) { internal(s); s.Spec.LoadBalancerIP = vm.NetworkInterfaces[0].NetworkIP })
 	e.createService("good", internal)
 	e.eventually("the good internal Service gets its IP", 120*time.Second, func() (bool, string) { return e.serviceIP("good") != "", "" })
 	for _, b := range bad {
@@ -224,7 +230,8 @@ func TestInternalLoadBalancerRefusals(t *testing.T) {
 		}
 	}
 	// Only the good Service's objects exist.
-	good, err := kube.CoreV1().Services("default").Get(e.ctx, "good", metav1.GetOptions{})
+	var good *v1.Service
+	good, err = kube.CoreV1().Services("default").Get(e.ctx, "good", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,6 +80,14 @@ func TestLBRefusesBadInput(t *testing.T) {
 		{name: "internal, a subnetwork that does not exist",
 			svc:    lbtest.Service("web", lbtest.WithAnnotation(plan.AnnLBType, "Internal"), lbtest.WithAnnotation(plan.AnnInternalSubnet, "nope")),
 			reason: reasonInvalid, want: `annotation networking.gke.io/internal-load-balancer-subnet: subnetwork "nope" does not exist in region us-central1`},
+		{name: "internal, loadBalancerIP of a VM",
+			setup: func(t *testing.T, e *lbTestEnv, _ []*v1.Node) {
+				if _, err := e.gce.SeedInstances(fakecompute.InstanceSeed{Name: "db", Zone: "us-central1-b", NetworkIP: "10.128.0.77"}); err != nil {
+					t.Fatal(err)
+				}
+			},
+			svc:    lbtest.Service("web", lbtest.WithAnnotation(plan.AnnLBType, "Internal"), lbtest.WithIP("10.128.0.77")),
+			reason: reasonInvalid, want: "spec.loadBalancerIP: 10.128.0.77 is the internal IP of VM db (us-central1-b)"},
 		{name: "global access on an external Service", svc: lbtest.Service("web", lbtest.WithAnnotation(plan.AnnInternalGlobalAccess, "true")),
 			reason: reasonInvalid, want: "annotation networking.gke.io/internal-load-balancer-allow-global-access: applies to internal load balancers only"},
 		{name: "unknown load balancer type", svc: lbtest.Service("web", lbtest.WithAnnotation(plan.AnnLBType, "Regional")),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"regexp"
 	"strings"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
@@ -11,6 +12,8 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
+	"github.com/gce-ccm/gce-ccm/providers/gce/ownership"
 )
 
 // Controller makes and removes internal load balancers.
@@ -99,17 +102,44 @@ func (c *Controller) prepare(ctx context.Context, r Request) (Input, error) {
 		if err := checkRequestedIP(in, subnet.GetIpCidrRange()); err != nil {
 			return Input{}, err
 		}
-		rules, err := c.API.ListForwardingRules(ctx, c.Region, fmt.Sprintf(`IPAddress eq "%s"`, spec.RequestedIP))
-		if err != nil {
-			return Input{}, fmt.Errorf("listing the forwarding rules on %s: %w", spec.RequestedIP, err)
-		}
-		for _, fr := range rules {
-			if !isOurs(in, fr.GetName()) {
-				return Input{}, &InputError{Field: "spec.loadBalancerIP", Reason: fmt.Sprintf("%s is already used by forwarding rule %s", spec.RequestedIP, fr.GetName())}
-			}
+		if err := c.checkIPHolders(ctx, in); err != nil {
+			return Input{}, err
 		}
 	}
 	return in, nil
+}
+
+// checkIPHolders refuses spec.loadBalancerIP while another forwarding rule
+// or a VM's interface holds it, before any write: GCE would refuse only
+// the rule, the last object made. Rules are read on every sync (one
+// filtered list); VMs only while our rules do not hold the IP yet (one
+// filtered aggregatedList), so a steady sync reads no VM.
+func (c *Controller) checkIPHolders(ctx context.Context, in Input) error {
+	ip, field := in.Spec.RequestedIP, "spec.loadBalancerIP"
+	rules, err := c.API.ListForwardingRules(ctx, c.Region, fmt.Sprintf(`IPAddress eq "%s"`, ip))
+	if err != nil {
+		return fmt.Errorf("listing the forwarding rules on %s: %w", ip, err)
+	}
+	for _, fr := range rules {
+		if !isOurs(in, fr.GetName()) {
+			return &InputError{Field: field, Reason: fmt.Sprintf("%s is already used by forwarding rule %s", ip, fr.GetName())}
+		}
+	}
+	if currentIP(in) == ip {
+		return nil
+	}
+	vms, err := c.API.AggregatedListInstances(ctx, fmt.Sprintf(`networkInterfaces.networkIP eq "%s"`, regexp.QuoteMeta(ip)))
+	if err != nil {
+		return fmt.Errorf("listing the VMs on %s: %w", ip, err)
+	}
+	for _, vm := range vms {
+		for _, ni := range vm.GetNetworkInterfaces() {
+			if ni.GetNetworkIP() == ip {
+				return &InputError{Field: field, Reason: fmt.Sprintf("%s is the internal IP of VM %s (%s)", ip, vm.GetName(), gceref.Name(vm.GetZone()))}
+			}
+		}
+	}
+	return nil
 }
 
 // subnetwork is the annotation's subnetwork (a name or a URL in the
@@ -164,6 +194,11 @@ func checkRequestedIP(in Input, cidr string) error {
 	if a := in.Seen.UserAddress; a != nil {
 		if a.GetSubnetwork() != in.Subnet {
 			return &InputError{Field: field, Reason: fmt.Sprintf("%s is reserved as address %s in another subnetwork (%s)", ip, a.GetName(), a.GetSubnetwork())}
+		}
+		// An address another Service's load balancer reserved (the
+		// shared IP of its TCP and UDP rules) is its, used or not yet.
+		if d, ok := ownership.Read(a.GetDescription()); ok && d.ServiceName != "" && d.ServiceName != in.Spec.Service {
+			return &InputError{Field: field, Reason: fmt.Sprintf("%s is held by address %s, reserved for Service %s", ip, a.GetName(), d.ServiceName)}
 		}
 		for _, u := range a.GetUsers() {
 			if name := u[strings.LastIndex(u, "/")+1:]; !strings.Contains(u, "/forwardingRules/") || !isOurs(in, name) {

@@ -13,6 +13,7 @@ import (
 	"cloud.google.com/go/compute/apiv1/computepb"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/ilb"
+	"github.com/gce-ccm/gce-ccm/providers/gce/ownership"
 )
 
 const (
@@ -194,26 +195,43 @@ func TestBadInputChangesNothing(t *testing.T) {
 	e := newEnv(t)
 	taken := service("taken", func(s *v1.Service) { s.Spec.LoadBalancerIP = "10.128.0.70" })
 	e.ensure(taken)
+	vm, err := e.api.GetInstance(e.ctx, "demo", zoneA, "node-a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vmIP := vm.GetNetworkInterfaces()[0].GetNetworkIP()
+	// Another Service's shared VIP, reserved before its rules exist.
+	if err := e.api.InsertAddress(e.ctx, region, &computepb.Address{Name: proto.String("aother"), AddressType: proto.String("INTERNAL"),
+		Purpose: proto.String("SHARED_LOADBALANCER_VIP"), Address: proto.String("10.128.0.80"),
+		Description: proto.String(ownership.Description{ServiceName: "default/other", ClusterName: cluster}.String())}); err != nil {
+		t.Fatal(err)
+	}
 	before := e.state()
+	withIP := func(ip string) func(*v1.Service) { return func(s *v1.Service) { s.Spec.LoadBalancerIP = ip } }
 	cases := []struct {
 		name, field string
 		svc         *v1.Service
+		want        string
 	}{
-		{"SCTP", "spec.ports[0].protocol", service("x", withPorts(port(v1.ProtocolSCTP, 80)))},
-		{"missing subnetwork", "annotation " + ilb.AnnSubnet, service("x", withAnnotation(ilb.AnnSubnet, "nope"))},
-		{"subnetwork of another region", "annotation " + ilb.AnnSubnet, service("x", withAnnotation(ilb.AnnSubnet, "projects/demo/regions/europe-west1/subnetworks/default"))},
-		{"IP outside the subnetwork", "spec.loadBalancerIP", service("x", func(s *v1.Service) { s.Spec.LoadBalancerIP = "192.168.1.1" })},
-		{"IP in use", "spec.loadBalancerIP", service("x", func(s *v1.Service) { s.Spec.LoadBalancerIP = "10.128.0.70" })},
-		{"global access not a bool", "annotation " + ilb.AnnGlobalAccess, service("x", withAnnotation(ilb.AnnGlobalAccess, "maybe"))},
-		{"IPv6 source range", "spec.loadBalancerSourceRanges[0]", service("x", func(s *v1.Service) { s.Spec.LoadBalancerSourceRanges = []string{"fd00::/8"} })},
+		{"IP of a VM", "spec.loadBalancerIP", service("x", withIP(vmIP)), vmIP + " is the internal IP of VM node-a1 (" + zoneA + ")"},
+		{"IP reserved for another Service", "spec.loadBalancerIP", service("x", withIP("10.128.0.80")),
+			"10.128.0.80 is held by address aother, reserved for Service default/other"},
+		{"IP of another Service's rule", "spec.loadBalancerIP", service("x", withIP("10.128.0.70")),
+			"10.128.0.70 is already used by forwarding rule " + lbName(taken)},
+		{"SCTP", "spec.ports[0].protocol", service("x", withPorts(port(v1.ProtocolSCTP, 80))), ""},
+		{"missing subnetwork", "annotation " + ilb.AnnSubnet, service("x", withAnnotation(ilb.AnnSubnet, "nope")), ""},
+		{"subnetwork of another region", "annotation " + ilb.AnnSubnet, service("x", withAnnotation(ilb.AnnSubnet, "projects/demo/regions/europe-west1/subnetworks/default")), ""},
+		{"IP outside the subnetwork", "spec.loadBalancerIP", service("x", func(s *v1.Service) { s.Spec.LoadBalancerIP = "192.168.1.1" }), ""},
+		{"global access not a bool", "annotation " + ilb.AnnGlobalAccess, service("x", withAnnotation(ilb.AnnGlobalAccess, "maybe")), ""},
+		{"IPv6 source range", "spec.loadBalancerSourceRanges[0]", service("x", func(s *v1.Service) { s.Spec.LoadBalancerSourceRanges = []string{"fd00::/8"} }), ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e.gce.ResetStats()
 			_, err := e.c.Ensure(e.ctx, e.request(tc.svc))
 			var ie *ilb.InputError
-			if !errors.As(err, &ie) || ie.Field != tc.field {
-				t.Fatalf("got %v, want an input error on %s", err, tc.field)
+			if !errors.As(err, &ie) || ie.Field != tc.field || !strings.Contains(ie.Reason, tc.want) {
+				t.Fatalf("got %v, want an input error on %s saying %q", err, tc.field, tc.want)
 			}
 			if n := e.mutations(); n != 0 {
 				t.Fatalf("%d writes for a refused Service", n)
