@@ -163,7 +163,11 @@ func TestInternalLoadBalancer(t *testing.T) {
 	})
 
 	// To external: the internal objects go, an external load balancer comes.
-	e.updateService("ilb", func(s *v1.Service) { delete(s.Annotations, "networking.gke.io/load-balancer-type") })
+	// (The internal annotations go too: an external Service with one is refused.)
+	e.updateService("ilb", func(s *v1.Service) {
+		delete(s.Annotations, "networking.gke.io/load-balancer-type")
+		delete(s.Annotations, "networking.gke.io/internal-load-balancer-allow-global-access")
+	})
 	e.eventually("only the external load balancer is left", 120*time.Second, func() (bool, string) {
 		got := e.ilbObjects()
 		return hasLine(got, "rule "+lb+" EXTERNAL") && hasLine(got, "pool "+lb) &&
