@@ -43,7 +43,7 @@ func startIPForward(ctx context.Context, o *gceCCMOptions, initCtx app.Controlle
 		klog.InfoS("The ipforward controller is off (--ipforward-mode or gce-ccm-ipforward-mode is off): node VMs are neither checked nor changed")
 		return nil, false, nil
 	}
-	ctrl, err := ipforward.New(gc.API(), cfg.ClientBuilder.ClientOrDie(initCtx.ClientName),
+	ctrl, err := ipforward.New(gc.API(), gc.Inventory(), cfg.ClientBuilder.ClientOrDie(initCtx.ClientName),
 		cfg.SharedInformers.Core().V1().Nodes(), ipforward.Options{Mode: mode, ResyncPeriod: o.IPForwardResyncPeriod})
 	if err != nil {
 		return nil, false, err

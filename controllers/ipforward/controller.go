@@ -20,6 +20,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/inventory"
 )
 
 // Defaults of Options.
@@ -35,7 +36,8 @@ type Options struct {
 	Mode Mode
 	// ResyncPeriod is how often the project's VMs are read in bulk and every
 	// node whose VM does not forward is synced again; a refused enable is
-	// retried once per period. The bulk read is trusted for 1.5 periods.
+	// retried once per period. What a read said is trusted for
+	// inventory.MaxAge.
 	ResyncPeriod time.Duration
 	// Workers bounds how many nodes are synced at once.
 	Workers int
@@ -81,7 +83,7 @@ type Controller struct {
 	queue       workqueue.TypedRateLimitingInterface[string]
 	broadcaster record.EventBroadcaster
 	recorder    record.EventRecorder
-	inv         *inventory
+	inv         *inventory.Inventory // the process's VMs, shared with the provider
 
 	mu         sync.Mutex
 	epoch      uint64             // resyncs so far
@@ -91,9 +93,10 @@ type Controller struct {
 	notFwd     int                // nodes with forwarding false
 }
 
-// New builds the controller and hooks it to the node informer; the caller
-// starts the informer (after New) and then calls Run.
-func New(api *gceapi.Client, kube kubernetes.Interface, nodes coreinformers.NodeInformer, opts Options) (*Controller, error) {
+// New builds the controller on the process's API client and VM inventory
+// and hooks it to the node informer; the caller starts the informer (after
+// New) and then calls Run.
+func New(api *gceapi.Client, vms *inventory.Inventory, kube kubernetes.Interface, nodes coreinformers.NodeInformer, opts Options) (*Controller, error) {
 	if _, err := ParseMode(string(opts.Mode)); err != nil {
 		return nil, fmt.Errorf("ipforward: mode: %w", err)
 	}
@@ -104,13 +107,16 @@ func New(api *gceapi.Client, kube kubernetes.Interface, nodes coreinformers.Node
 		nodes: nodes.Lister(), nodesSynced: nodes.Informer().HasSynced,
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(opts.RateLimiter,
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "ipforward"}),
-		inv:      newInventory(),
+		inv:      vms,
 		failures: map[string]Failure{}, forwarding: map[string]bool{}, skipped: map[string]string{},
 	}
 	c.broadcaster = record.NewBroadcaster()
 	c.recorder = c.broadcaster.NewRecorder(scheme.Scheme, v1.EventSource{Component: "gce-ccm-ipforward"})
-	if opts.Mode == ModeOff {
+	switch opts.Mode {
+	case ModeOff:
 		return c, nil
+	case ModeEnforce:
+		vms.KeepFullWhenNotForwarding() // enable sends the whole resource back
 	}
 	_, err := nodes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc: c.enqueue,
@@ -221,7 +227,7 @@ func (c *Controller) processNext(ctx context.Context) bool {
 func (c *Controller) resync(ctx context.Context) {
 	logger := klog.FromContext(ctx)
 	start := time.Now()
-	insts, err := c.api.AggregatedListInstances(ctx, "")
+	vms, err := c.inv.Relist(ctx)
 	c.mu.Lock()
 	c.epoch++
 	c.mu.Unlock()
@@ -246,34 +252,38 @@ func (c *Controller) resync(ctx context.Context) {
 		return
 	}
 	resyncTotal.WithLabelValues("success").Inc()
-	c.inv.replace(insts, start)
-	now := time.Now()
 	queued := 0
 	for _, n := range nodes {
 		vm, skip := target(n, c.project)
 		if skip != "" {
 			continue // logged when the node was synced
 		}
-		inst, res := c.inv.lookup(vm, n.CreationTimestamp.Time, now, c.ttl())
+		rec, res := c.inv.Lookup(vm, existedBy(n))
 		switch res {
-		case cacheAbsent:
+		case inventory.Absent:
 			c.skip(ctx, n.Name, vmGone(vm))
 			continue
-		case cacheHit:
-			c.setForwarding(n.Name, inst.GetCanIpForward())
-			if settled(n, inst.GetCanIpForward()) {
+		case inventory.Hit:
+			c.setForwarding(n.Name, rec.CanIPForward)
+			if settled(n, rec.CanIPForward) {
 				continue
 			}
 		}
 		c.queue.Add(n.Name)
 		queued++
 	}
-	logger.V(2).Info("Resynced IP forwarding", "vms", len(insts), "nodes", len(nodes), "queued", queued, "took", time.Since(start))
+	logger.V(2).Info("Resynced IP forwarding", "vms", vms, "nodes", len(nodes), "queued", queued, "took", time.Since(start))
 }
 
-// ttl is how long a read VM is trusted: longer than a resync period, so the
-// next bulk read replaces it before it expires.
-func (c *Controller) ttl() time.Duration { return c.opts.ResyncPeriod + c.opts.ResyncPeriod/2 }
+// newNodeMargin: a node created less than this before a list started may
+// run on a VM the list missed (clocks of the API server and of this
+// process differ too), so its absence proves nothing.
+const newNodeMargin = time.Minute
+
+// existedBy is when a node's VM surely existed: a node's VM exists before
+// the kubelet on it can register the node, so a list that began after
+// this and does not hold the VM proves it gone.
+func existedBy(n *v1.Node) time.Time { return n.CreationTimestamp.Add(newNodeMargin) }
 
 func (c *Controller) currentEpoch() uint64 {
 	c.mu.Lock()

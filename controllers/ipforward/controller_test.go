@@ -14,6 +14,7 @@ import (
 	"k8s.io/component-base/metrics/testutil"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/drift"
+	"github.com/gce-ccm/gce-ccm/providers/gce/inventory"
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
 )
 
@@ -128,7 +129,7 @@ func TestOffDoesNothing(t *testing.T) {
 	e.vm("node-a", false)
 	e.gceNode("node-a")
 	done := make(chan struct{})
-	c, err := New(e.api, e.kube, informers.NewSharedInformerFactory(e.kube, 0).Core().V1().Nodes(), Options{Mode: ModeOff})
+	c, err := New(e.api, inventory.New(e.api), e.kube, informers.NewSharedInformerFactory(e.kube, 0).Core().V1().Nodes(), Options{Mode: ModeOff})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,14 +32,14 @@ type enableResult struct {
 // restart; a stopped VM takes it too). The copy may come from the bulk
 // read: the fingerprint makes a stale copy harmless, since GCE answers it
 // with 412 and the VM is then read again and the update retried, a bounded
-// number of times.
+// number of times. Without a copy (inst nil) the VM is read first.
 func (c *Controller) enable(ctx context.Context, vm gceref.Key, inst *computepb.Instance) enableResult {
 	logger := klog.FromContext(ctx).WithValues("vm", vm.Short())
-	reread := inst.GetFingerprint() == "" // our own update left it unknown
+	reread := inst.GetFingerprint() == ""
 	for try := 1; ; try++ {
 		if reread {
 			reread = false
-			fresh, err := c.get(ctx, vm)
+			_, fresh, err := c.get(ctx, vm)
 			if err != nil {
 				return c.failed(err)
 			}
@@ -57,14 +57,13 @@ func (c *Controller) enable(ctx context.Context, vm gceref.Key, inst *computepb.
 		err := c.api.UpdateInstance(ctx, vm.Location, next, refresh)
 		switch {
 		case err == nil:
-			next.Fingerprint = nil // changed by the update; unknown until read again
-			c.inv.put(vm, next, time.Now())
+			c.inv.Put(vm, next, time.Now())
 			enableTotal.WithLabelValues(resultEnabled).Inc()
 			drift.Repaired(drift.IPForward)
 			logger.Info("Turned canIpForward on", "status", inst.GetStatus(), "tries", try)
 			return enableResult{attempt: Attempt{Enabled: true}, canIPForward: true}
 		case gceapi.IsNotFound(err):
-			c.inv.put(vm, nil, time.Now())
+			c.inv.Put(vm, nil, time.Now())
 			return enableResult{gone: true}
 		case staleFingerprint(err) && try < c.opts.MaxConflictRetries:
 			logger.V(2).Info("Fingerprint was stale; reading the VM again", "try", try)

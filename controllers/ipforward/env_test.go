@@ -21,6 +21,7 @@ import (
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
+	"github.com/gce-ccm/gce-ccm/providers/gce/inventory"
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
 )
 
@@ -109,7 +110,7 @@ func (e *env) start(mode Mode, tweak func(*Options)) {
 	if tweak != nil {
 		tweak(&opts)
 	}
-	c, err := New(e.api, e.kube, factory.Core().V1().Nodes(), opts)
+	c, err := New(e.api, inventory.New(e.api), e.kube, factory.Core().V1().Nodes(), opts)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -210,6 +211,6 @@ func eventually(t *testing.T, what string, f func() bool) {
 // absent says whether the controller knows the VM of a node in
 // us-central1-a not to exist.
 func (e *env) absent(name string) bool {
-	_, res := e.ctrl.inv.lookup(gceref.Instance(project, "us-central1-a", name), time.Now(), time.Now(), time.Hour)
-	return res == cacheAbsent
+	_, res := e.ctrl.inv.Lookup(gceref.Instance(project, "us-central1-a", name), time.Time{})
+	return res == inventory.Absent
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
+	"github.com/gce-ccm/gce-ccm/providers/gce/inventory"
 )
 
 // sync brings one node to its decision: read the VM (from the inventory
@@ -33,21 +34,21 @@ func (c *Controller) sync(ctx context.Context, name string) error {
 		c.skip(ctx, name, why)
 		return nil
 	}
-	inst, err := c.readVM(ctx, node, vm)
+	rec, err := c.readVM(ctx, node, vm)
 	if err != nil {
 		return err
 	}
-	if inst == nil {
+	if rec == nil {
 		c.skip(ctx, name, vmGone(vm))
 		return nil
 	}
 	c.unskip(name)
-	in := Input{Mode: c.opts.Mode, Current: conditionOf(node), VM: VMFacts{VM: vm, CanIPForward: inst.GetCanIpForward()},
+	in := Input{Mode: c.opts.Mode, Current: conditionOf(node), VM: VMFacts{VM: vm, CanIPForward: rec.CanIPForward},
 		LastFailure: c.lastFailure(name), Epoch: c.currentEpoch(), Now: time.Now(), Recheck: c.opts.ResyncPeriod}
 	d := Decide(in)
 	var retry error
 	if d.Action == ActionEnable {
-		res := c.enable(ctx, vm, inst)
+		res := c.enable(ctx, vm, rec.Full)
 		if res.gone {
 			c.skip(ctx, name, vmGone(vm))
 			return nil
@@ -76,30 +77,31 @@ func vmGone(vm gceref.Key) string { return fmt.Sprintf("its VM %s does not exist
 
 // readVM returns a node's VM, nil if it does not exist. It reads the
 // inventory first and GETs only what the last bulk read does not cover.
-func (c *Controller) readVM(ctx context.Context, node *v1.Node, vm gceref.Key) (*computepb.Instance, error) {
-	inst, res := c.inv.lookup(vm, node.CreationTimestamp.Time, time.Now(), c.ttl())
+func (c *Controller) readVM(ctx context.Context, node *v1.Node, vm gceref.Key) (*inventory.VM, error) {
+	rec, res := c.inv.Lookup(vm, existedBy(node))
 	switch res {
-	case cacheHit:
-		return inst, nil
-	case cacheAbsent:
+	case inventory.Hit:
+		return rec, nil
+	case inventory.Absent:
 		return nil, nil
 	}
-	return c.get(ctx, vm)
+	rec, _, err := c.get(ctx, vm)
+	return rec, err
 }
 
-// get reads one VM and records it; nil, nil when it does not exist.
-func (c *Controller) get(ctx context.Context, vm gceref.Key) (*computepb.Instance, error) {
+// get reads one VM and records it: its record and whole resource; nils
+// when it does not exist.
+func (c *Controller) get(ctx context.Context, vm gceref.Key) (*inventory.VM, *computepb.Instance, error) {
 	at := time.Now()
 	inst, err := c.api.GetInstance(ctx, vm.Project, vm.Location, vm.Name)
 	if gceapi.IsNotFound(err) {
-		c.inv.put(vm, nil, at)
-		return nil, nil
+		c.inv.Put(vm, nil, at)
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading VM %s: %w", vm.Short(), err)
+		return nil, nil, fmt.Errorf("reading VM %s: %w", vm.Short(), err)
 	}
-	c.inv.put(vm, inst, at)
-	return inst, nil
+	return c.inv.Put(vm, inst, at), inst, nil
 }
 
 // write patches the condition (the decision carries one only on change)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/drift"
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/inventory"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/lbtest"
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
@@ -63,7 +64,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(b.Shutdown)
 	recorder := b.NewRecorder(scheme.Scheme, v1.EventSource{Component: "test"})
 	e.lbs = lb.New(lb.Deps{API: api, Region: region, NetworkURL: "https://www.googleapis.com/compute/v1/projects/demo/global/networks/default",
-		NodeTags: []string{"k8s-node"}, Zones: []string{zone}, Recorder: recorder, ClusterID: &lb.ConfigMapClusterID{Kube: e.kube}})
+		NodeTags: []string{"k8s-node"}, VMs: inventory.New(api), Zones: []string{zone}, Recorder: recorder, ClusterID: &lb.ConfigMapClusterID{Kube: e.kube}})
 	for i := range 3 {
 		name := fmt.Sprintf("node-%d", i)
 		if _, err := e.gce.SeedInstances(fakecompute.InstanceSeed{Name: name, Zone: zone, CanIPForward: true, Tags: []string{"k8s-node"}}); err != nil {

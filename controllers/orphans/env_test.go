@@ -22,6 +22,7 @@ import (
 
 	"github.com/gce-ccm/gce-ccm/controllers/orphans"
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/inventory"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/lbtest"
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
@@ -70,7 +71,7 @@ func newEnv(t *testing.T) *env {
 	t.Cleanup(b.Shutdown)
 	rec := b.NewRecorder(scheme.Scheme, v1.EventSource{Component: "gce-cloud-controller-manager"})
 	l := lb.New(lb.Deps{API: api, Region: region, NetworkURL: "https://www.googleapis.com/compute/v1/projects/demo/global/networks/default",
-		Zones: []string{zone}, Recorder: rec, ClusterID: &lb.ConfigMapClusterID{Kube: kube}})
+		VMs: inventory.New(api), Zones: []string{zone}, Recorder: rec, ClusterID: &lb.ConfigMapClusterID{Kube: kube}})
 	e := &env{t: t, ctx: context.Background(), gce: ts, api: api, lb: l, kube: kube, now: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)}
 	e.rec = rec
 	e.c = e.collector(nil)

@@ -24,6 +24,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/inventory"
 	"github.com/gce-ccm/gce-ccm/providers/gce/keylock"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb"
 )
@@ -46,8 +47,8 @@ type Cloud struct {
 	nodes    corelisters.NodeLister // nil until Initialize
 	recorder record.EventRecorder
 
-	instances             *instanceCache // bulk-refreshed VMs for InstanceMetadata
-	cannotForwardReported sync.Map       // node name -> time of the last event
+	vms                   *inventory.Inventory // the process's VMs, shared with the LB and ipforward
+	cannotForwardReported sync.Map             // node name -> time of the last event
 	clusterCIDRs          []netip.Prefix
 
 	lbOnce sync.Once
@@ -92,7 +93,7 @@ func NewCloud(ctx context.Context, cfg *Config, opts ...option.ClientOption) (*C
 	if err != nil {
 		return nil, err
 	}
-	c := &Cloud{cfg: cfg, api: api, region: cfg.Region(), zones: []string{cfg.LocalZone}, instances: newInstanceCache(api), now: time.Now}
+	c := &Cloud{cfg: cfg, api: api, region: cfg.Region(), zones: []string{cfg.LocalZone}, vms: inventory.New(api), now: time.Now}
 	if cfg.Multizone || cfg.Regional {
 		zones, err := api.ListZones(ctx, fmt.Sprintf(`region eq ".*/regions/%s"`, c.region))
 		if err != nil {
@@ -114,6 +115,10 @@ func (c *Cloud) Config() *Config { return c.cfg }
 
 // API returns the GCE API layer (for the controllers gce-ccm adds).
 func (c *Cloud) API() *gceapi.Client { return c.api }
+
+// Inventory returns the process's one copy of the project's VMs (for the
+// controllers gce-ccm adds).
+func (c *Cloud) Inventory() *inventory.Inventory { return c.vms }
 
 // Initialize takes the Kubernetes client and starts the event recorder,
 // which stops with stop. The node lister comes from the framework's shared
@@ -161,7 +166,7 @@ func (c *Cloud) LoadBalancer() (cloudprovider.LoadBalancer, bool) { return c.loa
 func (c *Cloud) loadBalancers() *lb.LoadBalancers {
 	c.lbOnce.Do(func() {
 		c.lbs = lb.New(lb.Deps{API: c.api, Region: c.region, NetworkURL: c.cfg.NetworkURL, SubnetworkName: c.cfg.SubnetworkName, NodeTags: c.cfg.NodeTags,
-			NodeInstancePrefix: c.cfg.NodeInstancePrefix, Zones: c.zones, Recorder: c.recorder,
+			VMs: c.vms, Zones: c.zones, Recorder: c.recorder,
 			ClusterID: &lb.ConfigMapClusterID{Kube: c.kube}})
 	})
 	return c.lbs

@@ -2,6 +2,7 @@ package gce
 
 import (
 	"context"
+	"slices"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
@@ -41,5 +42,32 @@ func TestLoadBalancerIsWired(t *testing.T) {
 	}
 	if _, err := e.cloud.api.GetHTTPHealthCheck(ctx, "k8s-cid-node"); err != nil {
 		t.Errorf("shared check not named with the cluster id from Kubernetes: %v", err)
+	}
+}
+
+// One VM inventory per process: the list the node metadata was served
+// from also gives the load balancer its node tags, and it is the one the
+// provider hands to the controllers gce-ccm adds (cmd's ipforward wiring).
+func TestOneVMInventory(t *testing.T) {
+	e := newTestEnv(t, fakecompute.Options{}, nil)
+	ctx := context.Background()
+	if _, err := e.gce.SeedInstances(fakecompute.InstanceSeed{Name: "node-a", Zone: "us-central1-a", Tags: []string{"node"}}); err != nil {
+		t.Fatal(err)
+	}
+	node := &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: "node-a", UID: "uid-node-a"}, Spec: v1.NodeSpec{ProviderID: "gce://demo/us-central1-a/node-a"}}
+	e.gce.ResetStats()
+	if _, err := e.cloud.InstanceMetadata(ctx, node); err != nil {
+		t.Fatal(err)
+	}
+	lbs, _ := e.cloud.LoadBalancer()
+	svc := lbtest.Service("web")
+	if _, err := lbs.EnsureLoadBalancer(ctx, "prod", svc, []*v1.Node{node}); err != nil {
+		t.Fatal(err)
+	}
+	if fw, err := e.cloud.api.GetFirewall(ctx, "k8s-fw-"+lbs.GetLoadBalancerName(ctx, "prod", svc)); err != nil || !slices.Equal(fw.GetTargetTags(), []string{"node"}) {
+		t.Fatalf("firewall targets %v, %v; want the tag derived from the VM", fw.GetTargetTags(), err)
+	}
+	if n := e.gce.Stats().Calls["compute.instances.aggregatedList"]; n != 1 {
+		t.Errorf("%d lists of the project's VMs for node metadata and a load balancer, want 1", n)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"k8s.io/client-go/tools/record"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/inventory"
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
 )
 
@@ -67,7 +68,7 @@ func newLBTestEnv(t testing.TB, opts fakecompute.Options, tweak func(*gceapi.Con
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = api.Close() })
-	deps.API = api
+	deps.API, deps.VMs = api, inventory.New(api)
 	cm := newClusterIDConfigMap()
 	cm.Data = map[string]string{clusterIDKey: testClusterID}
 	if _, err := kube.CoreV1().ConfigMaps(clusterIDNamespace).Create(context.Background(), cm, metav1.CreateOptions{}); err != nil {

@@ -4,22 +4,22 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/flight"
 )
 
 // listCache holds the result of one list call for a short time and shares
 // a call in flight among everyone asking meanwhile: a burst of syncs pays
-// for one list.
+// for one list, and a sync that gives up does not fail the others.
 type listCache[T any] struct {
-	ttl  time.Duration
-	load func(ctx context.Context) (T, error)
+	ttl   time.Duration
+	load  func(ctx context.Context) (T, error)
+	calls flight.Group[T]
 
-	mu      sync.Mutex
-	began   time.Time // when the cached value's list began
-	done    time.Time // when it ended; zero: nothing cached
-	val     T
-	loading chan struct{} // closed when the call in flight ends
-	loadAt  time.Time     // when the call in flight began
-	err     error         // of the last call
+	mu    sync.Mutex
+	began time.Time // when the cached value's list began
+	done  time.Time // when it ended; zero: nothing cached
+	val   T
 }
 
 // recency is which list a caller accepts: the zero value one at most the
@@ -50,6 +50,8 @@ func (c *listCache[T]) get(ctx context.Context, isFresh bool) (T, error) {
 	return c.getAs(ctx, recency{})
 }
 
+// getAs returns the cached value if r accepts it, else the value of a list
+// r accepts: the one in flight, or a new one.
 func (c *listCache[T]) getAs(ctx context.Context, r recency) (T, error) {
 	return c.getAsIf(ctx, r, nil)
 }
@@ -58,7 +60,6 @@ func (c *listCache[T]) getAs(ctx context.Context, r recency) (T, error) {
 // that needs a list begun after its own write says so in usable, and
 // shares a call begun after that write instead of listing again.
 func (c *listCache[T]) getAsIf(ctx context.Context, r recency, usable func(T) bool) (T, error) {
-	var zero T
 	ok := func(v T) bool { return usable == nil || usable(v) }
 	for {
 		c.mu.Lock()
@@ -66,42 +67,24 @@ func (c *listCache[T]) getAsIf(ctx context.Context, r recency, usable func(T) bo
 			defer c.mu.Unlock()
 			return c.val, nil
 		}
-		ch, at := c.loading, c.loadAt
-		if ch == nil {
-			break // lock held: this caller lists
-		}
 		c.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return zero, ctx.Err()
+		v, err := c.calls.Do(ctx, r.since, c.list)
+		if err != nil || ok(v) {
+			return v, err
 		}
-		if c.accepts(r, at, time.Now()) {
-			// The call we joined is as fresh as we need.
-			c.mu.Lock()
-			v, done, err := c.val, c.done, c.err
-			c.mu.Unlock()
-			if err != nil {
-				return v, err
-			}
-			if !done.IsZero() && ok(v) {
-				return v, nil
-			}
-		}
-		// That call began too early; list again.
+		// That list began before a write the caller must see; the next
+		// call begins after it.
 	}
-	ch, at := make(chan struct{}), time.Now()
-	c.loading, c.loadAt = ch, at
-	c.mu.Unlock()
+}
 
+// list runs one list and caches its value.
+func (c *listCache[T]) list(ctx context.Context) (T, error) {
+	at := time.Now()
 	v, err := c.load(ctx)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.loading, c.err = nil, err
-	close(ch)
-	if err != nil {
-		return zero, err
+	if err == nil {
+		c.mu.Lock()
+		c.val, c.began, c.done = v, at, time.Now()
+		c.mu.Unlock()
 	}
-	c.val, c.began, c.done = v, at, time.Now()
-	return v, nil
+	return v, err
 }

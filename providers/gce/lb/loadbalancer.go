@@ -21,6 +21,7 @@ import (
 	cloudprovider "k8s.io/cloud-provider"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/inventory"
 	"github.com/gce-ccm/gce-ccm/providers/gce/keylock"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
 )
@@ -28,15 +29,15 @@ import (
 // Deps is everything the load balancer takes from the process: named here
 // rather than reached through the provider.
 type Deps struct {
-	API                *gceapi.Client
-	Region             string
-	NetworkURL         string               // the network the firewall rules are in
-	SubnetworkName     string               // gce.conf subnetwork-name: internal load balancers' IPs; "": the network's in the region
-	NodeTags           []string             // gce.conf node-tags; empty: derived from the VMs
-	NodeInstancePrefix string               // gce.conf node-instance-prefix: narrows the VM list
-	Zones              []string             // where nodes without a providerID are looked up by name
-	Recorder           record.EventRecorder // Warning events on Services; nil: none
-	ClusterID          ClusterIDSource
+	API            *gceapi.Client
+	Region         string
+	NetworkURL     string               // the network the firewall rules are in
+	SubnetworkName string               // gce.conf subnetwork-name: internal load balancers' IPs; "": the network's in the region
+	NodeTags       []string             // gce.conf node-tags; empty: derived from the VMs
+	VMs            *inventory.Inventory // the process's VMs: node tags, nodes without a providerID
+	Zones          []string             // where nodes without a providerID are looked up by name
+	Recorder       record.EventRecorder // Warning events on Services; nil: none
+	ClusterID      ClusterIDSource
 }
 
 // ClusterIDSource gives the cluster id that names the shared health check.
@@ -44,11 +45,8 @@ type ClusterIDSource interface {
 	ClusterID(ctx context.Context) (string, error)
 }
 
-// Cache lifetimes: a burst of syncs shares one list.
-const (
-	snapshotTTL = 30 * time.Second
-	vmListTTL   = 30 * time.Second
-)
+// snapshotTTL: a burst of syncs shares one list of each collection.
+const snapshotTTL = 30 * time.Second
 
 // Our objects' names, for the lists the snapshots take: <lb> names are
 // "a" and the Service UID (upstream's), ours add -alt or -udp.
@@ -75,7 +73,6 @@ type LoadBalancers struct {
 	firewalls *snapshotCache[*computepb.Firewall]
 	checks    *snapshotCache[*computev1.HttpHealthCheck]
 	addresses *snapshotCache[*computepb.Address]
-	vms       *listCache[vmIndex]
 	// background counts releases still running after their sync returned.
 	background sync.WaitGroup
 	// hostURLs interns each node VM's URL (providerID -> URL): every sync
@@ -110,7 +107,6 @@ func New(d Deps) *LoadBalancers {
 	// any name.
 	l.addresses = newSnapshotCache(snapshotTTL, (*computepb.Address).GetName,
 		func(ctx context.Context) ([]*computepb.Address, error) { return api.ListAddresses(ctx, region, "") })
-	l.vms = &listCache[vmIndex]{ttl: vmListTTL, load: l.listVMs}
 	return l
 }
 

@@ -4,41 +4,20 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
+	"time"
 
-	"cloud.google.com/go/compute/apiv1/computepb"
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/klog/v2"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
+	"github.com/gce-ccm/gce-ccm/providers/gce/inventory"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
 )
 
 // The nodes behind a load balancer: their VMs, read from the providerIDs
 // without any API call, and the network tags its firewall rules target.
-
-// vmIndex is VMs by identity, from one aggregated list.
-type vmIndex map[gceref.Key]*computepb.Instance
-
-func (l *LoadBalancers) listVMs(ctx context.Context) (vmIndex, error) {
-	filter := ""
-	if p := l.deps.NodeInstancePrefix; p != "" {
-		filter = fmt.Sprintf(`name eq "%s.*"`, regexp.QuoteMeta(p))
-	}
-	insts, err := l.api.AggregatedListInstances(ctx, filter)
-	if err != nil {
-		return nil, fmt.Errorf("listing VMs for the load balancers' node tags: %w", err)
-	}
-	idx := make(vmIndex, len(insts))
-	for _, inst := range insts {
-		if k, err := gceref.ParseRef(inst.GetSelfLink(), "instances", gceref.Defaults{}); err == nil {
-			idx[k] = inst
-		}
-	}
-	return idx, nil
-}
 
 // hostsOf maps nodes to the URLs of their VMs in the region, sorted. A
 // node without a providerID yet is looked up by name in the managed zones.
@@ -66,20 +45,19 @@ func (l *LoadBalancers) hostsOf(ctx context.Context, nodes []*v1.Node) ([]string
 	return slices.Sorted(maps.Keys(urls)), nil
 }
 
-// addUnnamed finds VMs by name in the managed zones: in the shared VM
-// list, listed again once if one is missing (a new VM).
+// addUnnamed finds VMs by name in the managed zones: in the VM
+// inventory, listed again once if one is missing (a new VM).
 func (l *LoadBalancers) addUnnamed(ctx context.Context, urls map[string]bool, names []string) error {
 	log := klog.FromContext(ctx)
 	for fresh := false; ; fresh = true {
-		idx, err := l.vms.get(ctx, fresh)
-		if err != nil {
+		if err := l.listVMs(ctx, fresh); err != nil {
 			return err
 		}
 		var missing []string
 		for _, name := range names {
 			found := false
 			for _, z := range l.deps.Zones {
-				if vm := gceref.Instance(l.api.Project, z, name); idx[vm] != nil {
+				if vm := gceref.Instance(l.api.Project, z, name); l.vm(vm) != nil {
 					l.addHost(log, urls, name, vm)
 					found = true
 				}
@@ -123,31 +101,30 @@ func (l *LoadBalancers) tagsOf(ctx context.Context, hosts []string) ([]string, e
 	if len(l.deps.NodeTags) > 0 {
 		return l.deps.NodeTags, nil
 	}
-	idx, err := l.vms.get(ctx, false)
-	if err != nil {
+	if err := l.listVMs(ctx, false); err != nil {
 		return nil, err
 	}
 	tags := map[string]bool{}
 	refreshed := false
 	for _, h := range hosts {
 		vm, _ := gceref.ParseRef(h, "instances", gceref.Defaults{})
-		inst := idx[vm]
-		if inst == nil && !refreshed {
-			// A VM newer than the cached list: list again, once.
-			if idx, err = l.vms.get(ctx, true); err != nil {
+		rec := l.vm(vm)
+		if rec == nil && !refreshed {
+			// A VM newer than the last list: list again, once.
+			if err := l.listVMs(ctx, true); err != nil {
 				return nil, err
 			}
-			refreshed, inst = true, idx[vm]
+			refreshed, rec = true, l.vm(vm)
 		}
-		if inst == nil {
+		if rec == nil {
 			klog.FromContext(ctx).Info("VM not found while deriving node tags; skipped", "vm", vm.String())
 			continue
 		}
-		t := prefixTag(inst)
+		t := prefixTag(vm.Name, rec.Tags)
 		if t == "" {
 			return nil, &plan.InputError{Field: "node tags", Reason: fmt.Sprintf(
 				"VM %s has no network tag that is a prefix of its name (tags %v), so the firewall rules cannot target it; set node-tags in gce.conf",
-				vm.Name, inst.GetTags().GetItems())}
+				vm.Name, rec.Tags)}
 		}
 		tags[t] = true
 	}
@@ -157,12 +134,33 @@ func (l *LoadBalancers) tagsOf(ctx context.Context, hosts []string) ([]string, e
 	return slices.Sorted(maps.Keys(tags)), nil
 }
 
-func prefixTag(inst *computepb.Instance) string {
+func prefixTag(name string, tags []string) string {
 	best := ""
-	for _, t := range inst.GetTags().GetItems() {
-		if strings.HasPrefix(inst.GetName(), t) && len(t) > len(best) {
+	for _, t := range tags {
+		if strings.HasPrefix(name, t) && len(t) > len(best) {
 			best = t
 		}
 	}
 	return best
+}
+
+// listVMs brings the VM inventory up to date: within its freshness, or,
+// with fresh, by a list that begins now.
+func (l *LoadBalancers) listVMs(ctx context.Context, fresh bool) error {
+	var err error
+	if fresh {
+		_, err = l.deps.VMs.Relist(ctx)
+	} else {
+		err = l.deps.VMs.Current(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("listing VMs for the load balancers' nodes: %w", err)
+	}
+	return nil
+}
+
+// vm is a VM's record, nil if the inventory does not hold it.
+func (l *LoadBalancers) vm(vm gceref.Key) *inventory.VM {
+	rec, _ := l.deps.VMs.Lookup(vm, time.Time{})
+	return rec
 }
