@@ -18,7 +18,7 @@ func (l *LoadBalancers) createRule(ctx context.Context, r *computepb.ForwardingR
 	err := l.api.InsertForwardingRule(ctx, l.region, r)
 	if gceapi.IsAlreadyExists(err) {
 		have, gerr := l.api.GetForwardingRule(ctx, l.region, r.GetName())
-		if gerr == nil && plan.RuleFits(have, r) && gceref.Name(have.GetTarget()) == gceref.Name(r.GetTarget()) {
+		if gerr == nil && plan.RuleFits(have, r) && plan.SameTarget(have, r) {
 			return nil
 		}
 	}

@@ -135,14 +135,13 @@ func (l *LoadBalancers) usedByOthers(ctx context.Context, check string, ours []s
 	if err != nil {
 		return false, fmt.Errorf("listing target pools: %w", err)
 	}
+	id := gceref.GlobalKey(l.api.Project, "httpHealthChecks", check)
 	for name, tp := range pools {
 		if slices.Contains(ours, name) {
 			continue
 		}
-		for _, hc := range tp.GetHealthChecks() {
-			if gceref.Name(hc) == check {
-				return true, nil
-			}
+		if slices.ContainsFunc(tp.GetHealthChecks(), id.Is) {
+			return true, nil
 		}
 	}
 	return false, nil

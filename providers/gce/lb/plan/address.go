@@ -7,7 +7,6 @@ import (
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 	"github.com/gce-ccm/gce-ccm/providers/gce/ownership"
 )
 
@@ -81,7 +80,7 @@ func userAddress(in Input, a *computepb.Address) error {
 			a.GetName(), a.GetAddress(), a.GetNetworkTier(), in.Spec.Tier, AnnNetworkTier)}
 	}
 	for _, u := range a.GetUsers() {
-		if name := gceref.Name(u); !slices.Contains(in.Names.Rules(), name) {
+		if !slices.ContainsFunc(in.Names.Rules(), func(r string) bool { return in.ruleID(r).Is(u) }) {
 			return &InputError{Field: "spec.loadBalancerIP", Reason: fmt.Sprintf("address %s (%s) is already used by %s, which is not this load balancer's", a.GetName(), a.GetAddress(), u)}
 		}
 	}

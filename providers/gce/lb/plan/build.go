@@ -35,10 +35,18 @@ func Build(in Input) (Plan, error) {
 	return Plan{IP: ap.IP, Actions: p.actions}, nil
 }
 
-func (in Input) poolURL(name string) string {
-	return gceref.RegionalKey(in.Project, in.Region, "targetPools", name).SelfLink()
+// The identities of the Service's objects: references GCE returns are
+// compared with these (gceref.Key.Is), never by name alone, so that a pool,
+// check or network of the same name in another project or region is not
+// taken for ours.
+func (in Input) poolID(name string) gceref.Key {
+	return gceref.RegionalKey(in.Project, in.Region, "targetPools", name)
 }
-
-func (in Input) checkURL(name string) string {
-	return gceref.GlobalKey(in.Project, "httpHealthChecks", name).SelfLink()
+func (in Input) checkID(name string) gceref.Key {
+	return gceref.GlobalKey(in.Project, "httpHealthChecks", name)
 }
+func (in Input) ruleID(name string) gceref.Key {
+	return gceref.RegionalKey(in.Project, in.Region, "forwardingRules", name)
+}
+func (in Input) poolURL(name string) string  { return in.poolID(name).SelfLink() }
+func (in Input) checkURL(name string) string { return in.checkID(name).SelfLink() }

@@ -69,7 +69,7 @@ func (p *planner) syncFirewall(want, have *computepb.Firewall, fillIP, withDest 
 	switch {
 	case have == nil:
 		a.Kind = OpCreateFirewall
-	case gceref.Name(have.GetNetwork()) != gceref.Name(want.GetNetwork()) || have.GetDirection() != want.GetDirection():
+	case !gceref.Same(have.GetNetwork(), want.GetNetwork(), "networks", gceref.Defaults{}) || have.GetDirection() != want.GetDirection():
 		// Neither can be patched: the rule is replaced (only after a
 		// change of network-name in gce.conf).
 		del := p.add(Action{Kind: OpDeleteFirewall, Name: want.GetName()}, after...)

@@ -65,8 +65,10 @@ func targetedPools(in Input) []string {
 		if r == nil {
 			continue
 		}
-		if t := gceref.Name(r.GetTarget()); in.Seen.Pools[t] != nil && slices.Contains(in.Names.Pools(), t) && !slices.Contains(out, t) {
-			out = append(out, t)
+		for _, t := range in.Names.Pools() {
+			if in.Seen.Pools[t] != nil && in.poolID(t).Is(r.GetTarget()) && !slices.Contains(out, t) {
+				out = append(out, t)
+			}
 		}
 	}
 	return out
@@ -96,7 +98,7 @@ func (p *planner) planPool(active, recreate string, c checkSpec, checkKey, check
 	p.planMembers(active, add, remove)
 	attached := false
 	for _, hc := range have.GetHealthChecks() {
-		if gceref.Name(hc) == c.Name {
+		if in.checkID(c.Name).Is(hc) {
 			attached = true
 			continue
 		}

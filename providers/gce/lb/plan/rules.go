@@ -98,9 +98,15 @@ func (p *planner) planRuleWrites(rc ruleChanges, ready, deletes []string) (keys 
 		case c.Have == nil || c.Recreate:
 			keys = append(keys, p.add(Action{Kind: OpCreateRule, Name: c.Name, Rule: c.Want, FillIP: c.Want.GetIPAddress() == ""},
 				append(slices.Clip(ready), deletes...)...))
-		case gceref.Name(c.Have.GetTarget()) != gceref.Name(c.Want.GetTarget()):
+		case !SameTarget(c.Have, c.Want):
 			keys = append(keys, p.add(Action{Kind: OpSetTarget, Name: c.Name, Ref: c.Want.GetTarget()}, ready...))
 		}
 	}
 	return keys
+}
+
+// SameTarget: two rules point at one target, by identity (a rule's target
+// is a full URL, as GCE returns it).
+func SameTarget(a, b *computepb.ForwardingRule) bool {
+	return gceref.Same(a.GetTarget(), b.GetTarget(), "targetPools", gceref.Defaults{})
 }
