@@ -166,13 +166,13 @@ func TestEveryLoadBalancerDriftIsRepaired(t *testing.T) {
 			return e.api.RemoveTargetPoolInstances(e.ctx, region, name, []string{vmURL("node-1")})
 		}, func() error { return poolHas(e, name, 3) }},
 		{"health check detached", drift.PoolCheck, func() error {
-			tp, err := e.api.GetTargetPool(e.ctx, region, localName)
+			tp, err := poolNamed(e, localName)
 			if err != nil {
 				return err
 			}
 			return e.api.RemoveTargetPoolHealthCheck(e.ctx, region, localName, tp.GetHealthChecks()[0])
 		}, func() error {
-			tp, err := e.api.GetTargetPool(e.ctx, region, localName)
+			tp, err := poolNamed(e, localName)
 			if err == nil && len(tp.GetHealthChecks()) != 1 {
 				err = fmt.Errorf("pool %s has checks %v", localName, tp.GetHealthChecks())
 			}
@@ -291,8 +291,21 @@ func vmURL(name string) string {
 	return fmt.Sprintf("https://www.googleapis.com/compute/v1/projects/%s/zones/%s/instances/%s", project, zone, name)
 }
 
+// poolNamed reads one target pool from a filtered list, as the load balancer
+// does (the API layer has no single-pool read).
+func poolNamed(e *env, name string) (*computepb.TargetPool, error) {
+	pools, err := e.api.ListTargetPools(e.ctx, region, fmt.Sprintf(`name eq "%s"`, name))
+	if err != nil {
+		return nil, err
+	}
+	if len(pools) != 1 {
+		return nil, fmt.Errorf("target pool %s: %d found", name, len(pools))
+	}
+	return pools[0], nil
+}
+
 func poolHas(e *env, pool string, n int) error {
-	tp, err := e.api.GetTargetPool(e.ctx, region, pool)
+	tp, err := poolNamed(e, pool)
 	if err == nil && len(tp.GetInstances()) != n {
 		err = fmt.Errorf("pool %s has %d members, want %d", pool, len(tp.GetInstances()), n)
 	}

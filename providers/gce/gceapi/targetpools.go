@@ -14,17 +14,6 @@ import (
 // call may name.
 const MaxPoolUpdate = 1000
 
-// GetTargetPool reads one target pool.
-func (c *Client) GetTargetPool(ctx context.Context, region, name string) (*computepb.TargetPool, error) {
-	var out *computepb.TargetPool
-	err := c.read(ctx, "targetPools.get", "regions/"+region+"/targetPools/"+name, func(ctx context.Context) error {
-		var err error
-		out, err = c.targetPools.Get(ctx, &computepb.GetTargetPoolRequest{Project: c.Project, Region: region, TargetPool: name}, noRetry)
-		return err
-	})
-	return out, err
-}
-
 // ListTargetPools lists a region's target pools that match a filter; the
 // pools' members are shared (poolMembers) and the pages sized to bound
 // what one decoded page holds.

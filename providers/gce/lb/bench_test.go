@@ -175,7 +175,7 @@ func benchAddNodes(b *testing.B, poll time.Duration) {
 		b.ReportMetric(float64(st.Calls["compute.targetPools.list"]), "pool-lists")
 		b.ReportMetric(float64(st.Calls["compute.targetPools.get"]), "pool-gets")
 		for _, svc := range svcs[:3] {
-			tp, err := e.api.GetTargetPool(context.Background(), "us-central1", plan.NamesFor(svc, "").LB)
+			tp, err := e.pool(context.Background(), plan.NamesFor(svc, "").LB)
 			if err != nil || len(tp.GetInstances()) != 60 {
 				b.Fatalf("pool of %s: %d members, %v", svc.Name, len(tp.GetInstances()), err)
 			}

@@ -36,7 +36,7 @@ func TestLBCreate(t *testing.T) {
 		r.GetTarget() != gceBase+"regions/us-central1/targetPools/"+lb || r.GetDescription() != desc {
 		t.Errorf("forwarding rule %v", r)
 	}
-	tp, err := e.api.GetTargetPool(ctx, "us-central1", lb)
+	tp, err := e.pool(ctx, lb)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"cloud.google.com/go/compute/apiv1/computepb"
 	"google.golang.org/api/option"
 	v1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -75,6 +76,19 @@ func newLBTestEnv(t testing.TB, opts fakecompute.Options, tweak func(*gceapi.Con
 		t.Fatal(err)
 	}
 	return &lbTestEnv{lb: New(deps), deps: deps, api: api, gce: ts, kube: kube}
+}
+
+// pool reads one target pool as the load balancer does, from a filtered
+// list: the API layer has no single-pool read, since nothing needs one.
+func (e *lbTestEnv) pool(ctx context.Context, name string) (*computepb.TargetPool, error) {
+	pools, err := e.api.ListTargetPools(ctx, "us-central1", fmt.Sprintf(`name eq "%s"`, name))
+	if err != nil {
+		return nil, err
+	}
+	if len(pools) != 1 {
+		return nil, fmt.Errorf("target pool %s: %d found", name, len(pools))
+	}
+	return pools[0], nil
 }
 
 // settle waits for the releases still running after their sync returned.

@@ -151,7 +151,7 @@ func TestLBZeroDowntimeTrafficPolicy(t *testing.T) {
 		t.Errorf("IP changed %s -> %s", ip, got)
 	}
 	ids.same(t, "forwardingRules/"+n.LB, "targetPools/"+n.LB, "firewalls/"+n.Firewall)
-	tp, _ := e.api.GetTargetPool(context.Background(), "us-central1", n.LB)
+	tp, _ := e.pool(context.Background(), n.LB)
 	if !cmp.Equal(tp.GetHealthChecks(), []string{gceBase + "global/httpHealthChecks/" + n.LocalCheck}) {
 		t.Errorf("pool checks %v", tp.GetHealthChecks())
 	}
@@ -190,7 +190,7 @@ func TestLBZeroDowntimeSessionAffinity(t *testing.T) {
 	ids.same(t, "forwardingRules/"+n.LB)
 	ctx := context.Background()
 	r, _ := e.api.GetForwardingRule(ctx, "us-central1", n.LB)
-	alt, err := e.api.GetTargetPool(ctx, "us-central1", n.AltPool)
+	alt, err := e.pool(ctx, n.AltPool)
 	if err != nil || alt.GetSessionAffinity() != "CLIENT_IP" || len(alt.GetInstances()) != 2 || gceref.Name(r.GetTarget()) != n.AltPool {
 		t.Fatalf("rule -> %s, pool %v %v", r.GetTarget(), alt, err)
 	}
@@ -241,7 +241,7 @@ func TestLBZeroDowntimeSecondProtocol(t *testing.T) {
 
 func (e *lbTestEnv) members(t *testing.T, pool string) []string {
 	t.Helper()
-	tp, err := e.api.GetTargetPool(context.Background(), "us-central1", pool)
+	tp, err := e.pool(context.Background(), pool)
 	if err != nil {
 		t.Fatal(err)
 	}
