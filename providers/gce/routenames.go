@@ -130,7 +130,7 @@ func routeConflict(have, want *computepb.Route) string {
 	if hv, err := gceref.ParseRef(have.GetNextHopInstance(), "instances", gceref.Defaults{}); err != nil || hv.SelfLink() != want.GetNextHopInstance() {
 		diffs = append(diffs, fmt.Sprintf("next hop %q (want %s)", have.GetNextHopInstance(), want.GetNextHopInstance()))
 	}
-	if gceref.Name(have.GetNetwork()) != gceref.Name(want.GetNetwork()) {
+	if !gceref.Same(have.GetNetwork(), want.GetNetwork(), "networks", gceref.Defaults{}) {
 		diffs = append(diffs, fmt.Sprintf("network %s (want %s)", have.GetNetwork(), want.GetNetwork()))
 	}
 	if have.GetDescription() != want.GetDescription() {

@@ -14,6 +14,7 @@ import (
 	cloudprovider "k8s.io/cloud-provider"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
 )
 
@@ -292,5 +293,26 @@ func TestRoutesSharedVPCLiveInTheHostProject(t *testing.T) {
 	}
 	if n := len(e.gce.Dump()[host]); n != len(before[host]) {
 		t.Errorf("%d routes left in the host project, want its %d system routes", n, len(before[host]))
+	}
+}
+
+// A route is ours as built only if its network is ours by identity: the
+// same network name in another project (a Shared VPC host) is a conflict.
+func TestRouteConflictComparesNetworksByIdentity(t *testing.T) {
+	vm := gceref.Instance("demo", "us-central1-a", "node-a")
+	want := desiredRoute("prod", "node-a", "10.0.1.0/24", "https://www.googleapis.com/compute/v1/projects/demo/global/networks/default", vm)
+	for _, tc := range []struct {
+		network  string
+		conflict bool
+	}{
+		{"https://www.googleapis.com/compute/v1/projects/demo/global/networks/default", false},
+		{"projects/demo/global/networks/default", false},
+		{"https://www.googleapis.com/compute/v1/projects/host/global/networks/default", true},
+	} {
+		have := proto.Clone(want).(*computepb.Route)
+		have.Network = proto.String(tc.network)
+		if got := routeConflict(have, want); (got != "") != tc.conflict {
+			t.Errorf("network %s: conflict %q, want conflict=%v", tc.network, got, tc.conflict)
+		}
 	}
 }

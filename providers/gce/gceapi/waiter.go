@@ -12,6 +12,8 @@ import (
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"google.golang.org/api/iterator"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // maxNamesPerPoll bounds the filter of one operations.list poll; 100 names
@@ -69,7 +71,7 @@ func newWaiter(parent context.Context, c *Client) *waiter {
 }
 
 func scopeOfOp(project string, op *computepb.Operation) opScope {
-	return opScope{project: project, region: lastSegment(op.GetRegion()), zone: lastSegment(op.GetZone())}
+	return opScope{project: project, region: gceref.Name(op.GetRegion()), zone: gceref.Name(op.GetZone())}
 }
 
 // wait blocks until the operation is DONE and returns its outcome, or
@@ -293,11 +295,4 @@ func (w *waiter) listDone(sc opScope, ops []*pendingOp) (map[string]*computepb.O
 		}
 	})
 	return out, err
-}
-
-func lastSegment(s string) string {
-	if i := strings.LastIndex(s, "/"); i >= 0 {
-		return s[i+1:]
-	}
-	return s
 }
