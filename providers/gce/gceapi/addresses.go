@@ -9,28 +9,16 @@ import (
 
 // GetAddress reads one regional address.
 func (c *Client) GetAddress(ctx context.Context, region, name string) (*computepb.Address, error) {
-	var out *computepb.Address
-	err := c.read(ctx, "addresses.get", "regions/"+region+"/addresses/"+name, func(ctx context.Context) error {
-		var err error
-		out, err = c.addresses.Get(ctx, &computepb.GetAddressRequest{Project: c.Project, Region: region, Address: name}, noRetry)
-		return err
+	return readOne(c, ctx, "addresses.get", "regions/"+region+"/addresses/"+name, func(ctx context.Context) (*computepb.Address, error) {
+		return c.addresses.Get(ctx, &computepb.GetAddressRequest{Project: c.Project, Region: region, Address: name}, noRetry)
 	})
-	return out, err
 }
 
 // ListAddresses lists a region's addresses that match a filter.
 func (c *Client) ListAddresses(ctx context.Context, region, filter string) ([]*computepb.Address, error) {
-	var out []*computepb.Address
-	err := c.read(ctx, "addresses.list", "regions/"+region+"/addresses", func(ctx context.Context) error {
-		req := &computepb.ListAddressesRequest{Project: c.Project, Region: region, MaxResults: proto.Uint32(pageSize)}
-		if filter != "" {
-			req.Filter = proto.String(filter)
-		}
-		var err error
-		out, err = collect(c.addresses.List(ctx, req, noRetry))
-		return err
+	return readOne(c, ctx, "addresses.list", "regions/"+region+"/addresses", func(ctx context.Context) ([]*computepb.Address, error) {
+		return collect(c.addresses.List(ctx, &computepb.ListAddressesRequest{Project: c.Project, Region: region, MaxResults: proto.Uint32(pageSize), Filter: optional(filter)}, noRetry))
 	})
-	return out, err
 }
 
 // InsertAddress reserves an address and waits until it is reserved.

@@ -9,17 +9,9 @@ import (
 
 // ListBackendServices lists a region's backend services that match a filter.
 func (c *Client) ListBackendServices(ctx context.Context, region, filter string) ([]*computepb.BackendService, error) {
-	var out []*computepb.BackendService
-	err := c.read(ctx, "regionBackendServices.list", "regions/"+region+"/backendServices", func(ctx context.Context) error {
-		req := &computepb.ListRegionBackendServicesRequest{Project: c.Project, Region: region, MaxResults: proto.Uint32(pageSize)}
-		if filter != "" {
-			req.Filter = proto.String(filter)
-		}
-		var err error
-		out, err = collect(c.backendServices.List(ctx, req, noRetry))
-		return err
+	return readOne(c, ctx, "regionBackendServices.list", "regions/"+region+"/backendServices", func(ctx context.Context) ([]*computepb.BackendService, error) {
+		return collect(c.backendServices.List(ctx, &computepb.ListRegionBackendServicesRequest{Project: c.Project, Region: region, MaxResults: proto.Uint32(pageSize), Filter: optional(filter)}, noRetry))
 	})
-	return out, err
 }
 
 // InsertBackendService creates a regional backend service.

@@ -11,17 +11,9 @@ import (
 
 // ListHealthChecks lists the global health checks that match a filter.
 func (c *Client) ListHealthChecks(ctx context.Context, filter string) ([]*computepb.HealthCheck, error) {
-	var out []*computepb.HealthCheck
-	err := c.read(ctx, "healthChecks.list", "global/healthChecks", func(ctx context.Context) error {
-		req := &computepb.ListHealthChecksRequest{Project: c.Project, MaxResults: proto.Uint32(pageSize)}
-		if filter != "" {
-			req.Filter = proto.String(filter)
-		}
-		var err error
-		out, err = collect(c.healthChecks.List(ctx, req, noRetry))
-		return err
+	return readOne(c, ctx, "healthChecks.list", "global/healthChecks", func(ctx context.Context) ([]*computepb.HealthCheck, error) {
+		return collect(c.healthChecks.List(ctx, &computepb.ListHealthChecksRequest{Project: c.Project, MaxResults: proto.Uint32(pageSize), Filter: optional(filter)}, noRetry))
 	})
-	return out, err
 }
 
 // InsertHealthCheck creates a global health check.

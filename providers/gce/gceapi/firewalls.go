@@ -9,28 +9,16 @@ import (
 
 // GetFirewall reads one firewall rule.
 func (c *Client) GetFirewall(ctx context.Context, name string) (*computepb.Firewall, error) {
-	var out *computepb.Firewall
-	err := c.read(ctx, "firewalls.get", "global/firewalls/"+name, func(ctx context.Context) error {
-		var err error
-		out, err = c.firewalls.Get(ctx, &computepb.GetFirewallRequest{Project: c.Project, Firewall: name}, noRetry)
-		return err
+	return readOne(c, ctx, "firewalls.get", "global/firewalls/"+name, func(ctx context.Context) (*computepb.Firewall, error) {
+		return c.firewalls.Get(ctx, &computepb.GetFirewallRequest{Project: c.Project, Firewall: name}, noRetry)
 	})
-	return out, err
 }
 
 // ListFirewalls lists the firewall rules that match a filter.
 func (c *Client) ListFirewalls(ctx context.Context, filter string) ([]*computepb.Firewall, error) {
-	var out []*computepb.Firewall
-	err := c.read(ctx, "firewalls.list", "global/firewalls", func(ctx context.Context) error {
-		req := &computepb.ListFirewallsRequest{Project: c.Project, MaxResults: proto.Uint32(pageSize)}
-		if filter != "" {
-			req.Filter = proto.String(filter)
-		}
-		var err error
-		out, err = collect(c.firewalls.List(ctx, req, noRetry))
-		return err
+	return readOne(c, ctx, "firewalls.list", "global/firewalls", func(ctx context.Context) ([]*computepb.Firewall, error) {
+		return collect(c.firewalls.List(ctx, &computepb.ListFirewallsRequest{Project: c.Project, MaxResults: proto.Uint32(pageSize), Filter: optional(filter)}, noRetry))
 	})
-	return out, err
 }
 
 // InsertFirewall creates a firewall rule and waits until it exists.

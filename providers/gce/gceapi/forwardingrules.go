@@ -9,28 +9,16 @@ import (
 
 // GetForwardingRule reads one regional forwarding rule.
 func (c *Client) GetForwardingRule(ctx context.Context, region, name string) (*computepb.ForwardingRule, error) {
-	var out *computepb.ForwardingRule
-	err := c.read(ctx, "forwardingRules.get", "regions/"+region+"/forwardingRules/"+name, func(ctx context.Context) error {
-		var err error
-		out, err = c.forwardingRules.Get(ctx, &computepb.GetForwardingRuleRequest{Project: c.Project, Region: region, ForwardingRule: name}, noRetry)
-		return err
+	return readOne(c, ctx, "forwardingRules.get", "regions/"+region+"/forwardingRules/"+name, func(ctx context.Context) (*computepb.ForwardingRule, error) {
+		return c.forwardingRules.Get(ctx, &computepb.GetForwardingRuleRequest{Project: c.Project, Region: region, ForwardingRule: name}, noRetry)
 	})
-	return out, err
 }
 
 // ListForwardingRules lists a region's forwarding rules matching a filter.
 func (c *Client) ListForwardingRules(ctx context.Context, region, filter string) ([]*computepb.ForwardingRule, error) {
-	var out []*computepb.ForwardingRule
-	err := c.read(ctx, "forwardingRules.list", "regions/"+region+"/forwardingRules", func(ctx context.Context) error {
-		req := &computepb.ListForwardingRulesRequest{Project: c.Project, Region: region, MaxResults: proto.Uint32(pageSize)}
-		if filter != "" {
-			req.Filter = proto.String(filter)
-		}
-		var err error
-		out, err = collect(c.forwardingRules.List(ctx, req, noRetry))
-		return err
+	return readOne(c, ctx, "forwardingRules.list", "regions/"+region+"/forwardingRules", func(ctx context.Context) ([]*computepb.ForwardingRule, error) {
+		return collect(c.forwardingRules.List(ctx, &computepb.ListForwardingRulesRequest{Project: c.Project, Region: region, MaxResults: proto.Uint32(pageSize), Filter: optional(filter)}, noRetry))
 	})
-	return out, err
 }
 
 // InsertForwardingRule creates a forwarding rule and waits until it exists.

@@ -14,13 +14,9 @@ import (
 
 // GetHTTPHealthCheck reads one legacy HTTP health check.
 func (c *Client) GetHTTPHealthCheck(ctx context.Context, name string) (*computev1.HttpHealthCheck, error) {
-	var out *computev1.HttpHealthCheck
-	err := c.read(ctx, "httpHealthChecks.get", "global/httpHealthChecks/"+name, func(ctx context.Context) error {
-		var err error
-		out, err = c.legacy.HttpHealthChecks.Get(c.Project, name).Context(ctx).Do()
-		return err
+	return readOne(c, ctx, "httpHealthChecks.get", "global/httpHealthChecks/"+name, func(ctx context.Context) (*computev1.HttpHealthCheck, error) {
+		return c.legacy.HttpHealthChecks.Get(c.Project, name).Context(ctx).Do()
 	})
-	return out, err
 }
 
 // ListHTTPHealthChecks lists the legacy HTTP health checks matching a filter.

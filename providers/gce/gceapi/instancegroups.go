@@ -14,17 +14,9 @@ const MaxGroupUpdate = MaxPoolUpdate
 
 // ListInstanceGroups lists a zone's instance groups that match a filter.
 func (c *Client) ListInstanceGroups(ctx context.Context, zone, filter string) ([]*computepb.InstanceGroup, error) {
-	var out []*computepb.InstanceGroup
-	err := c.read(ctx, "instanceGroups.list", "zones/"+zone+"/instanceGroups", func(ctx context.Context) error {
-		req := &computepb.ListInstanceGroupsRequest{Project: c.Project, Zone: zone, MaxResults: proto.Uint32(pageSize)}
-		if filter != "" {
-			req.Filter = proto.String(filter)
-		}
-		var err error
-		out, err = collect(c.instanceGroups.List(ctx, req, noRetry))
-		return err
+	return readOne(c, ctx, "instanceGroups.list", "zones/"+zone+"/instanceGroups", func(ctx context.Context) ([]*computepb.InstanceGroup, error) {
+		return collect(c.instanceGroups.List(ctx, &computepb.ListInstanceGroupsRequest{Project: c.Project, Zone: zone, MaxResults: proto.Uint32(pageSize), Filter: optional(filter)}, noRetry))
 	})
-	return out, err
 }
 
 // ListGroupInstances lists the instance URLs of a group's members.

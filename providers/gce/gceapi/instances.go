@@ -2,11 +2,9 @@ package gceapi
 
 import (
 	"context"
-	"errors"
 
 	compute "cloud.google.com/go/compute/apiv1"
 	"cloud.google.com/go/compute/apiv1/computepb"
-	"google.golang.org/api/iterator"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -20,37 +18,16 @@ func protoOf(op *compute.Operation) *computepb.Operation {
 
 // GetInstance reads one VM.
 func (c *Client) GetInstance(ctx context.Context, project, zone, name string) (*computepb.Instance, error) {
-	var out *computepb.Instance
-	err := c.read(ctx, "instances.get", "zones/"+zone+"/instances/"+name, func(ctx context.Context) error {
-		var err error
-		out, err = c.instances.Get(ctx, &computepb.GetInstanceRequest{Project: project, Zone: zone, Instance: name}, noRetry)
-		return err
+	return readOne(c, ctx, "instances.get", "zones/"+zone+"/instances/"+name, func(ctx context.Context) (*computepb.Instance, error) {
+		return c.instances.Get(ctx, &computepb.GetInstanceRequest{Project: project, Zone: zone, Instance: name}, noRetry)
 	})
-	return out, err
 }
 
 // ListInstances lists the VMs of one zone that match a filter.
 func (c *Client) ListInstances(ctx context.Context, zone, filter string) ([]*computepb.Instance, error) {
-	var out []*computepb.Instance
-	err := c.read(ctx, "instances.list", "zones/"+zone+"/instances", func(ctx context.Context) error {
-		out = out[:0]
-		req := &computepb.ListInstancesRequest{Project: c.Project, Zone: zone, MaxResults: proto.Uint32(500)}
-		if filter != "" {
-			req.Filter = proto.String(filter)
-		}
-		it := c.instances.List(ctx, req, noRetry)
-		for {
-			inst, err := it.Next()
-			if errors.Is(err, iterator.Done) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			out = append(out, inst)
-		}
+	return readOne(c, ctx, "instances.list", "zones/"+zone+"/instances", func(ctx context.Context) ([]*computepb.Instance, error) {
+		return collect(c.instances.List(ctx, &computepb.ListInstancesRequest{Project: c.Project, Zone: zone, MaxResults: proto.Uint32(pageSize), Filter: optional(filter)}, noRetry))
 	})
-	return out, err
 }
 
 // AggregatedListInstances lists the project's VMs in every zone at once.
@@ -58,21 +35,10 @@ func (c *Client) AggregatedListInstances(ctx context.Context, filter string) ([]
 	var out []*computepb.Instance
 	err := c.read(ctx, "instances.aggregatedList", "aggregated/instances", func(ctx context.Context) error {
 		out = out[:0]
-		req := &computepb.AggregatedListInstancesRequest{Project: c.Project, MaxResults: proto.Uint32(500)}
-		if filter != "" {
-			req.Filter = proto.String(filter)
-		}
-		it := c.instances.AggregatedList(ctx, req, noRetry)
-		for {
-			pair, err := it.Next()
-			if errors.Is(err, iterator.Done) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
+		req := &computepb.AggregatedListInstancesRequest{Project: c.Project, MaxResults: proto.Uint32(pageSize), Filter: optional(filter)}
+		return drain(c.instances.AggregatedList(ctx, req, noRetry), func(pair compute.InstancesScopedListPair) {
 			out = append(out, pair.Value.GetInstances()...)
-		}
+		})
 	})
 	return out, err
 }
@@ -90,24 +56,7 @@ func (c *Client) UpdateInstance(ctx context.Context, zone string, inst *computep
 
 // ListZones lists the project's zones.
 func (c *Client) ListZones(ctx context.Context, filter string) ([]*computepb.Zone, error) {
-	var out []*computepb.Zone
-	err := c.read(ctx, "zones.list", "zones", func(ctx context.Context) error {
-		out = out[:0]
-		req := &computepb.ListZonesRequest{Project: c.Project}
-		if filter != "" {
-			req.Filter = proto.String(filter)
-		}
-		it := c.zones.List(ctx, req, noRetry)
-		for {
-			z, err := it.Next()
-			if errors.Is(err, iterator.Done) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			out = append(out, z)
-		}
+	return readOne(c, ctx, "zones.list", "zones", func(ctx context.Context) ([]*computepb.Zone, error) {
+		return collect(c.zones.List(ctx, &computepb.ListZonesRequest{Project: c.Project, Filter: optional(filter)}, noRetry))
 	})
-	return out, err
 }

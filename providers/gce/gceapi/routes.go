@@ -2,10 +2,8 @@ package gceapi
 
 import (
 	"context"
-	"errors"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
-	"google.golang.org/api/iterator"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -14,37 +12,16 @@ import (
 
 // ListRoutes lists the network project's routes that match a GCE list filter.
 func (c *Client) ListRoutes(ctx context.Context, filter string) ([]*computepb.Route, error) {
-	var out []*computepb.Route
-	err := c.read(ctx, "routes.list", "global/routes", func(ctx context.Context) error {
-		out = out[:0]
-		req := &computepb.ListRoutesRequest{Project: c.NetworkProject, MaxResults: proto.Uint32(500)}
-		if filter != "" {
-			req.Filter = proto.String(filter)
-		}
-		it := c.routes.List(ctx, req, noRetry)
-		for {
-			r, err := it.Next()
-			if errors.Is(err, iterator.Done) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
+	return readOne(c, ctx, "routes.list", "global/routes", func(ctx context.Context) ([]*computepb.Route, error) {
+		return collect(c.routes.List(ctx, &computepb.ListRoutesRequest{Project: c.NetworkProject, MaxResults: proto.Uint32(pageSize), Filter: optional(filter)}, noRetry))
 	})
-	return out, err
 }
 
 // GetRoute reads one route.
 func (c *Client) GetRoute(ctx context.Context, name string) (*computepb.Route, error) {
-	var out *computepb.Route
-	err := c.read(ctx, "routes.get", "global/routes/"+name, func(ctx context.Context) error {
-		var err error
-		out, err = c.routes.Get(ctx, &computepb.GetRouteRequest{Project: c.NetworkProject, Route: name}, noRetry)
-		return err
+	return readOne(c, ctx, "routes.get", "global/routes/"+name, func(ctx context.Context) (*computepb.Route, error) {
+		return c.routes.Get(ctx, &computepb.GetRouteRequest{Project: c.NetworkProject, Route: name}, noRetry)
 	})
-	return out, err
 }
 
 // InsertRoute creates a route and waits until it exists.

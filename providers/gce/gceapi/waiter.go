@@ -2,7 +2,6 @@ package gceapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
-	"google.golang.org/api/iterator"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
@@ -281,18 +279,11 @@ func (w *waiter) listDone(sc opScope, ops []*pendingOp) (map[string]*computepb.O
 		default:
 			it = c.globalOps.List(ctx, &computepb.ListGlobalOperationsRequest{Project: sc.project, Filter: filter, MaxResults: max}, noRetry)
 		}
-		for {
-			op, err := it.Next()
-			if errors.Is(err, iterator.Done) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
+		return drain(it, func(op *computepb.Operation) {
 			if op.GetStatus() == computepb.Operation_DONE {
 				out[op.GetName()] = op
 			}
-		}
+		})
 	})
 	return out, err
 }
