@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -203,21 +204,13 @@ func buildConfig(f *ConfigFile, warnings []string, md MetadataDefaults) (*Config
 			return nil, &ConfigError{Key: "node-tags", Reason: fmt.Sprintf("value %d %q is not a valid network tag (RFC 1035: lowercase letters, digits, hyphens, 1-63 chars)", i+1, t)}
 		}
 	}
-	switch c.StackType = strings.ToUpper(strings.TrimSpace(g.StackType)); c.StackType {
-	case "":
-		c.StackType = StackIPv4
-	case StackIPv4, StackIPv6, StackDualIPv4:
-	default:
-		return nil, &ConfigError{Key: "stack-type", Reason: fmt.Sprintf("%q is not one of IPV4, IPV6, IPV4_IPV6", g.StackType)}
-	}
-	switch c.IPForwardMode = strings.ToLower(strings.TrimSpace(g.IPForwardMode)); c.IPForwardMode {
-	case "":
-		c.IPForwardMode = IPForwardEnforce
-	case IPForwardEnforce, IPForwardAudit, IPForwardOff:
-	default:
-		return nil, &ConfigError{Key: "gce-ccm-ipforward-mode", Reason: fmt.Sprintf("%q is not one of enforce, audit, off", g.IPForwardMode)}
-	}
 	var err error
+	if c.StackType, err = oneOf("stack-type", g.StackType, strings.ToUpper, StackIPv4, StackIPv6, StackDualIPv4); err != nil {
+		return nil, err
+	}
+	if c.IPForwardMode, err = oneOf("gce-ccm-ipforward-mode", g.IPForwardMode, strings.ToLower, IPForwardEnforce, IPForwardAudit, IPForwardOff); err != nil {
+		return nil, err
+	}
 	if c.ReadsPerSecond, err = positiveFloat("gce-ccm-api-reads-per-second", g.ReadsPerSecond); err != nil {
 		return nil, err
 	}
@@ -327,4 +320,17 @@ func positiveFloat(key, v string) (float64, error) {
 func isNumber(s string) bool {
 	_, err := strconv.ParseUint(s, 10, 64)
 	return err == nil
+}
+
+// oneOf reads an enumerated key: its value in the case the key takes
+// (fold), the first allowed value when unset.
+func oneOf(key, raw string, fold func(string) string, allowed ...string) (string, error) {
+	v := fold(strings.TrimSpace(raw))
+	switch {
+	case v == "":
+		return allowed[0], nil
+	case slices.Contains(allowed, v):
+		return v, nil
+	}
+	return "", &ConfigError{Key: key, Reason: fmt.Sprintf("%q is not one of %s", raw, strings.Join(allowed, ", "))}
 }
