@@ -9,6 +9,8 @@ import (
 
 	compute "google.golang.org/api/compute/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/ownership"
 )
 
 // driftGCE changes one of a Service's GCE objects, or one of the cluster's
@@ -47,10 +49,22 @@ func (s *soak) driftGCE(rnd *rand.Rand, name string) (string, error) {
 		}
 	case "route deleted":
 		l, err := gce.Routes.List(project).Filter(fmt.Sprintf(`name eq "%s-.*"`, soakRoutePrefix())).Context(s.e.ctx).Do()
-		if err != nil || len(l.Items) == 0 {
+		if err != nil {
 			return what + " (nothing to change)", nil
 		}
-		victim := l.Items[rnd.Intn(len(l.Items))].Name
+		// Only this cluster's routes: a look-alike with our prefix and
+		// another cluster's description is one of the foreign objects the
+		// end state requires untouched (a 30-minute run once drew it).
+		var ours []string
+		for _, r := range l.Items {
+			if d, ok := ownership.Read(r.Description); ok && d.ClusterName == soakCluster {
+				ours = append(ours, r.Name)
+			}
+		}
+		if len(ours) == 0 {
+			return what + " (nothing to change)", nil
+		}
+		victim := ours[rnd.Intn(len(ours))]
 		call = func() (*compute.Operation, error) { return gce.Routes.Delete(project, victim).Context(s.e.ctx).Do() }
 	}
 	// Through the faults: a few tries, as a user would click again.
