@@ -96,6 +96,7 @@ func TestSoak(t *testing.T) {
 	}
 	t.Cleanup(g.Stop)
 	e.gce, e.cluster = g, soakCluster
+	e.guardSystemRoutes() // checked before g stops (cleanups run last-in first-out)
 
 	foreign := seedForeign(e)
 	reps := newReplicas(e, cfg)

@@ -39,7 +39,13 @@ func (e *env) guardSystemRoutes() {
 	if len(start) < 2 {
 		e.t.Fatalf("the emulator made %d system routes; want the default network's route to the internet and its local routes", len(start))
 	}
+	guarded := e.gce
 	e.t.Cleanup(func() {
+		if e.gce != guarded {
+			// The scenario replaced its emulator (the soak starts one with
+			// its seed) and guards the new one itself; this one is stopped.
+			return
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if msg := systemRoutesChanged(start, e.allGCERoutes(ctx)); msg != "" {
