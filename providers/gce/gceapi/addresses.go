@@ -9,7 +9,7 @@ import (
 
 // GetAddress reads one regional address.
 func (c *Client) GetAddress(ctx context.Context, region, name string) (*computepb.Address, error) {
-	return readOne(c, ctx, "addresses.get", "regions/"+region+"/addresses/"+name, func(ctx context.Context) (*computepb.Address, error) {
+	return readOne(c, ctx, "addresses.get", regional(region, "addresses", name), func(ctx context.Context) (*computepb.Address, error) {
 		return c.addresses.Get(ctx, &computepb.GetAddressRequest{Project: c.Project, Region: region, Address: name}, noRetry)
 	})
 }
@@ -23,17 +23,13 @@ func (c *Client) ListAddresses(ctx context.Context, region, filter string) ([]*c
 
 // InsertAddress reserves an address and waits until it is reserved.
 func (c *Client) InsertAddress(ctx context.Context, region string, a *computepb.Address) error {
-	return c.mutate(ctx, "addresses.insert", "regions/"+region+"/addresses/"+a.GetName(), func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.addresses.Insert(ctx, &computepb.InsertAddressRequest{Project: c.Project, Region: region, AddressResource: a, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "addresses.insert", regional(region, "addresses", a.GetName()), c.addresses.Insert,
+		&computepb.InsertAddressRequest{Project: c.Project, Region: region, AddressResource: a})
 }
 
 // DeleteAddress releases an address. One that a forwarding rule holds
 // stays with the rule as an ephemeral IP.
 func (c *Client) DeleteAddress(ctx context.Context, region, name string) error {
-	return c.mutate(ctx, "addresses.delete", "regions/"+region+"/addresses/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.addresses.Delete(ctx, &computepb.DeleteAddressRequest{Project: c.Project, Region: region, Address: name, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "addresses.delete", regional(region, "addresses", name), c.addresses.Delete,
+		&computepb.DeleteAddressRequest{Project: c.Project, Region: region, Address: name})
 }

@@ -16,26 +16,20 @@ func (c *Client) ListBackendServices(ctx context.Context, region, filter string)
 
 // InsertBackendService creates a regional backend service.
 func (c *Client) InsertBackendService(ctx context.Context, region string, bs *computepb.BackendService) error {
-	return c.mutate(ctx, "regionBackendServices.insert", "regions/"+region+"/backendServices/"+bs.GetName(), func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.backendServices.Insert(ctx, &computepb.InsertRegionBackendServiceRequest{Project: c.Project, Region: region, BackendServiceResource: bs, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "regionBackendServices.insert", regional(region, "backendServices", bs.GetName()), c.backendServices.Insert,
+		&computepb.InsertRegionBackendServiceRequest{Project: c.Project, Region: region, BackendServiceResource: bs})
 }
 
 // PatchBackendService changes the fields bs sets; bs carries the
 // fingerprint it was read with, so a concurrent change fails (412).
 func (c *Client) PatchBackendService(ctx context.Context, region string, bs *computepb.BackendService) error {
-	return c.mutate(ctx, "regionBackendServices.patch", "regions/"+region+"/backendServices/"+bs.GetName(), func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.backendServices.Patch(ctx, &computepb.PatchRegionBackendServiceRequest{Project: c.Project, Region: region, BackendService: bs.GetName(),
-			BackendServiceResource: bs, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "regionBackendServices.patch", regional(region, "backendServices", bs.GetName()), c.backendServices.Patch,
+		&computepb.PatchRegionBackendServiceRequest{Project: c.Project, Region: region, BackendService: bs.GetName(),
+			BackendServiceResource: bs})
 }
 
 // DeleteBackendService deletes a regional backend service.
 func (c *Client) DeleteBackendService(ctx context.Context, region, name string) error {
-	return c.mutate(ctx, "regionBackendServices.delete", "regions/"+region+"/backendServices/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.backendServices.Delete(ctx, &computepb.DeleteRegionBackendServiceRequest{Project: c.Project, Region: region, BackendService: name, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "regionBackendServices.delete", regional(region, "backendServices", name), c.backendServices.Delete,
+		&computepb.DeleteRegionBackendServiceRequest{Project: c.Project, Region: region, BackendService: name})
 }

@@ -18,24 +18,18 @@ func (c *Client) ListHealthChecks(ctx context.Context, filter string) ([]*comput
 
 // InsertHealthCheck creates a global health check.
 func (c *Client) InsertHealthCheck(ctx context.Context, hc *computepb.HealthCheck) error {
-	return c.mutate(ctx, "healthChecks.insert", "global/healthChecks/"+hc.GetName(), func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.healthChecks.Insert(ctx, &computepb.InsertHealthCheckRequest{Project: c.Project, HealthCheckResource: hc, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "healthChecks.insert", global("healthChecks", hc.GetName()), c.healthChecks.Insert,
+		&computepb.InsertHealthCheckRequest{Project: c.Project, HealthCheckResource: hc})
 }
 
 // UpdateHealthCheck replaces a global health check.
 func (c *Client) UpdateHealthCheck(ctx context.Context, hc *computepb.HealthCheck) error {
-	return c.mutate(ctx, "healthChecks.update", "global/healthChecks/"+hc.GetName(), func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.healthChecks.Update(ctx, &computepb.UpdateHealthCheckRequest{Project: c.Project, HealthCheck: hc.GetName(), HealthCheckResource: hc, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "healthChecks.update", global("healthChecks", hc.GetName()), c.healthChecks.Update,
+		&computepb.UpdateHealthCheckRequest{Project: c.Project, HealthCheck: hc.GetName(), HealthCheckResource: hc})
 }
 
 // DeleteHealthCheck deletes a global health check.
 func (c *Client) DeleteHealthCheck(ctx context.Context, name string) error {
-	return c.mutate(ctx, "healthChecks.delete", "global/healthChecks/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.healthChecks.Delete(ctx, &computepb.DeleteHealthCheckRequest{Project: c.Project, HealthCheck: name, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "healthChecks.delete", global("healthChecks", name), c.healthChecks.Delete,
+		&computepb.DeleteHealthCheckRequest{Project: c.Project, HealthCheck: name})
 }

@@ -68,29 +68,20 @@ type Config struct {
 }
 
 func (c *Config) setDefaults() {
-	if c.ReadsPerSecond <= 0 {
-		c.ReadsPerSecond = DefaultReadsPerSecond
-	}
-	if c.MutationsPerSecond <= 0 {
-		c.MutationsPerSecond = DefaultMutationsPerSecond
-	}
-	if c.MaxAttempts <= 0 {
-		c.MaxAttempts = DefaultMaxAttempts
-	}
-	if c.BaseBackoff <= 0 {
-		c.BaseBackoff = DefaultBaseBackoff
-	}
-	if c.MaxBackoff <= 0 {
-		c.MaxBackoff = DefaultMaxBackoff
-	}
-	if c.PollInterval <= 0 {
-		c.PollInterval = DefaultPollInterval
-	}
-	if c.AttemptTimeout <= 0 {
-		c.AttemptTimeout = DefaultAttemptTimeout
-	}
-	if c.OperationTimeout <= 0 {
-		c.OperationTimeout = DefaultOperationTimeout
+	orDefault(&c.ReadsPerSecond, DefaultReadsPerSecond)
+	orDefault(&c.MutationsPerSecond, DefaultMutationsPerSecond)
+	orDefault(&c.MaxAttempts, DefaultMaxAttempts)
+	orDefault(&c.BaseBackoff, DefaultBaseBackoff)
+	orDefault(&c.MaxBackoff, DefaultMaxBackoff)
+	orDefault(&c.PollInterval, DefaultPollInterval)
+	orDefault(&c.AttemptTimeout, DefaultAttemptTimeout)
+	orDefault(&c.OperationTimeout, DefaultOperationTimeout)
+}
+
+// orDefault sets *v to def when it is zero or negative (unset).
+func orDefault[T ~int | ~float64 | ~int64](v *T, def T) {
+	if *v <= 0 {
+		*v = def
 	}
 }
 
@@ -158,86 +149,28 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		opts = append(opts, option.WithEndpoint(root))
 		legacyOpts = append(legacyOpts, option.WithEndpoint(root+"/compute/v1/"))
 	}
-	var err error
-	build := func(name string, f func() (closer, error)) {
-		if err != nil {
-			return
-		}
-		var cl closer
-		cl, err = f()
-		if err != nil {
-			err = fmt.Errorf("gceapi: %s client: %w", name, err)
-			return
-		}
-		c.closers = append(c.closers, cl.Close)
-	}
-	build("zones", func() (closer, error) { x, e := compute.NewZonesRESTClient(ctx, opts...); c.zones = x; return x, e })
-	build("routes", func() (closer, error) { x, e := compute.NewRoutesRESTClient(ctx, opts...); c.routes = x; return x, e })
-	build("instances", func() (closer, error) {
-		x, e := compute.NewInstancesRESTClient(ctx, opts...)
-		c.instances = x
-		return x, e
-	})
-	build("firewalls", func() (closer, error) {
-		x, e := compute.NewFirewallsRESTClient(ctx, opts...)
-		c.firewalls = x
-		return x, e
-	})
+	b := opener{ctx: ctx, opts: opts}
+	c.zones = open(&b, "zones", compute.NewZonesRESTClient)
+	c.routes = open(&b, "routes", compute.NewRoutesRESTClient)
+	c.instances = open(&b, "instances", compute.NewInstancesRESTClient)
+	c.firewalls = open(&b, "firewalls", compute.NewFirewallsRESTClient)
+	c.addresses = open(&b, "addresses", compute.NewAddressesRESTClient)
+	c.targetPools = open(&b, "targetPools", compute.NewTargetPoolsRESTClient)
+	c.forwardingRules = open(&b, "forwardingRules", compute.NewForwardingRulesRESTClient)
+	c.instanceGroups = open(&b, "instanceGroups", compute.NewInstanceGroupsRESTClient)
+	c.backendServices = open(&b, "regionBackendServices", compute.NewRegionBackendServicesRESTClient)
+	c.healthChecks = open(&b, "healthChecks", compute.NewHealthChecksRESTClient)
+	c.subnetworks = open(&b, "subnetworks", compute.NewSubnetworksRESTClient)
+	c.globalOps = open(&b, "globalOperations", compute.NewGlobalOperationsRESTClient)
+	c.regionOps = open(&b, "regionOperations", compute.NewRegionOperationsRESTClient)
+	c.zoneOps = open(&b, "zoneOperations", compute.NewZoneOperationsRESTClient)
+	c.closers = b.closers
+	err := b.err
 	if err == nil {
 		if c.legacy, err = computev1.NewService(ctx, legacyOpts...); err != nil {
 			err = fmt.Errorf("gceapi: compute/v1 service: %w", err)
 		}
 	}
-	build("addresses", func() (closer, error) {
-		x, e := compute.NewAddressesRESTClient(ctx, opts...)
-		c.addresses = x
-		return x, e
-	})
-	build("targetPools", func() (closer, error) {
-		x, e := compute.NewTargetPoolsRESTClient(ctx, opts...)
-		c.targetPools = x
-		return x, e
-	})
-	build("forwardingRules", func() (closer, error) {
-		x, e := compute.NewForwardingRulesRESTClient(ctx, opts...)
-		c.forwardingRules = x
-		return x, e
-	})
-	build("instanceGroups", func() (closer, error) {
-		x, e := compute.NewInstanceGroupsRESTClient(ctx, opts...)
-		c.instanceGroups = x
-		return x, e
-	})
-	build("regionBackendServices", func() (closer, error) {
-		x, e := compute.NewRegionBackendServicesRESTClient(ctx, opts...)
-		c.backendServices = x
-		return x, e
-	})
-	build("healthChecks", func() (closer, error) {
-		x, e := compute.NewHealthChecksRESTClient(ctx, opts...)
-		c.healthChecks = x
-		return x, e
-	})
-	build("subnetworks", func() (closer, error) {
-		x, e := compute.NewSubnetworksRESTClient(ctx, opts...)
-		c.subnetworks = x
-		return x, e
-	})
-	build("globalOperations", func() (closer, error) {
-		x, e := compute.NewGlobalOperationsRESTClient(ctx, opts...)
-		c.globalOps = x
-		return x, e
-	})
-	build("regionOperations", func() (closer, error) {
-		x, e := compute.NewRegionOperationsRESTClient(ctx, opts...)
-		c.regionOps = x
-		return x, e
-	})
-	build("zoneOperations", func() (closer, error) {
-		x, e := compute.NewZoneOperationsRESTClient(ctx, opts...)
-		c.zoneOps = x
-		return x, e
-	})
 	if err != nil {
 		_ = c.Close()
 		return nil, err
@@ -246,7 +179,30 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	return c, nil
 }
 
-type closer interface{ Close() error }
+// opener builds apiv1 clients until one fails; the ones built so far are
+// closed by the caller on failure.
+type opener struct {
+	ctx     context.Context
+	opts    []option.ClientOption
+	err     error
+	closers []func() error
+}
+
+// open builds one apiv1 REST client with newClient (e.g.
+// compute.NewZonesRESTClient), or does nothing after a failure.
+func open[T interface{ Close() error }](b *opener, name string, newClient func(context.Context, ...option.ClientOption) (T, error)) T {
+	var zero T
+	if b.err != nil {
+		return zero
+	}
+	cl, err := newClient(b.ctx, b.opts...)
+	if err != nil {
+		b.err = fmt.Errorf("gceapi: %s client: %w", name, err)
+		return zero
+	}
+	b.closers = append(b.closers, cl.Close)
+	return cl
+}
 
 // newLimiter allows perSecond calls per second with a burst of a fifth of
 // a second's worth: GCE measures its quotas over short windows, and a

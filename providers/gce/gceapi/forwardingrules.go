@@ -9,7 +9,7 @@ import (
 
 // GetForwardingRule reads one regional forwarding rule.
 func (c *Client) GetForwardingRule(ctx context.Context, region, name string) (*computepb.ForwardingRule, error) {
-	return readOne(c, ctx, "forwardingRules.get", "regions/"+region+"/forwardingRules/"+name, func(ctx context.Context) (*computepb.ForwardingRule, error) {
+	return readOne(c, ctx, "forwardingRules.get", regional(region, "forwardingRules", name), func(ctx context.Context) (*computepb.ForwardingRule, error) {
 		return c.forwardingRules.Get(ctx, &computepb.GetForwardingRuleRequest{Project: c.Project, Region: region, ForwardingRule: name}, noRetry)
 	})
 }
@@ -23,28 +23,22 @@ func (c *Client) ListForwardingRules(ctx context.Context, region, filter string)
 
 // InsertForwardingRule creates a forwarding rule and waits until it exists.
 func (c *Client) InsertForwardingRule(ctx context.Context, region string, fr *computepb.ForwardingRule) error {
-	return c.mutate(ctx, "forwardingRules.insert", "regions/"+region+"/forwardingRules/"+fr.GetName(), func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.forwardingRules.Insert(ctx, &computepb.InsertForwardingRuleRequest{Project: c.Project, Region: region, ForwardingRuleResource: fr, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "forwardingRules.insert", regional(region, "forwardingRules", fr.GetName()), c.forwardingRules.Insert,
+		&computepb.InsertForwardingRuleRequest{Project: c.Project, Region: region, ForwardingRuleResource: fr})
 }
 
 // DeleteForwardingRule deletes a forwarding rule and waits until it is gone.
 func (c *Client) DeleteForwardingRule(ctx context.Context, region, name string) error {
-	return c.mutate(ctx, "forwardingRules.delete", "regions/"+region+"/forwardingRules/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.forwardingRules.Delete(ctx, &computepb.DeleteForwardingRuleRequest{Project: c.Project, Region: region, ForwardingRule: name, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "forwardingRules.delete", regional(region, "forwardingRules", name), c.forwardingRules.Delete,
+		&computepb.DeleteForwardingRuleRequest{Project: c.Project, Region: region, ForwardingRule: name})
 }
 
 // SetForwardingRuleTarget repoints a forwarding rule at another target
 // (a target pool URL) without changing its IP, protocol or ports.
 func (c *Client) SetForwardingRuleTarget(ctx context.Context, region, name, target string) error {
-	return c.mutate(ctx, "forwardingRules.setTarget", "regions/"+region+"/forwardingRules/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.forwardingRules.SetTarget(ctx, &computepb.SetTargetForwardingRuleRequest{Project: c.Project, Region: region, ForwardingRule: name,
-			TargetReferenceResource: &computepb.TargetReference{Target: proto.String(target)}, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "forwardingRules.setTarget", regional(region, "forwardingRules", name), c.forwardingRules.SetTarget,
+		&computepb.SetTargetForwardingRuleRequest{Project: c.Project, Region: region, ForwardingRule: name,
+			TargetReferenceResource: &computepb.TargetReference{Target: proto.String(target)}})
 }
 
 // SetForwardingRuleGlobalAccess changes allowGlobalAccess of an INTERNAL
@@ -52,13 +46,10 @@ func (c *Client) SetForwardingRuleTarget(ctx context.Context, region, name, targ
 // patches): the rule keeps its IP and id. fingerprint is the rule's as
 // read; a stale one fails with a precondition error (412).
 func (c *Client) SetForwardingRuleGlobalAccess(ctx context.Context, region, name, fingerprint string, allow bool) error {
-	return c.mutate(ctx, "forwardingRules.patch", "regions/"+region+"/forwardingRules/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		fr := &computepb.ForwardingRule{AllowGlobalAccess: proto.Bool(allow)}
-		if fingerprint != "" {
-			fr.Fingerprint = proto.String(fingerprint)
-		}
-		op, err := c.forwardingRules.Patch(ctx, &computepb.PatchForwardingRuleRequest{Project: c.Project, Region: region, ForwardingRule: name,
-			ForwardingRuleResource: fr, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	fr := &computepb.ForwardingRule{AllowGlobalAccess: proto.Bool(allow)}
+	if fingerprint != "" {
+		fr.Fingerprint = proto.String(fingerprint)
+	}
+	return submit(ctx, c, "forwardingRules.patch", regional(region, "forwardingRules", name), c.forwardingRules.Patch,
+		&computepb.PatchForwardingRuleRequest{Project: c.Project, Region: region, ForwardingRule: name, ForwardingRuleResource: fr})
 }

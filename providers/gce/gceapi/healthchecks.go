@@ -14,7 +14,7 @@ import (
 
 // GetHTTPHealthCheck reads one legacy HTTP health check.
 func (c *Client) GetHTTPHealthCheck(ctx context.Context, name string) (*computev1.HttpHealthCheck, error) {
-	return readOne(c, ctx, "httpHealthChecks.get", "global/httpHealthChecks/"+name, func(ctx context.Context) (*computev1.HttpHealthCheck, error) {
+	return readOne(c, ctx, "httpHealthChecks.get", global("httpHealthChecks", name), func(ctx context.Context) (*computev1.HttpHealthCheck, error) {
 		return c.legacy.HttpHealthChecks.Get(c.Project, name).Context(ctx).Do()
 	})
 }
@@ -38,7 +38,7 @@ func (c *Client) ListHTTPHealthChecks(ctx context.Context, filter string) ([]*co
 
 // InsertHTTPHealthCheck creates a legacy HTTP health check and waits.
 func (c *Client) InsertHTTPHealthCheck(ctx context.Context, hc *computev1.HttpHealthCheck) error {
-	return c.mutate(ctx, "httpHealthChecks.insert", "global/httpHealthChecks/"+hc.Name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
+	return c.mutate(ctx, "httpHealthChecks.insert", global("httpHealthChecks", hc.Name), func(ctx context.Context, rid string) (*computepb.Operation, error) {
 		op, err := c.legacy.HttpHealthChecks.Insert(c.Project, hc).RequestId(rid).Context(ctx).Do()
 		return fromLegacyOp(op), err
 	})
@@ -47,7 +47,7 @@ func (c *Client) InsertHTTPHealthCheck(ctx context.Context, hc *computev1.HttpHe
 // UpdateHTTPHealthCheck replaces a legacy HTTP health check (PUT: fields
 // left out go back to GCE's defaults, so callers send the whole check).
 func (c *Client) UpdateHTTPHealthCheck(ctx context.Context, hc *computev1.HttpHealthCheck) error {
-	return c.mutate(ctx, "httpHealthChecks.update", "global/httpHealthChecks/"+hc.Name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
+	return c.mutate(ctx, "httpHealthChecks.update", global("httpHealthChecks", hc.Name), func(ctx context.Context, rid string) (*computepb.Operation, error) {
 		op, err := c.legacy.HttpHealthChecks.Update(c.Project, hc.Name, hc).RequestId(rid).Context(ctx).Do()
 		return fromLegacyOp(op), err
 	})
@@ -56,7 +56,7 @@ func (c *Client) UpdateHTTPHealthCheck(ctx context.Context, hc *computev1.HttpHe
 // DeleteHTTPHealthCheck deletes a legacy HTTP health check; GCE refuses
 // (KindInUse) while a target pool uses it.
 func (c *Client) DeleteHTTPHealthCheck(ctx context.Context, name string) error {
-	return c.mutate(ctx, "httpHealthChecks.delete", "global/httpHealthChecks/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
+	return c.mutate(ctx, "httpHealthChecks.delete", global("httpHealthChecks", name), func(ctx context.Context, rid string) (*computepb.Operation, error) {
 		op, err := c.legacy.HttpHealthChecks.Delete(c.Project, name).RequestId(rid).Context(ctx).Do()
 		return fromLegacyOp(op), err
 	})

@@ -22,7 +22,7 @@ func (c *Client) ListInstanceGroups(ctx context.Context, zone, filter string) ([
 // ListGroupInstances lists the instance URLs of a group's members.
 func (c *Client) ListGroupInstances(ctx context.Context, zone, name string) ([]string, error) {
 	var out []string
-	err := c.read(ctx, "instanceGroups.listInstances", "zones/"+zone+"/instanceGroups/"+name, func(ctx context.Context) error {
+	err := c.read(ctx, "instanceGroups.listInstances", zonal(zone, "instanceGroups", name), func(ctx context.Context) error {
 		it := c.instanceGroups.ListInstances(ctx, &computepb.ListInstancesInstanceGroupsRequest{Project: c.Project, Zone: zone, InstanceGroup: name,
 			MaxResults: proto.Uint32(pageSize),
 			InstanceGroupsListInstancesRequestResource: &computepb.InstanceGroupsListInstancesRequest{InstanceState: proto.String("ALL")}}, noRetry)
@@ -38,18 +38,14 @@ func (c *Client) ListGroupInstances(ctx context.Context, zone, name string) ([]s
 
 // InsertInstanceGroup creates an unmanaged instance group.
 func (c *Client) InsertInstanceGroup(ctx context.Context, zone string, ig *computepb.InstanceGroup) error {
-	return c.mutate(ctx, "instanceGroups.insert", "zones/"+zone+"/instanceGroups/"+ig.GetName(), func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.instanceGroups.Insert(ctx, &computepb.InsertInstanceGroupRequest{Project: c.Project, Zone: zone, InstanceGroupResource: ig, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "instanceGroups.insert", zonal(zone, "instanceGroups", ig.GetName()), c.instanceGroups.Insert,
+		&computepb.InsertInstanceGroupRequest{Project: c.Project, Zone: zone, InstanceGroupResource: ig})
 }
 
 // DeleteInstanceGroup deletes an instance group (not its VMs).
 func (c *Client) DeleteInstanceGroup(ctx context.Context, zone, name string) error {
-	return c.mutate(ctx, "instanceGroups.delete", "zones/"+zone+"/instanceGroups/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.instanceGroups.Delete(ctx, &computepb.DeleteInstanceGroupRequest{Project: c.Project, Zone: zone, InstanceGroup: name, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "instanceGroups.delete", zonal(zone, "instanceGroups", name), c.instanceGroups.Delete,
+		&computepb.DeleteInstanceGroupRequest{Project: c.Project, Zone: zone, InstanceGroup: name})
 }
 
 // AddGroupInstances adds at most MaxGroupUpdate VMs to a group.
@@ -58,11 +54,9 @@ func (c *Client) AddGroupInstances(ctx context.Context, zone, name string, insta
 	if err != nil {
 		return err
 	}
-	return c.mutate(ctx, "instanceGroups.addInstances", "zones/"+zone+"/instanceGroups/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.instanceGroups.AddInstances(ctx, &computepb.AddInstancesInstanceGroupRequest{Project: c.Project, Zone: zone, InstanceGroup: name, RequestId: &rid,
-			InstanceGroupsAddInstancesRequestResource: &computepb.InstanceGroupsAddInstancesRequest{Instances: refs}}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "instanceGroups.addInstances", zonal(zone, "instanceGroups", name), c.instanceGroups.AddInstances,
+		&computepb.AddInstancesInstanceGroupRequest{Project: c.Project, Zone: zone, InstanceGroup: name,
+			InstanceGroupsAddInstancesRequestResource: &computepb.InstanceGroupsAddInstancesRequest{Instances: refs}})
 }
 
 // RemoveGroupInstances removes at most MaxGroupUpdate VMs from a group.
@@ -71,9 +65,7 @@ func (c *Client) RemoveGroupInstances(ctx context.Context, zone, name string, in
 	if err != nil {
 		return err
 	}
-	return c.mutate(ctx, "instanceGroups.removeInstances", "zones/"+zone+"/instanceGroups/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.instanceGroups.RemoveInstances(ctx, &computepb.RemoveInstancesInstanceGroupRequest{Project: c.Project, Zone: zone, InstanceGroup: name, RequestId: &rid,
-			InstanceGroupsRemoveInstancesRequestResource: &computepb.InstanceGroupsRemoveInstancesRequest{Instances: refs}}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "instanceGroups.removeInstances", zonal(zone, "instanceGroups", name), c.instanceGroups.RemoveInstances,
+		&computepb.RemoveInstancesInstanceGroupRequest{Project: c.Project, Zone: zone, InstanceGroup: name,
+			InstanceGroupsRemoveInstancesRequestResource: &computepb.InstanceGroupsRemoveInstancesRequest{Instances: refs}})
 }

@@ -8,17 +8,9 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// protoOf unwraps apiv1's operation handle; the waiter works on the proto.
-func protoOf(op *compute.Operation) *computepb.Operation {
-	if op == nil {
-		return nil
-	}
-	return op.Proto()
-}
-
 // GetInstance reads one VM.
 func (c *Client) GetInstance(ctx context.Context, project, zone, name string) (*computepb.Instance, error) {
-	return readOne(c, ctx, "instances.get", "zones/"+zone+"/instances/"+name, func(ctx context.Context) (*computepb.Instance, error) {
+	return readOne(c, ctx, "instances.get", zonal(zone, "instances", name), func(ctx context.Context) (*computepb.Instance, error) {
 		return c.instances.Get(ctx, &computepb.GetInstanceRequest{Project: project, Zone: zone, Instance: name}, noRetry)
 	})
 }
@@ -47,11 +39,9 @@ func (c *Client) AggregatedListInstances(ctx context.Context, filter string) ([]
 // its fingerprint, with the most disruptive action the caller accepts.
 func (c *Client) UpdateInstance(ctx context.Context, zone string, inst *computepb.Instance, mostDisruptive string) error {
 	name := inst.GetName()
-	return c.mutate(ctx, "instances.update", "zones/"+zone+"/instances/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.instances.Update(ctx, &computepb.UpdateInstanceRequest{Project: c.Project, Zone: zone, Instance: name,
-			InstanceResource: inst, MostDisruptiveAllowedAction: proto.String(mostDisruptive), RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "instances.update", zonal(zone, "instances", name), c.instances.Update,
+		&computepb.UpdateInstanceRequest{Project: c.Project, Zone: zone, Instance: name,
+			InstanceResource: inst, MostDisruptiveAllowedAction: proto.String(mostDisruptive)})
 }
 
 // ListZones lists the project's zones.

@@ -19,23 +19,19 @@ func (c *Client) ListRoutes(ctx context.Context, filter string) ([]*computepb.Ro
 
 // GetRoute reads one route.
 func (c *Client) GetRoute(ctx context.Context, name string) (*computepb.Route, error) {
-	return readOne(c, ctx, "routes.get", "global/routes/"+name, func(ctx context.Context) (*computepb.Route, error) {
+	return readOne(c, ctx, "routes.get", global("routes", name), func(ctx context.Context) (*computepb.Route, error) {
 		return c.routes.Get(ctx, &computepb.GetRouteRequest{Project: c.NetworkProject, Route: name}, noRetry)
 	})
 }
 
 // InsertRoute creates a route and waits until it exists.
 func (c *Client) InsertRoute(ctx context.Context, r *computepb.Route) error {
-	return c.mutateIn(ctx, c.NetworkProject, "routes.insert", "global/routes/"+r.GetName(), func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.routes.Insert(ctx, &computepb.InsertRouteRequest{Project: c.NetworkProject, RouteResource: r, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submitIn(ctx, c, c.NetworkProject, "routes.insert", global("routes", r.GetName()), c.routes.Insert,
+		&computepb.InsertRouteRequest{Project: c.NetworkProject, RouteResource: r})
 }
 
 // DeleteRoute deletes a route and waits until it is gone.
 func (c *Client) DeleteRoute(ctx context.Context, name string) error {
-	return c.mutateIn(ctx, c.NetworkProject, "routes.delete", "global/routes/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.routes.Delete(ctx, &computepb.DeleteRouteRequest{Project: c.NetworkProject, Route: name, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submitIn(ctx, c, c.NetworkProject, "routes.delete", global("routes", name), c.routes.Delete,
+		&computepb.DeleteRouteRequest{Project: c.NetworkProject, Route: name})
 }

@@ -11,7 +11,7 @@ import (
 
 // GetSubnetwork reads one subnetwork of a region.
 func (c *Client) GetSubnetwork(ctx context.Context, region, name string) (*computepb.Subnetwork, error) {
-	return readOne(c, ctx, "subnetworks.get", "regions/"+region+"/subnetworks/"+name, func(ctx context.Context) (*computepb.Subnetwork, error) {
+	return readOne(c, ctx, "subnetworks.get", regional(region, "subnetworks", name), func(ctx context.Context) (*computepb.Subnetwork, error) {
 		return c.subnetworks.Get(ctx, &computepb.GetSubnetworkRequest{Project: c.NetworkProject, Region: region, Subnetwork: name}, noRetry)
 	})
 }

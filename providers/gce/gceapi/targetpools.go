@@ -47,19 +47,15 @@ func (c *Client) ListTargetPools(ctx context.Context, region, filter string) ([]
 
 // InsertTargetPool creates a target pool and waits until it exists.
 func (c *Client) InsertTargetPool(ctx context.Context, region string, tp *computepb.TargetPool) error {
-	return c.mutate(ctx, "targetPools.insert", "regions/"+region+"/targetPools/"+tp.GetName(), func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.targetPools.Insert(ctx, &computepb.InsertTargetPoolRequest{Project: c.Project, Region: region, TargetPoolResource: tp, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "targetPools.insert", regional(region, "targetPools", tp.GetName()), c.targetPools.Insert,
+		&computepb.InsertTargetPoolRequest{Project: c.Project, Region: region, TargetPoolResource: tp})
 }
 
 // DeleteTargetPool deletes a target pool; GCE refuses while a forwarding
 // rule targets it.
 func (c *Client) DeleteTargetPool(ctx context.Context, region, name string) error {
-	return c.mutate(ctx, "targetPools.delete", "regions/"+region+"/targetPools/"+name, func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.targetPools.Delete(ctx, &computepb.DeleteTargetPoolRequest{Project: c.Project, Region: region, TargetPool: name, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "targetPools.delete", regional(region, "targetPools", name), c.targetPools.Delete,
+		&computepb.DeleteTargetPoolRequest{Project: c.Project, Region: region, TargetPool: name})
 }
 
 func instanceRefs(instances []string) ([]*computepb.InstanceReference, error) {
@@ -79,11 +75,9 @@ func (c *Client) AddTargetPoolInstances(ctx context.Context, region, pool string
 	if err != nil {
 		return err
 	}
-	return c.mutate(ctx, "targetPools.addInstance", "regions/"+region+"/targetPools/"+pool, func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.targetPools.AddInstance(ctx, &computepb.AddInstanceTargetPoolRequest{Project: c.Project, Region: region, TargetPool: pool,
-			TargetPoolsAddInstanceRequestResource: &computepb.TargetPoolsAddInstanceRequest{Instances: refs}, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "targetPools.addInstance", regional(region, "targetPools", pool), c.targetPools.AddInstance,
+		&computepb.AddInstanceTargetPoolRequest{Project: c.Project, Region: region, TargetPool: pool,
+			TargetPoolsAddInstanceRequestResource: &computepb.TargetPoolsAddInstanceRequest{Instances: refs}})
 }
 
 // RemoveTargetPoolInstances removes up to MaxPoolUpdate VMs from a pool;
@@ -93,29 +87,25 @@ func (c *Client) RemoveTargetPoolInstances(ctx context.Context, region, pool str
 	if err != nil {
 		return err
 	}
-	return c.mutate(ctx, "targetPools.removeInstance", "regions/"+region+"/targetPools/"+pool, func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.targetPools.RemoveInstance(ctx, &computepb.RemoveInstanceTargetPoolRequest{Project: c.Project, Region: region, TargetPool: pool,
-			TargetPoolsRemoveInstanceRequestResource: &computepb.TargetPoolsRemoveInstanceRequest{Instances: refs}, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "targetPools.removeInstance", regional(region, "targetPools", pool), c.targetPools.RemoveInstance,
+		&computepb.RemoveInstanceTargetPoolRequest{Project: c.Project, Region: region, TargetPool: pool,
+			TargetPoolsRemoveInstanceRequestResource: &computepb.TargetPoolsRemoveInstanceRequest{Instances: refs}})
 }
 
 // AddTargetPoolHealthCheck attaches a legacy HTTP health check (URL).
 func (c *Client) AddTargetPoolHealthCheck(ctx context.Context, region, pool, check string) error {
-	return c.mutate(ctx, "targetPools.addHealthCheck", "regions/"+region+"/targetPools/"+pool, func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.targetPools.AddHealthCheck(ctx, &computepb.AddHealthCheckTargetPoolRequest{Project: c.Project, Region: region, TargetPool: pool,
-			TargetPoolsAddHealthCheckRequestResource: &computepb.TargetPoolsAddHealthCheckRequest{
-				HealthChecks: []*computepb.HealthCheckReference{{HealthCheck: proto.String(check)}}}, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "targetPools.addHealthCheck", regional(region, "targetPools", pool), c.targetPools.AddHealthCheck,
+		&computepb.AddHealthCheckTargetPoolRequest{Project: c.Project, Region: region, TargetPool: pool,
+			TargetPoolsAddHealthCheckRequestResource: &computepb.TargetPoolsAddHealthCheckRequest{HealthChecks: checkRefs(check)}})
 }
 
 // RemoveTargetPoolHealthCheck detaches a health check (URL) from a pool.
 func (c *Client) RemoveTargetPoolHealthCheck(ctx context.Context, region, pool, check string) error {
-	return c.mutate(ctx, "targetPools.removeHealthCheck", "regions/"+region+"/targetPools/"+pool, func(ctx context.Context, rid string) (*computepb.Operation, error) {
-		op, err := c.targetPools.RemoveHealthCheck(ctx, &computepb.RemoveHealthCheckTargetPoolRequest{Project: c.Project, Region: region, TargetPool: pool,
-			TargetPoolsRemoveHealthCheckRequestResource: &computepb.TargetPoolsRemoveHealthCheckRequest{
-				HealthChecks: []*computepb.HealthCheckReference{{HealthCheck: proto.String(check)}}}, RequestId: &rid}, noRetry)
-		return protoOf(op), err
-	})
+	return submit(ctx, c, "targetPools.removeHealthCheck", regional(region, "targetPools", pool), c.targetPools.RemoveHealthCheck,
+		&computepb.RemoveHealthCheckTargetPoolRequest{Project: c.Project, Region: region, TargetPool: pool,
+			TargetPoolsRemoveHealthCheckRequestResource: &computepb.TargetPoolsRemoveHealthCheckRequest{HealthChecks: checkRefs(check)}})
+}
+
+func checkRefs(check string) []*computepb.HealthCheckReference {
+	return []*computepb.HealthCheckReference{{HealthCheck: proto.String(check)}}
 }
