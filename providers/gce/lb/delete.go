@@ -8,6 +8,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/snapshot"
 )
 
 // EnsureLoadBalancerDeleted deletes the Service's load balancer. It never
@@ -33,7 +34,7 @@ func (l *LoadBalancers) deleteExternal(ctx context.Context, cluster string, svc 
 	}
 	in := plan.Input{Spec: plan.Spec{ServiceSpec: plan.ServiceSpec{Service: plan.ServiceKey(svc)}}, Names: plan.NamesFor(svc, cid), Cluster: cluster, ClusterID: cid,
 		Project: l.api.Project, Region: l.region}
-	if in.Seen, err = l.observe(ctx, in.Names, "", fresh()); err != nil {
+	if in.Seen, err = l.observe(ctx, in.Names, "", snapshot.Fresh()); err != nil {
 		return fmt.Errorf("deleting load balancer %s of %s: %w", name, in.Spec.Service, err)
 	}
 	actions := plan.Delete(in, svc.Spec.LoadBalancerClass != nil)

@@ -9,6 +9,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/snapshot"
 )
 
 // EnsureLoadBalancer creates or updates the Service's load balancer:
@@ -35,7 +36,7 @@ func (l *LoadBalancers) EnsureLoadBalancer(ctx context.Context, cluster string, 
 // has the Service confirmed, under the load balancer's lock, before its
 // first write.
 type syncOpts struct {
-	recency recency
+	recency snapshot.Recency
 	confirm func(ctx context.Context) error // nil: nothing to confirm
 }
 

@@ -12,7 +12,7 @@ import (
 // reserveAddress reserves <lb> and learns its IP. An address left by an
 // earlier attempt (409) is read back and used if it is ours and fits.
 func (l *LoadBalancers) reserveAddress(ctx context.Context, a *computepb.Address) (string, error) {
-	defer l.addresses.invalidate(a.GetName())
+	defer l.addresses.Invalidate(a.GetName())
 	err := l.api.InsertAddress(ctx, l.region, a)
 	if err != nil && !gceapi.IsAlreadyExists(err) {
 		return "", fmt.Errorf("reserving address %s: %w", a.GetName(), err)
@@ -29,7 +29,7 @@ func (l *LoadBalancers) reserveAddress(ctx context.Context, a *computepb.Address
 
 // releaseAddress deletes <lb>; a rule holding the IP keeps it as ephemeral.
 func (l *LoadBalancers) releaseAddress(ctx context.Context, name string) error {
-	defer l.addresses.invalidate(name)
+	defer l.addresses.Invalidate(name)
 	if err := l.api.DeleteAddress(ctx, l.region, name); err != nil && !gceapi.IsNotFound(err) {
 		return fmt.Errorf("releasing address %s: %w", name, err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/snapshot"
 )
 
 // The health check's executors. A step that declares a Recheck reads
@@ -54,7 +55,7 @@ func (l *LoadBalancers) writeSharedCheck(ctx context.Context, want *computev1.Ht
 
 // createCheck inserts a check; one that appeared meanwhile is updated.
 func (l *LoadBalancers) createCheck(ctx context.Context, hc *computev1.HttpHealthCheck) error {
-	defer l.checks.invalidate(hc.Name)
+	defer l.checks.Invalidate(hc.Name)
 	err := l.api.InsertHTTPHealthCheck(ctx, hc)
 	if gceapi.IsAlreadyExists(err) {
 		return l.updateCheck(ctx, hc)
@@ -66,7 +67,7 @@ func (l *LoadBalancers) createCheck(ctx context.Context, hc *computev1.HttpHealt
 }
 
 func (l *LoadBalancers) updateCheck(ctx context.Context, hc *computev1.HttpHealthCheck) error {
-	defer l.checks.invalidate(hc.Name)
+	defer l.checks.Invalidate(hc.Name)
 	if err := l.api.UpdateHTTPHealthCheck(ctx, hc); err != nil {
 		return fmt.Errorf("updating health check %s: %w", hc.Name, err)
 	}
@@ -76,7 +77,7 @@ func (l *LoadBalancers) updateCheck(ctx context.Context, hc *computev1.HttpHealt
 // deleteCheck deletes a check and then its firewall. GCE's "in use"
 // answer (a pool still holds it) leaves both.
 func (l *LoadBalancers) deleteCheck(ctx context.Context, name, firewall string) error {
-	defer l.checks.invalidate(name)
+	defer l.checks.Invalidate(name)
 	err := l.api.DeleteHTTPHealthCheck(ctx, name)
 	switch {
 	case gceapi.IsInUse(err):
@@ -93,7 +94,7 @@ func (l *LoadBalancers) deleteCheck(ctx context.Context, name, firewall string) 
 func (l *LoadBalancers) deleteSharedCheck(ctx context.Context, name, firewall string) error {
 	check := gceref.GlobalKey(l.api.Project, "httpHealthChecks", name)
 	unused := func(attaching int) (bool, error) {
-		pools, err := l.pools.view(ctx, true)
+		pools, err := l.pools.View(ctx, snapshot.Fresh())
 		if err != nil {
 			return false, fmt.Errorf("listing target pools to see who uses health check %s: %w", name, err)
 		}

@@ -14,7 +14,7 @@ import (
 // observed (a lost answer, or a sibling Service creating the shared one)
 // is patched to what we want instead.
 func (l *LoadBalancers) createFirewall(ctx context.Context, fw *computepb.Firewall) error {
-	defer l.firewalls.invalidate(fw.GetName())
+	defer l.firewalls.Invalidate(fw.GetName())
 	err := l.api.InsertFirewall(ctx, fw)
 	if gceapi.IsAlreadyExists(err) {
 		return l.patchFirewall(ctx, fw)
@@ -28,7 +28,7 @@ func (l *LoadBalancers) createFirewall(ctx context.Context, fw *computepb.Firewa
 // patchFirewall sends only the fields we manage: a user's logging or
 // disabled flag stays as it is.
 func (l *LoadBalancers) patchFirewall(ctx context.Context, fw *computepb.Firewall) error {
-	defer l.firewalls.invalidate(fw.GetName())
+	defer l.firewalls.Invalidate(fw.GetName())
 	p := &computepb.Firewall{Name: fw.Name, Description: fw.Description, Allowed: fw.Allowed, SourceRanges: fw.SourceRanges,
 		DestinationRanges: fw.DestinationRanges, TargetTags: fw.TargetTags, Priority: fw.Priority}
 	if err := l.api.PatchFirewall(ctx, fw.GetName(), p); err != nil {
@@ -41,7 +41,7 @@ func (l *LoadBalancers) deleteFirewall(ctx context.Context, name string) error {
 	if name == "" {
 		return nil
 	}
-	defer l.firewalls.invalidate(name)
+	defer l.firewalls.Invalidate(name)
 	if err := l.api.DeleteFirewall(ctx, name); err != nil && !gceapi.IsNotFound(err) {
 		return fmt.Errorf("deleting firewall %s: %w", name, err)
 	}

@@ -11,7 +11,7 @@ import (
 )
 
 func (l *LoadBalancers) createPool(ctx context.Context, tp *computepb.TargetPool) error {
-	defer l.pools.invalidate(tp.GetName())
+	defer l.pools.Invalidate(tp.GetName())
 	if err := l.api.InsertTargetPool(ctx, l.region, tp); err != nil {
 		return fmt.Errorf("creating target pool %s: %w", tp.GetName(), err)
 	}
@@ -19,7 +19,7 @@ func (l *LoadBalancers) createPool(ctx context.Context, tp *computepb.TargetPool
 }
 
 func (l *LoadBalancers) deletePool(ctx context.Context, name string) error {
-	defer l.pools.invalidate(name)
+	defer l.pools.Invalidate(name)
 	if err := l.api.DeleteTargetPool(ctx, l.region, name); err != nil && !gceapi.IsNotFound(err) {
 		return fmt.Errorf("deleting target pool %s: %w", name, err)
 	}
@@ -28,7 +28,7 @@ func (l *LoadBalancers) deletePool(ctx context.Context, name string) error {
 
 // changePool runs one write to a pool's members or health check.
 func (l *LoadBalancers) changePool(ctx context.Context, a plan.Action) error {
-	defer l.pools.invalidate(a.Name)
+	defer l.pools.Invalidate(a.Name)
 	api, region := l.api, l.region
 	var err error
 	switch a.Kind {

@@ -14,7 +14,7 @@ import (
 // createRule inserts a rule; one that already exists as wanted (a lost
 // answer) is success.
 func (l *LoadBalancers) createRule(ctx context.Context, r *computepb.ForwardingRule) error {
-	defer l.rules.invalidate(r.GetName())
+	defer l.rules.Invalidate(r.GetName())
 	err := l.api.InsertForwardingRule(ctx, l.region, r)
 	if gceapi.IsAlreadyExists(err) {
 		have, gerr := l.api.GetForwardingRule(ctx, l.region, r.GetName())
@@ -29,7 +29,7 @@ func (l *LoadBalancers) createRule(ctx context.Context, r *computepb.ForwardingR
 }
 
 func (l *LoadBalancers) deleteRule(ctx context.Context, name string) error {
-	defer l.rules.invalidate(name)
+	defer l.rules.Invalidate(name)
 	if err := l.api.DeleteForwardingRule(ctx, l.region, name); err != nil && !gceapi.IsNotFound(err) {
 		return fmt.Errorf("deleting forwarding rule %s: %w", name, err)
 	}
@@ -37,7 +37,7 @@ func (l *LoadBalancers) deleteRule(ctx context.Context, name string) error {
 }
 
 func (l *LoadBalancers) setTarget(ctx context.Context, name, pool string) error {
-	defer l.rules.invalidate(name)
+	defer l.rules.Invalidate(name)
 	if err := l.api.SetForwardingRuleTarget(ctx, l.region, name, pool); err != nil {
 		return fmt.Errorf("pointing forwarding rule %s at %s: %w", name, gceref.Name(pool), err)
 	}

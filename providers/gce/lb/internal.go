@@ -132,10 +132,10 @@ func (l *LoadBalancers) internalRequest(ctx context.Context, cluster string, svc
 func (l *LoadBalancers) forgetInternal(svc *v1.Service) {
 	n := plan.NamesFor(svc, "")
 	for _, r := range n.Rules() {
-		l.rules.invalidate(r)
+		l.rules.Invalidate(r)
 	}
-	l.firewalls.invalidate(n.Firewall)
-	l.addresses.invalidate(n.LB)
+	l.firewalls.Invalidate(n.Firewall)
+	l.addresses.Invalidate(n.LB)
 }
 
 // deleteInternal removes whatever internal load balancer the Service has.

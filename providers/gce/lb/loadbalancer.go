@@ -12,7 +12,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
 	computev1 "google.golang.org/api/compute/v1"
@@ -24,6 +23,7 @@ import (
 	"github.com/gce-ccm/gce-ccm/providers/gce/inventory"
 	"github.com/gce-ccm/gce-ccm/providers/gce/keylock"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/snapshot"
 )
 
 // Deps is everything the load balancer takes from the process: named here
@@ -45,9 +45,6 @@ type ClusterIDSource interface {
 	ClusterID(ctx context.Context) (string, error)
 }
 
-// snapshotTTL: a burst of syncs shares one list of each collection.
-const snapshotTTL = 30 * time.Second
-
 // Our objects' names, for the lists the snapshots take: <lb> names are
 // "a" and the Service UID (upstream's), ours add -alt or -udp.
 const (
@@ -68,11 +65,11 @@ type LoadBalancers struct {
 	shared       sharedCheckUsers
 	sharedCreate keylock.Locks // one writer of the shared check, one of its firewall
 	// What exists, one list per collection shared by all Services.
-	rules     *snapshotCache[*computepb.ForwardingRule]
-	pools     *snapshotCache[*computepb.TargetPool]
-	firewalls *snapshotCache[*computepb.Firewall]
-	checks    *snapshotCache[*computev1.HttpHealthCheck]
-	addresses *snapshotCache[*computepb.Address]
+	rules     *snapshot.Cache[*computepb.ForwardingRule]
+	pools     *snapshot.Cache[*computepb.TargetPool]
+	firewalls *snapshot.Cache[*computepb.Firewall]
+	checks    *snapshot.Cache[*computev1.HttpHealthCheck]
+	addresses *snapshot.Cache[*computepb.Address]
 	// background counts releases still running after their sync returned.
 	background sync.WaitGroup
 	// hostURLs interns each node VM's URL (providerID -> URL): every sync
@@ -87,25 +84,25 @@ type LoadBalancers struct {
 func New(d Deps) *LoadBalancers {
 	l := &LoadBalancers{deps: d, api: d.API, region: d.Region}
 	api, region := d.API, d.Region
-	l.rules = newSnapshotCache(snapshotTTL, (*computepb.ForwardingRule).GetName,
+	l.rules = snapshot.New(snapshot.TTL, (*computepb.ForwardingRule).GetName,
 		func(ctx context.Context) ([]*computepb.ForwardingRule, error) {
 			return api.ListForwardingRules(ctx, region, lbNamesFilter)
 		})
-	l.pools = newSnapshotCache(snapshotTTL, (*computepb.TargetPool).GetName,
+	l.pools = snapshot.New(snapshot.TTL, (*computepb.TargetPool).GetName,
 		func(ctx context.Context) ([]*computepb.TargetPool, error) {
 			return api.ListTargetPools(ctx, region, lbNamesFilter)
 		})
-	l.firewalls = newSnapshotCache(snapshotTTL, (*computepb.Firewall).GetName,
+	l.firewalls = snapshot.New(snapshot.TTL, (*computepb.Firewall).GetName,
 		func(ctx context.Context) ([]*computepb.Firewall, error) {
 			return api.ListFirewalls(ctx, firewallNamesFilter)
 		})
-	l.checks = newSnapshotCache(snapshotTTL, func(hc *computev1.HttpHealthCheck) string { return hc.Name },
+	l.checks = snapshot.New(snapshot.TTL, func(hc *computev1.HttpHealthCheck) string { return hc.Name },
 		func(ctx context.Context) ([]*computev1.HttpHealthCheck, error) {
 			return api.ListHTTPHealthChecks(ctx, checkNamesFilter)
 		})
 	// All of the region's addresses: a user's reserved address may have
 	// any name.
-	l.addresses = newSnapshotCache(snapshotTTL, (*computepb.Address).GetName,
+	l.addresses = snapshot.New(snapshot.TTL, (*computepb.Address).GetName,
 		func(ctx context.Context) ([]*computepb.Address, error) { return api.ListAddresses(ctx, region, "") })
 	return l
 }
@@ -120,7 +117,7 @@ func (l *LoadBalancers) GetLoadBalancerName(_ context.Context, _ string, svc *v1
 func (l *LoadBalancers) GetLoadBalancer(ctx context.Context, cluster string, svc *v1.Service) (*v1.LoadBalancerStatus, bool, error) {
 	in := plan.Input{Spec: plan.Spec{ServiceSpec: plan.ServiceSpec{Service: plan.ServiceKey(svc)}}, Names: plan.NamesFor(svc, ""), Cluster: cluster}
 	var err error
-	if in.Seen, err = l.observe(ctx, in.Names, "", fresh()); err != nil {
+	if in.Seen, err = l.observe(ctx, in.Names, "", snapshot.Fresh()); err != nil {
 		return nil, false, fmt.Errorf("reading load balancer %s of %s: %w", in.Names.LB, in.Spec.Service, err)
 	}
 	exists := plan.Exists(in, svc.Spec.LoadBalancerClass != nil)

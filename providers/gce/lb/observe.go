@@ -13,6 +13,7 @@ import (
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/snapshot"
 )
 
 // observe reads what exists under a load balancer's names, from the
@@ -20,7 +21,7 @@ import (
 // than our own last write to one of these names), or from new lists when
 // fresh (deletion and GetLoadBalancer must not miss anything), or from the
 // lists a periodic pass began with.
-func (l *LoadBalancers) observe(ctx context.Context, n plan.Names, requestedIP string, r recency) (plan.Seen, error) {
+func (l *LoadBalancers) observe(ctx context.Context, n plan.Names, requestedIP string, r snapshot.Recency) (plan.Seen, error) {
 	s := plan.Seen{Rules: map[string]*computepb.ForwardingRule{}, Pools: map[string]*computepb.TargetPool{},
 		Firewalls: map[string]*computepb.Firewall{}, Checks: map[string]*computev1.HttpHealthCheck{}}
 	var rules map[string]*computepb.ForwardingRule
@@ -30,19 +31,19 @@ func (l *LoadBalancers) observe(ctx context.Context, n plan.Names, requestedIP s
 	var addresses map[string]*computepb.Address
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		rules, err = l.rules.viewAs(ctx, r, n.Rules()...)
+		rules, err = l.rules.View(ctx, r, n.Rules()...)
 		return wrapIf(err, "listing forwarding rules")
 	})
 	g.Go(func() (err error) {
-		pools, err = l.pools.viewAs(ctx, r, n.Pools()...)
+		pools, err = l.pools.View(ctx, r, n.Pools()...)
 		return wrapIf(err, "listing target pools")
 	})
 	g.Go(func() (err error) {
-		firewalls, err = l.firewalls.viewAs(ctx, r, n.Firewall, n.LocalCheckFirewall, n.NodesCheckFirewall)
+		firewalls, err = l.firewalls.View(ctx, r, n.Firewall, n.LocalCheckFirewall, n.NodesCheckFirewall)
 		return wrapIf(err, "listing firewalls")
 	})
 	g.Go(func() (err error) {
-		checks, err = l.checks.viewAs(ctx, r, n.LocalCheck, n.NodesCheck)
+		checks, err = l.checks.View(ctx, r, n.LocalCheck, n.NodesCheck)
 		return wrapIf(err, "listing health checks")
 	})
 	g.Go(func() (err error) {
@@ -51,9 +52,9 @@ func (l *LoadBalancers) observe(ctx context.Context, n plan.Names, requestedIP s
 		// another load balancer taking the address.
 		ar := r
 		if requestedIP != "" {
-			ar = fresh()
+			ar = snapshot.Fresh()
 		}
-		addresses, err = l.addresses.viewAs(ctx, ar, n.LB)
+		addresses, err = l.addresses.View(ctx, ar, n.LB)
 		return wrapIf(err, "listing addresses")
 	})
 	if err := g.Wait(); err != nil {
@@ -95,7 +96,7 @@ func wrapIf(err error, what string) error {
 
 // observeFor gathers everything the plan of a checked spec depends on:
 // the cluster id, the nodes' VMs and tags, and what exists.
-func (l *LoadBalancers) observeFor(ctx context.Context, cluster string, svc *v1.Service, spec plan.Spec, nodes []*v1.Node, r recency) (plan.Input, error) {
+func (l *LoadBalancers) observeFor(ctx context.Context, cluster string, svc *v1.Service, spec plan.Spec, nodes []*v1.Node, r snapshot.Recency) (plan.Input, error) {
 	cid, err := l.deps.ClusterID.ClusterID(ctx)
 	if err != nil {
 		return plan.Input{}, err
@@ -130,8 +131,8 @@ func (l *LoadBalancers) observeFor(ctx context.Context, cluster string, svc *v1.
 
 // usedByOthers says whether a pool other than ours uses a health check,
 // from the shared pool list (the deletion itself checks again, afresh).
-func (l *LoadBalancers) usedByOthers(ctx context.Context, check string, ours []string, r recency) (bool, error) {
-	pools, err := l.pools.viewAs(ctx, r)
+func (l *LoadBalancers) usedByOthers(ctx context.Context, check string, ours []string, r snapshot.Recency) (bool, error) {
+	pools, err := l.pools.View(ctx, r)
 	if err != nil {
 		return false, fmt.Errorf("listing target pools: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/drift"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/snapshot"
 )
 
 // Pass is one periodic comparison of the load balancers with GCE: the
@@ -33,23 +34,23 @@ func (l *LoadBalancers) StartPass(ctx context.Context) (*Pass, error) {
 	since := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		_, err := l.rules.viewAs(gctx, within(since))
+		_, err := l.rules.View(gctx, snapshot.Within(since))
 		return wrapIf(err, "listing forwarding rules")
 	})
 	g.Go(func() error {
-		_, err := l.pools.viewAs(gctx, within(since))
+		_, err := l.pools.View(gctx, snapshot.Within(since))
 		return wrapIf(err, "listing target pools")
 	})
 	g.Go(func() error {
-		_, err := l.firewalls.viewAs(gctx, within(since))
+		_, err := l.firewalls.View(gctx, snapshot.Within(since))
 		return wrapIf(err, "listing firewalls")
 	})
 	g.Go(func() error {
-		_, err := l.checks.viewAs(gctx, within(since))
+		_, err := l.checks.View(gctx, snapshot.Within(since))
 		return wrapIf(err, "listing health checks")
 	})
 	g.Go(func() error {
-		_, err := l.addresses.viewAs(gctx, within(since))
+		_, err := l.addresses.View(gctx, snapshot.Within(since))
 		return wrapIf(err, "listing addresses")
 	})
 	if err := g.Wait(); err != nil {
@@ -77,7 +78,7 @@ func (p *Pass) Repair(ctx context.Context, cluster string, svc *v1.Service, node
 		return status, []drift.Finding{{Kind: drift.Internal,
 			What: fmt.Sprintf("internal load balancer %s differed from its plan: made %d write(s)", p.l.GetLoadBalancerName(ctx, cluster, svc), steps)}}, nil
 	}
-	status, actions, err := p.l.ensureExternal(ctx, cluster, svc, nodes, syncOpts{recency: within(p.since), confirm: confirm})
+	status, actions, err := p.l.ensureExternal(ctx, cluster, svc, nodes, syncOpts{recency: snapshot.Within(p.since), confirm: confirm})
 	return status, findingsOf(actions), err
 }
 

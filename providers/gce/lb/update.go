@@ -10,6 +10,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/snapshot"
 )
 
 // UpdateLoadBalancer brings the pool(s) up to the node set: one list of
@@ -54,7 +55,7 @@ func (l *LoadBalancers) UpdateLoadBalancer(ctx context.Context, cluster string, 
 // changes and applies them.
 func (l *LoadBalancers) updateMembers(ctx context.Context, cluster string, svc *v1.Service, hosts []string, fresh bool) error {
 	n := plan.NamesFor(svc, "")
-	pools, err := l.pools.view(ctx, fresh, n.Pools()...)
+	pools, err := l.pools.View(ctx, snapshot.FreshIf(fresh), n.Pools()...)
 	if err != nil {
 		return fmt.Errorf("listing target pools: %w", err)
 	}

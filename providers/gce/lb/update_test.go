@@ -17,6 +17,7 @@ import (
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/lbtest"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/snapshot"
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
 )
 
@@ -353,7 +354,7 @@ func TestLBPoolListSharedByABurst(t *testing.T) {
 	}
 	st := e.gce.Stats()
 	// One list, begun after the ensures' writes, serves all 20 updates.
-	maxLists := 1 + int64(time.Since(start)/snapshotTTL)
+	maxLists := 1 + int64(time.Since(start)/snapshot.TTL)
 	if st.Calls["compute.targetPools.list"] > maxLists || st.Calls["compute.targetPools.get"] != 0 || st.Calls["compute.targetPools.addInstance"] != 20 {
 		t.Errorf("20 updates: %v; want %d list(s), no GET, 20 addInstance", st.Calls, maxLists)
 	}
@@ -374,7 +375,7 @@ func TestLBUpdateAfterVMVanished(t *testing.T) {
 	nodes := e.seedNodes(t, "us-central1-a", 0, 3)
 	svc := lbtest.Service("web")
 	e.ensure(t, svc, nodes)
-	if _, err := e.lb.pools.view(context.Background(), false); err != nil { // cache the pool with node-002
+	if _, err := e.lb.pools.View(context.Background(), snapshot.Recency{}); err != nil { // cache the pool with node-002
 		t.Fatal(err)
 	}
 	if err := e.gce.DeleteInstanceNow("us-central1-a", "node-002"); err != nil {
