@@ -8,15 +8,16 @@ import (
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
 )
 
 // The lists of one pass, filtered on the names a load balancer's objects
 // and the shared ones may have (anything else is never ours): seven reads
 // per resync period, whatever the number of Services.
 const (
-	lbFilter        = `name eq "a[a-z0-9]+(-alt|-udp|-tcp)?"`
-	firewallFilter  = `name eq "(k8s-.*|a[a-z0-9]+-hc)"`
-	checkFilter     = `name eq "(a[a-z0-9]+|k8s-.*)"`
+	lbFilter        = plan.RuleNamesFilter
+	firewallFilter  = plan.FirewallNamesFilter
+	checkFilter     = plan.CheckNamesFilter
 	addressesFilter = `name eq "a[a-z0-9]+"`
 )
 

@@ -52,6 +52,39 @@ func atGCEPace(e *lbTestEnv) {
 	e.gce.ResetStats()
 }
 
+// eachPoll runs one sub-benchmark per operation poll interval.
+func eachPoll(b *testing.B, run func(b *testing.B, poll time.Duration)) {
+	for _, poll := range pollIntervals {
+		b.Run(fmt.Sprintf("poll=%v", poll), func(b *testing.B) { run(b, poll) })
+	}
+}
+
+// ensureAll ensures every Service's load balancer, benchSyncs at a time.
+func ensureAll(b *testing.B, e *lbTestEnv, svcs []*v1.Service, nodes []*v1.Node) {
+	inParallel(b, svcs, func(svc *v1.Service) error {
+		_, err := e.lb.EnsureLoadBalancer(context.Background(), testCluster, svc, nodes)
+		return err
+	})
+}
+
+// updateAll updates every Service's load balancer to the nodes, benchSyncs
+// at a time.
+func updateAll(b *testing.B, e *lbTestEnv, svcs []*v1.Service, nodes []*v1.Node) {
+	inParallel(b, svcs, func(svc *v1.Service) error {
+		return e.lb.UpdateLoadBalancer(context.Background(), testCluster, svc, nodes)
+	})
+}
+
+// timed runs f with the benchmark's timer on and returns its wall time.
+func timed(b *testing.B, f func()) time.Duration {
+	b.StartTimer()
+	start := time.Now()
+	f()
+	wall := time.Since(start)
+	b.StopTimer()
+	return wall
+}
+
 // inParallel runs f for every Service with benchSyncs workers.
 func inParallel(b *testing.B, svcs []*v1.Service, f func(svc *v1.Service) error) {
 	sem := make(chan struct{}, benchSyncs)
@@ -109,9 +142,7 @@ func report(b *testing.B, e *lbTestEnv, wall, settled time.Duration, minWrites i
 // check and its firewall, at 25/s, plus the 4 waits of the last one) and
 // the syncs (10 at a time, each at least 3 operation waits).
 func BenchmarkLBCreate100Services(b *testing.B) {
-	for _, poll := range pollIntervals {
-		b.Run(fmt.Sprintf("poll=%v", poll), func(b *testing.B) { benchCreate(b, poll) })
-	}
+	eachPoll(b, benchCreate)
 }
 
 func benchCreate(b *testing.B, poll time.Duration) {
@@ -123,10 +154,7 @@ func benchCreate(b *testing.B, poll time.Duration) {
 		atGCEPace(e)
 		b.StartTimer()
 		start := time.Now()
-		inParallel(b, svcs, func(svc *v1.Service) error {
-			_, err := e.lb.EnsureLoadBalancer(context.Background(), testCluster, svc, nodes)
-			return err
-		})
+		ensureAll(b, e, svcs, nodes)
 		wall := time.Since(start)
 		e.lb.settle()
 		settled := time.Since(start)
@@ -143,9 +171,7 @@ func benchCreate(b *testing.B, poll time.Duration) {
 // for each, 10 at a time. Bounds: one addInstance per pool at 25/s plus
 // one wait, and 10 syncs at a time of one wait each.
 func BenchmarkLBAdd50NodesTo100(b *testing.B) {
-	for _, poll := range pollIntervals {
-		b.Run(fmt.Sprintf("poll=%v", poll), func(b *testing.B) { benchAddNodes(b, poll) })
-	}
+	eachPoll(b, benchAddNodes)
 }
 
 func benchAddNodes(b *testing.B, poll time.Duration) {
@@ -154,20 +180,11 @@ func benchAddNodes(b *testing.B, poll time.Duration) {
 		e := newLBBenchEnv(b, poll)
 		nodes := e.seedNodes(b, "us-central1-a", 0, 10)
 		svcs := benchServiceSet()
-		inParallel(b, svcs, func(svc *v1.Service) error {
-			_, err := e.lb.EnsureLoadBalancer(context.Background(), testCluster, svc, nodes)
-			return err
-		})
+		ensureAll(b, e, svcs, nodes)
 		e.lb.settle()
 		all := append(nodes, e.seedNodes(b, "us-central1-b", 10, 60)...)
 		atGCEPace(e)
-		b.StartTimer()
-		start := time.Now()
-		inParallel(b, svcs, func(svc *v1.Service) error {
-			return e.lb.UpdateLoadBalancer(context.Background(), testCluster, svc, all)
-		})
-		wall := time.Since(start)
-		b.StopTimer()
+		wall := timed(b, func() { updateAll(b, e, svcs, all) })
 		quota := float64(benchServices)/(benchPerMin/60.0) + benchLatency.Seconds()
 		syncs := math.Ceil(float64(benchServices)/benchSyncs) * benchLatency.Seconds()
 		report(b, e, wall, wall, benchServices, quota, syncs)

@@ -3,6 +3,7 @@ package lb
 import (
 	"context"
 	"fmt"
+	"time"
 
 	v1 "k8s.io/api/core/v1"
 	"k8s.io/klog/v2"
@@ -14,7 +15,8 @@ import (
 // EnsureLoadBalancerDeleted deletes the Service's load balancer. It never
 // answers ImplementedElsewhere: a Service whose class changed must still
 // lose what we built for it.
-func (l *LoadBalancers) EnsureLoadBalancerDeleted(ctx context.Context, cluster string, svc *v1.Service) error {
+func (l *LoadBalancers) EnsureLoadBalancerDeleted(ctx context.Context, cluster string, svc *v1.Service) (err error) {
+	defer func(start time.Time) { observeSync(kindOf(svc), "delete", start, err) }(time.Now())
 	name := l.GetLoadBalancerName(ctx, cluster, svc)
 	defer l.locks.Lock(name)()
 	// Either kind: the Service may have switched since the load balancer

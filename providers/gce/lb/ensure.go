@@ -3,6 +3,7 @@ package lb
 import (
 	"context"
 	"fmt"
+	"time"
 
 	v1 "k8s.io/api/core/v1"
 	cloudprovider "k8s.io/cloud-provider"
@@ -16,17 +17,19 @@ import (
 // spec → observe → plan → apply. Every check comes before the first
 // write: a Service GCE cannot serve changes nothing and gets a Warning
 // event saying why.
-func (l *LoadBalancers) EnsureLoadBalancer(ctx context.Context, cluster string, svc *v1.Service, nodes []*v1.Node) (*v1.LoadBalancerStatus, error) {
+func (l *LoadBalancers) EnsureLoadBalancer(ctx context.Context, cluster string, svc *v1.Service, nodes []*v1.Node) (status *v1.LoadBalancerStatus, err error) {
 	// A class names another controller; the service controller does not
 	// even call us for one, but a direct caller may.
 	if svc.Spec.LoadBalancerClass != nil {
 		return nil, cloudprovider.ImplementedElsewhere
 	}
-	if internal, err := plan.TypeOf(svc); err == nil && internal {
-		status, _, err := l.ensureInternal(ctx, cluster, svc, nodes, nil)
+	kind := kindOf(svc)
+	defer func(start time.Time) { observeSync(kind, "ensure", start, err) }(time.Now())
+	if kind == kindInternal {
+		status, _, err = l.ensureInternal(ctx, cluster, svc, nodes, syncOpts{})
 		return status, err
 	}
-	status, _, err := l.ensureExternal(ctx, cluster, svc, nodes, syncOpts{})
+	status, _, err = l.ensureExternal(ctx, cluster, svc, nodes, syncOpts{})
 	return status, err
 }
 

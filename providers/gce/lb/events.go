@@ -21,19 +21,43 @@ const (
 // refuse records a Warning event on the Service for an error the user can
 // act on (a bad field, a name conflict) and returns the error.
 func (l *LoadBalancers) refuse(svc *v1.Service, err error) error {
-	var ie *plan.InputError
-	var ce *plan.ConflictError
-	var ice *ilb.ConflictError
 	const kept = "; nothing was made or changed in GCE: an existing load balancer stays as it is until this is resolved"
-	switch {
-	case errors.As(err, &ie):
+	switch refusalOf(err) {
+	case resultInvalid:
+		var ie *plan.InputError
+		errors.As(err, &ie)
 		l.event(svc, v1.EventTypeWarning, reasonInvalid, ie.Error()+kept)
-	case errors.As(err, &ce):
-		l.event(svc, v1.EventTypeWarning, reasonConflict, ce.Error())
-	case errors.As(err, &ice):
-		l.event(svc, v1.EventTypeWarning, reasonConflict, ice.Error())
+	case resultConflict:
+		l.event(svc, v1.EventTypeWarning, reasonConflict, conflictMessage(err))
 	}
 	return err
+}
+
+// refusalOf classifies an error the user can act on: resultInvalid,
+// resultConflict, or "" for any other.
+func refusalOf(err error) string {
+	var ie *plan.InputError
+	switch {
+	case errors.As(err, &ie):
+		return resultInvalid
+	case conflictMessage(err) != "":
+		return resultConflict
+	}
+	return ""
+}
+
+// conflictMessage is the message of either kind's name conflict, "" if
+// err is none.
+func conflictMessage(err error) string {
+	var ce *plan.ConflictError
+	var ice *ilb.ConflictError
+	switch {
+	case errors.As(err, &ce):
+		return ce.Error()
+	case errors.As(err, &ice):
+		return ice.Error()
+	}
+	return ""
 }
 
 func (l *LoadBalancers) event(svc *v1.Service, eventType, reason, msg string) {

@@ -44,7 +44,8 @@ func (l *LoadBalancers) internal(ctx context.Context, cluster string) (*ilb.Cont
 		return nil, fmt.Errorf("listing the zones of region %s: %w", l.region, err)
 	}
 	c := &ilb.Controller{API: l.api, Project: l.api.Project, Region: l.region, Network: l.deps.NetworkURL,
-		Subnetwork: l.deps.SubnetworkName, Cluster: cluster}
+		Subnetwork: l.deps.SubnetworkName, Cluster: cluster,
+		Shared: ilb.Shared{Rules: l.rules, Firewalls: l.firewalls, Addresses: l.addresses}}
 	for _, z := range zones {
 		c.Zones = append(c.Zones, z.GetName())
 	}
@@ -53,49 +54,47 @@ func (l *LoadBalancers) internal(ctx context.Context, cluster string) (*ilb.Cont
 }
 
 // ensureInternal builds or updates the Service's internal load balancer,
-// deleting its external one first if it has one, and says how many writes
-// it made. confirm, when not nil,
-// runs under the load balancer's lock before anything is read (package
-// ilb plans and writes in one call, so a periodic pass confirms first).
+// deleting its external one first if it has one, and returns the writes
+// it made. o.confirm, when not nil, runs under the load balancer's lock
+// before anything is read (package ilb plans and writes in one call, so a
+// periodic pass confirms first); o.recency is the lists' (a pass's).
 func (l *LoadBalancers) ensureInternal(ctx context.Context, cluster string, svc *v1.Service, nodes []*v1.Node,
-	confirm func(context.Context) error) (*v1.LoadBalancerStatus, int, error) {
+	o syncOpts) (*v1.LoadBalancerStatus, []ilb.Action, error) {
 	name := l.GetLoadBalancerName(ctx, cluster, svc)
 	// The Service is checked before anything is read: package plan's
 	// reading of the fields both kinds serve, then the internal ones.
 	if _, err := ilb.SpecOf(svc); err != nil {
-		return nil, 0, l.refuse(svc, fmt.Errorf("internal load balancer %s of %s: %w", name, plan.ServiceKey(svc), err))
+		return nil, nil, l.refuse(svc, fmt.Errorf("internal load balancer %s of %s: %w", name, plan.ServiceKey(svc), err))
 	}
 	defer l.locks.Lock(name)()
-	if confirm != nil {
-		if err := confirm(ctx); err != nil {
-			return nil, 0, err
-		}
+	if err := o.confirmed(ctx); err != nil {
+		return nil, nil, err
 	}
 	r, err := l.internalRequest(ctx, cluster, svc, nodes)
+	r.Recency = o.recency
 	if err != nil {
-		return nil, 0, l.refuse(svc, fmt.Errorf("internal load balancer %s of %s: %w", name, plan.ServiceKey(svc), err))
+		return nil, nil, l.refuse(svc, fmt.Errorf("internal load balancer %s of %s: %w", name, plan.ServiceKey(svc), err))
 	}
 	c, err := l.internal(ctx, cluster)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
-	defer l.forgetInternal(svc)
 	res, err := c.Ensure(ctx, r)
 	var ext *ilb.ExternalExistsError
 	if errors.As(err, &ext) {
 		// A switch from external: the external load balancer goes first.
 		if err := l.deleteExternal(ctx, cluster, svc, name); err != nil {
-			return nil, 0, fmt.Errorf("internal load balancer %s of %s: deleting the external one first: %w", name, plan.ServiceKey(svc), err)
+			return nil, nil, fmt.Errorf("internal load balancer %s of %s: deleting the external one first: %w", name, plan.ServiceKey(svc), err)
 		}
 		res, err = c.Ensure(ctx, r)
 	}
 	if err != nil {
-		return nil, 0, l.refuse(svc, fmt.Errorf("internal load balancer %s of %s: %w", name, plan.ServiceKey(svc), err))
+		return nil, nil, l.refuse(svc, fmt.Errorf("internal load balancer %s of %s: %w", name, plan.ServiceKey(svc), err))
 	}
 	for _, w := range res.Warnings {
 		l.event(svc, v1.EventTypeWarning, reasonGroupLimit, w)
 	}
-	return &v1.LoadBalancerStatus{Ingress: []v1.LoadBalancerIngress{{IP: res.IP}}}, res.Steps, nil
+	return &v1.LoadBalancerStatus{Ingress: []v1.LoadBalancerIngress{{IP: res.IP}}}, res.Actions, nil
 }
 
 // internalRequest gathers the nodes' VMs by zone and their tags.
@@ -126,21 +125,8 @@ func (l *LoadBalancers) internalRequest(ctx context.Context, cluster string, svc
 	return r, err
 }
 
-// forgetInternal marks the names the internal load balancer shares with
-// the external one as written, so the external side's shared lists are
-// read again before they are trusted.
-func (l *LoadBalancers) forgetInternal(svc *v1.Service) {
-	n := plan.NamesFor(svc, "")
-	for _, r := range n.Rules() {
-		l.rules.Invalidate(r)
-	}
-	l.firewalls.Invalidate(n.Firewall)
-	l.addresses.Invalidate(n.LB)
-}
-
 // deleteInternal removes whatever internal load balancer the Service has.
 func (l *LoadBalancers) deleteInternal(ctx context.Context, cluster string, svc *v1.Service, name string) error {
-	defer l.forgetInternal(svc)
 	c, err := l.internal(ctx, cluster)
 	if err != nil {
 		return err

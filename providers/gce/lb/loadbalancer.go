@@ -45,14 +45,6 @@ type ClusterIDSource interface {
 	ClusterID(ctx context.Context) (string, error)
 }
 
-// Our objects' names, for the lists the snapshots take: <lb> names are
-// "a" and the Service UID (upstream's), ours add -alt or -udp.
-const (
-	lbNamesFilter       = `name eq "a[a-z0-9]+(-alt|-udp)?"`
-	firewallNamesFilter = `name eq "k8s-.*"`
-	checkNamesFilter    = `name eq "(a[a-z0-9]+|k8s-.*)"`
-)
-
 // LoadBalancers implements cloudprovider.LoadBalancer.
 type LoadBalancers struct {
 	deps   Deps
@@ -82,23 +74,24 @@ type LoadBalancers struct {
 
 // New builds the load balancer on its dependencies.
 func New(d Deps) *LoadBalancers {
+	RegisterMetrics()
 	l := &LoadBalancers{deps: d, api: d.API, region: d.Region}
 	api, region := d.API, d.Region
 	l.rules = snapshot.New(snapshot.TTL, (*computepb.ForwardingRule).GetName,
 		func(ctx context.Context) ([]*computepb.ForwardingRule, error) {
-			return api.ListForwardingRules(ctx, region, lbNamesFilter)
+			return api.ListForwardingRules(ctx, region, plan.RuleNamesFilter)
 		})
 	l.pools = snapshot.New(snapshot.TTL, (*computepb.TargetPool).GetName,
 		func(ctx context.Context) ([]*computepb.TargetPool, error) {
-			return api.ListTargetPools(ctx, region, lbNamesFilter)
+			return api.ListTargetPools(ctx, region, plan.RuleNamesFilter)
 		})
 	l.firewalls = snapshot.New(snapshot.TTL, (*computepb.Firewall).GetName,
 		func(ctx context.Context) ([]*computepb.Firewall, error) {
-			return api.ListFirewalls(ctx, firewallNamesFilter)
+			return api.ListFirewalls(ctx, plan.FirewallNamesFilter)
 		})
 	l.checks = snapshot.New(snapshot.TTL, func(hc *computev1.HttpHealthCheck) string { return hc.Name },
 		func(ctx context.Context) ([]*computev1.HttpHealthCheck, error) {
-			return api.ListHTTPHealthChecks(ctx, checkNamesFilter)
+			return api.ListHTTPHealthChecks(ctx, plan.CheckNamesFilter)
 		})
 	// All of the region's addresses: a user's reserved address may have
 	// any name.

@@ -66,12 +66,15 @@ func (l *LoadBalancers) StartPass(ctx context.Context) (*Pass, error) {
 // wants this load balancer as given (deleted, changed since it was listed),
 // so a pass never rebuilds what the service controller just removed.
 func (p *Pass) Repair(ctx context.Context, cluster string, svc *v1.Service, nodes []*v1.Node,
-	confirm func(context.Context) error) (*v1.LoadBalancerStatus, []drift.Finding, error) {
+	confirm func(context.Context) error) (status *v1.LoadBalancerStatus, found []drift.Finding, err error) {
 	if svc.Spec.LoadBalancerClass != nil {
 		return nil, nil, cloudprovider.ImplementedElsewhere
 	}
-	if internal, err := plan.TypeOf(svc); err == nil && internal {
-		status, steps, err := p.l.ensureInternal(ctx, cluster, svc, nodes, confirm)
+	kind := kindOf(svc)
+	defer func(start time.Time) { observeSync(kind, "repair", start, err) }(time.Now())
+	if kind == kindInternal {
+		status, actions, err := p.l.ensureInternal(ctx, cluster, svc, nodes, syncOpts{recency: snapshot.Within(p.since), confirm: confirm})
+		steps := len(actions)
 		if err != nil || steps == 0 {
 			return status, nil, err
 		}

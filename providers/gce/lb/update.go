@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	v1 "k8s.io/api/core/v1"
 	cloudprovider "k8s.io/cloud-provider"
@@ -16,17 +17,24 @@ import (
 // UpdateLoadBalancer brings the pool(s) up to the node set: one list of
 // the region's pools serves a burst of calls, and each pool gets at most
 // one add and one remove per 1,000 changed nodes.
-func (l *LoadBalancers) UpdateLoadBalancer(ctx context.Context, cluster string, svc *v1.Service, nodes []*v1.Node) error {
+func (l *LoadBalancers) UpdateLoadBalancer(ctx context.Context, cluster string, svc *v1.Service, nodes []*v1.Node) (err error) {
 	if svc.Spec.LoadBalancerClass != nil {
 		return cloudprovider.ImplementedElsewhere
 	}
-	if internal, err := plan.TypeOf(svc); err == nil && internal {
+	kind := kindOf(svc)
+	defer func(start time.Time) { observeSync(kind, "update", start, err) }(time.Now())
+	if kind == kindInternal {
 		// The groups follow the nodes; one sync of the whole load
 		// balancer decides it (it writes nothing else when nothing else
 		// changed).
-		_, err := l.EnsureLoadBalancer(ctx, cluster, svc, nodes)
+		_, _, err = l.ensureInternal(ctx, cluster, svc, nodes, syncOpts{})
 		return err
 	}
+	return l.updateExternal(ctx, cluster, svc, nodes)
+}
+
+// updateExternal is UpdateLoadBalancer for the external kind.
+func (l *LoadBalancers) updateExternal(ctx context.Context, cluster string, svc *v1.Service, nodes []*v1.Node) error {
 	name := l.GetLoadBalancerName(ctx, cluster, svc)
 	defer l.locks.Lock(name)()
 	hosts, err := l.hostsOf(ctx, nodes)

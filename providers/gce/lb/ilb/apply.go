@@ -22,6 +22,7 @@ func (c *Controller) apply(ctx context.Context, lb string, actions []Action, ip 
 	for _, a := range actions {
 		start := time.Now()
 		learnt, err := c.run(ctx, a, ip)
+		c.wrote(a) // after the write: a list begun before it ends must not count as seeing it
 		if err != nil {
 			logger.Error(err, "Internal load balancer step failed", "step", a.String())
 			return ip, fmt.Errorf("%s: %w", a, err)

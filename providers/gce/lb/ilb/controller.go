@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+	"sync"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
 	v1 "k8s.io/api/core/v1"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/snapshot"
 	"github.com/gce-ccm/gce-ccm/providers/gce/ownership"
 )
 
@@ -27,6 +29,14 @@ type Controller struct {
 	// network's only subnetwork there.
 	Subnetwork string
 	Cluster    string // --cluster-name
+	// Shared are the external load balancer's snapshots of the
+	// collections both kinds use; nil fields: the Controller lists on
+	// its own.
+	Shared Shared
+
+	listsOnce sync.Once
+	snap      *lists
+	sharedMu  sync.Mutex // one writer of the shared objects (shared.go)
 }
 
 // Request is one Service's sync: the Service, its load balancer's name,
@@ -37,13 +47,18 @@ type Request struct {
 	ClusterID string
 	Hosts     map[string][]string
 	Tags      []string
+	// Recency of the lists the sync reads: the zero value for the event
+	// path, snapshot.Within(start) for a periodic pass.
+	Recency snapshot.Recency
 }
 
-// Result is what Ensure made: the IP and warnings for the Service's events.
+// Result is what Ensure made: the IP, warnings for the Service's events,
+// and the writes it made, in order (a periodic pass reports them as the
+// drift it repaired).
 type Result struct {
 	IP       string
 	Warnings []string
-	Steps    int
+	Actions  []Action
 }
 
 // Ensure creates or updates the internal load balancer. A Service that
@@ -53,18 +68,37 @@ func (c *Controller) Ensure(ctx context.Context, r Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	// Refused (a conflict) before the shared objects are touched.
+	if _, err := Build(in); err != nil {
+		return Result{}, err
+	}
+	setup, err := c.setupShared(ctx, in, r.Recency)
+	if err != nil {
+		return Result{}, err
+	}
+	// Again: the shared objects as set up, by this sync or another.
+	if in.Seen, err = c.observe(ctx, in.Names, in.Spec.RequestedIP, r.Recency); err != nil {
+		return Result{}, err
+	}
 	p, err := Build(in)
 	if err != nil {
 		return Result{}, err
 	}
-	ip, err := c.apply(ctx, in.Names.LB, p.Actions, currentIP(in))
+	shared, rest := splitShared(p.Actions)
+	if len(shared) > 0 {
+		// Another sync changed the shared objects between our two
+		// observations (a node change): the next sync sets them up.
+		klog.FromContext(ctx).V(2).Info("Shared objects changed meanwhile; left to the next sync", "lb", in.Names.LB, "steps", len(shared))
+	}
+	ip, err := c.apply(ctx, in.Names.LB, rest, currentIP(in))
 	if err != nil {
 		return Result{}, err
 	}
-	if len(p.Actions) > 0 {
-		klog.FromContext(ctx).Info("Ensured internal load balancer", "service", in.Spec.Service, "lb", in.Names.LB, "ip", ip, "steps", len(p.Actions))
+	done := append(setup, rest...)
+	if len(done) > 0 {
+		klog.FromContext(ctx).Info("Ensured internal load balancer", "service", in.Spec.Service, "lb", in.Names.LB, "ip", ip, "steps", len(done))
 	}
-	return Result{IP: ip, Warnings: p.Warnings, Steps: len(p.Actions)}, nil
+	return Result{IP: ip, Warnings: p.Warnings, Actions: done}, nil
 }
 
 // currentIP is the IP the rules already have, "" when none exists.
@@ -95,7 +129,7 @@ func (c *Controller) prepare(ctx context.Context, r Request) (Input, error) {
 		return Input{}, err
 	}
 	in.Subnet = subnet.GetSelfLink()
-	if in.Seen, err = c.observe(ctx, in.Names, spec.RequestedIP); err != nil {
+	if in.Seen, err = c.observe(ctx, in.Names, spec.RequestedIP, r.Recency); err != nil {
 		return Input{}, err
 	}
 	if spec.RequestedIP != "" {
@@ -160,17 +194,7 @@ func (c *Controller) subnetwork(ctx context.Context, annotated string) (*compute
 	if name == "" {
 		name = c.Subnetwork
 	}
-	if name == "" {
-		subs, err := c.API.ListSubnetworks(ctx, c.Region, fmt.Sprintf(`network eq "%s"`, c.Network))
-		if err != nil {
-			return nil, fmt.Errorf("listing the subnetworks of %s: %w", c.Network, err)
-		}
-		if len(subs) != 1 {
-			return nil, fmt.Errorf("network %s has %d subnetworks in region %s: set subnetwork-name in gce.conf", c.Network, len(subs), c.Region)
-		}
-		return subs[0], nil
-	}
-	sn, err := c.API.GetSubnetwork(ctx, c.Region, name)
+	sn, err := c.subnetOf(name).Get(ctx, snapshot.Recency{})
 	switch {
 	case gceapi.IsNotFound(err) && annotated != "":
 		return nil, &InputError{Field: field, Reason: fmt.Sprintf("subnetwork %q does not exist in region %s", name, c.Region)}

@@ -9,6 +9,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/snapshot"
 )
 
 // PlanDelete removes everything of the load balancer that is this
@@ -104,7 +105,7 @@ func (c *Controller) Delete(ctx context.Context, svc *v1.Service, lb, clusterID 
 	in := Input{Spec: Spec{ServiceSpec: plan.ServiceSpec{Service: plan.ServiceKey(svc)}}, Names: NamesFor(lb, clusterID), Cluster: c.Cluster, ClusterID: clusterID,
 		Project: c.Project, Region: c.Region}
 	var err error
-	if in.Seen, err = c.observe(ctx, in.Names, ""); err != nil {
+	if in.Seen, err = c.observe(ctx, in.Names, "", snapshot.Fresh()); err != nil {
 		return fmt.Errorf("deleting internal load balancer %s of %s: %w", lb, in.Spec.Service, err)
 	}
 	actions := PlanDelete(in, svc.Spec.LoadBalancerClass != nil)
@@ -122,7 +123,7 @@ func (c *Controller) Delete(ctx context.Context, svc *v1.Service, lb, clusterID 
 func (c *Controller) DeleteShared(ctx context.Context, clusterID string) (int, error) {
 	in := Input{Names: NamesFor("", clusterID), Cluster: c.Cluster, ClusterID: clusterID, Project: c.Project, Region: c.Region}
 	var err error
-	if in.Seen, err = c.observe(ctx, in.Names, ""); err != nil {
+	if in.Seen, err = c.observe(ctx, in.Names, "", snapshot.Fresh()); err != nil {
 		return 0, fmt.Errorf("deleting the internal load balancers' shared objects: %w", err)
 	}
 	actions := PlanDeleteShared(in)
@@ -139,7 +140,7 @@ func (c *Controller) DeleteShared(ctx context.Context, clusterID string) (int, e
 // exists, so that a half-deleted one is still found.
 func (c *Controller) Status(ctx context.Context, svc *v1.Service, lb, clusterID string) (ip string, exists bool, err error) {
 	in := Input{Spec: Spec{ServiceSpec: plan.ServiceSpec{Service: plan.ServiceKey(svc)}}, Names: NamesFor(lb, clusterID), Cluster: c.Cluster, ClusterID: clusterID}
-	if in.Seen, err = c.observe(ctx, in.Names, ""); err != nil {
+	if in.Seen, err = c.observe(ctx, in.Names, "", snapshot.Fresh()); err != nil {
 		return "", false, err
 	}
 	return currentIP(in), hasOwn(PlanDelete(in, false)), nil

@@ -47,8 +47,8 @@ func TestCreateAndDelete(t *testing.T) {
 		t.Fatalf("objects (-want +got):\n%s", d)
 	}
 	e.gce.ResetStats()
-	if again := e.ensure(svc); again.Steps != 0 || again.IP != r.IP || e.mutations() != 0 {
-		t.Fatalf("second sync: %d steps, IP %s, %d writes", again.Steps, again.IP, e.mutations())
+	if again := e.ensure(svc); len(again.Actions) != 0 || again.IP != r.IP || e.mutations() != 0 {
+		t.Fatalf("second sync: %d steps, IP %s, %d writes", len(again.Actions), again.IP, e.mutations())
 	}
 	if ipNow, exists, err := e.c.Status(e.ctx, svc, lb, clusterID); err != nil || !exists || ipNow != r.IP {
 		t.Fatalf("status: %s %v %v", ipNow, exists, err)
@@ -118,8 +118,8 @@ func TestSessionAffinityPatchesBackend(t *testing.T) {
 	ip := e.ensure(service("web")).IP
 	e.gce.ResetStats()
 	r := e.ensure(service("web", func(s *v1.Service) { s.Spec.SessionAffinity = v1.ServiceAffinityClientIP }))
-	if r.Steps != 1 || r.IP != ip || e.gce.Stats().Calls["compute.regionBackendServices.patch"] != 1 {
-		t.Fatalf("affinity change: %d steps, IP %s (was %s), calls %v", r.Steps, r.IP, ip, e.gce.Stats().Calls)
+	if len(r.Actions) != 1 || r.IP != ip || e.gce.Stats().Calls["compute.regionBackendServices.patch"] != 1 {
+		t.Fatalf("affinity change: %d steps, IP %s (was %s), calls %v", len(r.Actions), r.IP, ip, e.gce.Stats().Calls)
 	}
 	if !strings.Contains(strings.Join(e.state(), "\n"), " TCP CLIENT_IP ") {
 		t.Fatalf("affinity not set: %v", e.state())

@@ -8,56 +8,61 @@ import (
 
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/lb/snapshot"
 )
 
-// observe reads what exists under the load balancer's names: one filtered
-// list per collection (the groups: one per zone, and the members of the
-// groups found), all the region's backend services (to know who else uses
-// a shared check) and all its addresses (a user's reserved address may
-// have any name).
-func (c *Controller) observe(ctx context.Context, n Names, requestedIP string) (Seen, error) {
+// observe reads what exists under the load balancer's names from the
+// shared snapshots (lists.go) of the recency r: the event path's at most
+// snapshot.TTL old, a periodic pass's begun after it started, deletion's
+// and Status's fresh (they must not miss anything); never a list begun
+// before our own last write to one of these names. All of the region's
+// backend services are read (who else uses a shared check or group) and
+// all its addresses (a user's reserved address may have any name); the
+// addresses afresh when the Service asks for an IP, whose holder is
+// decided before any write.
+func (c *Controller) observe(ctx context.Context, n Names, requestedIP string, r snapshot.Recency) (Seen, error) {
 	s := Seen{Groups: map[string]*Group{}, Backends: map[string]*computepb.BackendService{}, Checks: map[string]*computepb.HealthCheck{},
 		Firewalls: map[string]*computepb.Firewall{}, Rules: map[string]*computepb.ForwardingRule{},
 		CheckUsers: map[string][]string{}, GroupUsers: map[string][]string{}}
-	ours := fmt.Sprintf(`name eq "%s(-tcp|-udp)?"`, n.LB)
-	var backends []*computepb.BackendService
-	var checks []*computepb.HealthCheck
-	var firewalls []*computepb.Firewall
-	var rules []*computepb.ForwardingRule
-	var addresses []*computepb.Address
+	l := c.lists()
+	var backends map[string]*computepb.BackendService
+	var checks map[string]*computepb.HealthCheck
+	var firewalls map[string]*computepb.Firewall
+	var rules map[string]*computepb.ForwardingRule
+	var addresses map[string]*computepb.Address
 	groups := make([]*Group, len(c.Zones))
 	g, gctx := errgroup.WithContext(ctx)
 	for i, zone := range c.Zones {
 		g.Go(func() error {
-			igs, err := c.API.ListInstanceGroups(gctx, zone, fmt.Sprintf(`name eq "%s"`, n.Group))
-			if err != nil || len(igs) == 0 {
-				return wrapIf(err, "listing instance groups in "+zone)
-			}
-			members, err := c.API.ListGroupInstances(gctx, zone, n.Group)
-			slices.Sort(members)
-			groups[i] = &Group{Group: igs[0], Members: members}
-			return wrapIf(err, "listing the members of "+n.Group+" in "+zone)
+			seen, err := c.group(zone, n.Group).View(gctx, r, n.Group)
+			groups[i] = seen[n.Group]
+			return err
 		})
 	}
 	g.Go(func() (err error) {
-		backends, err = c.API.ListBackendServices(gctx, c.Region, "")
+		backends, err = l.backends.View(gctx, r, n.All()...)
 		return wrapIf(err, "listing backend services")
 	})
 	g.Go(func() (err error) {
-		checks, err = c.API.ListHealthChecks(gctx, fmt.Sprintf(`name eq "(%s|%s)"`, n.LocalCheck, n.SharedCheck))
+		checks, err = l.checks.View(gctx, r, n.LocalCheck, n.SharedCheck)
 		return wrapIf(err, "listing health checks")
 	})
 	g.Go(func() (err error) {
-		firewalls, err = c.API.ListFirewalls(gctx, fmt.Sprintf(`name eq "(%s|%s|%s)"`, n.Firewall, n.LocalCheckFirewall, n.SharedCheckFirewall))
+		firewalls, err = l.Firewalls.View(gctx, r, n.Firewall, n.LocalCheckFirewall, n.SharedCheckFirewall)
 		return wrapIf(err, "listing firewalls")
 	})
 	if n.LB != "" { // "": the shared objects alone (DeleteShared)
 		g.Go(func() (err error) {
-			rules, err = c.API.ListForwardingRules(gctx, c.Region, ours)
+			rules, err = l.Rules.View(gctx, r, n.All()...)
 			return wrapIf(err, "listing forwarding rules")
 		})
 		g.Go(func() (err error) {
-			addresses, err = c.API.ListAddresses(gctx, c.Region, "")
+			ar := r
+			if requestedIP != "" {
+				ar = snapshot.Fresh()
+			}
+			addresses, err = l.Addresses.View(gctx, ar, n.LB)
 			return wrapIf(err, "listing addresses")
 		})
 	}
@@ -82,15 +87,9 @@ func (c *Controller) observe(ctx context.Context, n Names, requestedIP string) (
 			s.GroupUsers[be.GetGroup()] = append(s.GroupUsers[be.GetGroup()], b.GetName())
 		}
 	}
-	for _, hc := range checks {
-		s.Checks[hc.GetName()] = hc
-	}
-	for _, fw := range firewalls {
-		s.Firewalls[fw.GetName()] = fw
-	}
-	for _, r := range rules {
-		s.Rules[r.GetName()] = r
-	}
+	pick(s.Checks, checks, n.LocalCheck, n.SharedCheck)
+	pick(s.Firewalls, firewalls, n.Firewall, n.LocalCheckFirewall, n.SharedCheckFirewall)
+	pick(s.Rules, rules, n.All()...)
 	for _, a := range addresses {
 		switch {
 		case a.GetName() == n.LB:
@@ -100,6 +99,15 @@ func (c *Controller) observe(ctx context.Context, n Names, requestedIP string) (
 		}
 	}
 	return s, nil
+}
+
+// pick copies the named objects that exist.
+func pick[T any](dst, src map[string]T, names ...string) {
+	for _, n := range names {
+		if v, ok := src[n]; ok {
+			dst[n] = v
+		}
+	}
 }
 
 func wrapIf(err error, what string) error {

@@ -20,6 +20,20 @@ import (
 // beside the first, and <lb>-udp, the UDP rule of a Service that has both
 // TCP and UDP ports (its TCP rule, or the only rule, is <lb>).
 
+// Name filters of the lists that hold every load balancer's objects, of
+// both kinds: the snapshots all Services' syncs share, and the orphan
+// collector's lists. Anything else is never ours.
+const (
+	// RuleNamesFilter: <lb>; <lb>-alt and <lb>-udp (external), <lb>-tcp
+	// and <lb>-udp (internal). Target pools and backend services too.
+	RuleNamesFilter = `name eq "a[a-z0-9]+(-alt|-tcp|-udp)?"`
+	// FirewallNamesFilter: k8s-fw-<lb>, the checks' k8s-* rules and the
+	// internal Service checks' <lb>-hc.
+	FirewallNamesFilter = `name eq "(k8s-.*|a[a-z0-9]+-hc)"`
+	// CheckNamesFilter: <lb> (a Service's own) and k8s-* (shared).
+	CheckNamesFilter = `name eq "(a[a-z0-9]+|k8s-.*)"`
+)
+
 // Names are the names of every GCE object of one Service's load balancer.
 type Names struct {
 	LB                 string // address, pool, TCP (or only) rule, per-Service check
