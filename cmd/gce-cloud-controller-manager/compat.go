@@ -5,11 +5,7 @@ import (
 	"strconv"
 
 	"github.com/spf13/pflag"
-	cloudprovider "k8s.io/cloud-provider"
 	"k8s.io/cloud-provider/app"
-	"k8s.io/cloud-provider/app/config"
-	genericcontrollermanager "k8s.io/controller-manager/app"
-	"k8s.io/controller-manager/controller"
 	"k8s.io/klog/v2"
 )
 
@@ -109,12 +105,8 @@ var compatControllers = []compatController{
 }
 
 func compatInitFuncConstructor(cc compatController) app.ControllerInitFuncConstructor {
-	return app.ControllerInitFuncConstructor{
-		Constructor: func(app.ControllerInitContext, *config.CompletedConfig, cloudprovider.Interface) app.InitFunc {
-			return func(context.Context, genericcontrollermanager.ControllerContext) (controller.Interface, bool, error) {
-				klog.Warningf("Controller %q is accepted for compatibility with the upstream GCE cloud-controller-manager and does not run here: %s", cc.name, cc.why)
-				return nil, false, nil
-			}
-		},
-	}
+	return ourController("", func(context.Context, wiring) (bool, error) {
+		klog.Warningf("Controller %q is accepted for compatibility with the upstream GCE cloud-controller-manager and does not run here: %s", cc.name, cc.why)
+		return false, nil
+	})
 }

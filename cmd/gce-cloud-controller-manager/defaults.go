@@ -109,10 +109,11 @@ func replacedControllers(o *gceCCMOptions) map[string]app.ControllerInitFuncCons
 // (off by default, as upstream). o carries their flags.
 func extraControllers(o *gceCCMOptions) map[string]app.ControllerInitFuncConstructor {
 	ctrls := map[string]app.ControllerInitFuncConstructor{
-		ipforwardController: ipforwardInitFuncConstructor(o),
-		lbResyncController:  lbResyncInitFuncConstructor(o),
-		orphansController:   orphansInitFuncConstructor(o),
-		nodeIPAMController:  nodeIPAMInitFuncConstructor(&o.NodeIPAM),
+		ipforwardController: ourController("ipforward-controller", onGCE("ipforward controller", o.startIPForward)),
+		lbResyncController:  ourController("service-controller", onGCE("load-balancer resync", o.startLBResync)),
+		orphansController:   ourController("service-controller", onGCE("orphan collector", o.startOrphans)),
+		// The upstream's client name for this controller.
+		nodeIPAMController: ourController("node-controller", o.NodeIPAM.start),
 	}
 	for _, cc := range compatControllers {
 		ctrls[cc.name] = compatInitFuncConstructor(cc)

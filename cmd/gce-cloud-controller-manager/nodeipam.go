@@ -8,10 +8,7 @@ import (
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	cloudprovider "k8s.io/cloud-provider"
-	"k8s.io/cloud-provider/app"
 	"k8s.io/cloud-provider/app/config"
-	genericcontrollermanager "k8s.io/controller-manager/app"
-	"k8s.io/controller-manager/controller"
 	"k8s.io/klog/v2"
 
 	"github.com/gce-ccm/gce-ccm/controllers/nodeipam"
@@ -64,42 +61,29 @@ func (o *nodeIPAMOptions) check(cfg *config.CompletedConfig) error {
 	return err
 }
 
-func nodeIPAMInitFuncConstructor(o *nodeIPAMOptions) app.ControllerInitFuncConstructor {
-	return app.ControllerInitFuncConstructor{
-		// The upstream's client name for this controller.
-		InitContext: app.ControllerInitContext{ClientName: "node-controller"},
-		Constructor: func(initCtx app.ControllerInitContext, cfg *config.CompletedConfig, cloud cloudprovider.Interface) app.InitFunc {
-			return func(ctx context.Context, _ genericcontrollermanager.ControllerContext) (controller.Interface, bool, error) {
-				return startNodeIPAM(ctx, o, initCtx, cfg, cloud)
-			}
-		},
-	}
-}
-
-func startNodeIPAM(ctx context.Context, o *nodeIPAMOptions, initCtx app.ControllerInitContext, cfg *config.CompletedConfig, cloud cloudprovider.Interface) (controller.Interface, bool, error) {
-	f := o.flags(cfg)
+func (o *nodeIPAMOptions) start(ctx context.Context, w wiring) (bool, error) {
+	f := o.flags(w.cfg)
 	if !f.AllocateNodeCIDRs {
 		klog.InfoS("The node IPAM controller does nothing: --allocate-node-cidrs is false (another component, e.g. kube-controller-manager, gives nodes their pod CIDRs)")
-		return nil, false, nil
+		return false, nil
 	}
 	ipamCfg, err := nodeipam.ParseConfig(f)
 	if err != nil {
-		return nil, false, err
+		return false, err
 	}
-	kube := cfg.ClientBuilder.ClientOrDie(initCtx.ClientName)
-	nodes := cfg.SharedInformers.Core().V1().Nodes()
+	kube, nodes := w.client(), w.informers().Nodes()
 	var ctrl *nodeipam.Controller
 	switch ipamCfg.Type {
 	case nodeipam.RangeAllocator:
 		ctrl, err = nodeipam.New(ipamCfg, kube, nodes, nodeipam.Options{})
 	default:
-		ctrl, err = newCloudAllocator(ipamCfg, kube, nodes, cloud)
+		ctrl, err = newCloudAllocator(ipamCfg, kube, nodes, w.cloud)
 	}
 	if err != nil {
-		return nil, false, err
+		return false, err
 	}
 	go ctrl.Run(ctx)
-	return nil, true, nil
+	return true, nil
 }
 
 // routesOffBecause says why the route controller must not run, or "".

@@ -12,13 +12,13 @@ import (
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
+	"github.com/gce-ccm/gce-ccm/controllers/runner"
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
 	"github.com/gce-ccm/gce-ccm/providers/gce/inventory"
 )
@@ -118,8 +118,9 @@ func New(api *gceapi.Client, vms *inventory.Inventory, kube kubernetes.Interface
 	case ModeEnforce:
 		vms.KeepFullWhenNotForwarding() // enable sends the whole resource back
 	}
+	enqueue := runner.Enqueue(c.queue)
 	_, err := nodes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: c.enqueue,
+		AddFunc: enqueue,
 		UpdateFunc: func(oldObj, newObj any) {
 			o, okOld := oldObj.(*v1.Node)
 			n, okNew := newObj.(*v1.Node)
@@ -128,9 +129,9 @@ func New(api *gceapi.Client, vms *inventory.Inventory, kube kubernetes.Interface
 			if okOld && okNew && o.Spec.ProviderID == n.Spec.ProviderID && sameCondition(conditionOf(o), conditionOf(n)) {
 				return
 			}
-			c.enqueue(newObj)
+			enqueue(newObj)
 		},
-		DeleteFunc: c.enqueue,
+		DeleteFunc: enqueue,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ipforward: watching nodes: %w", err)
@@ -145,15 +146,6 @@ func sameCondition(a, b *v1.NodeCondition) bool {
 	return a.Status == b.Status && a.Reason == b.Reason && a.Message == b.Message
 }
 
-func (c *Controller) enqueue(obj any) {
-	key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)
-	if err != nil {
-		utilruntime.HandleError(err)
-		return
-	}
-	c.queue.Add(key)
-}
-
 // Run works until ctx ends: one bulk read first (so that a fresh start
 // costs no read per node), then the workers, and a bulk read every resync
 // period. In mode off it returns at once.
@@ -165,9 +157,7 @@ func (c *Controller) Run(ctx context.Context) {
 		logger.Info("IP forwarding controller is off (gce-ccm-ipforward-mode=off): node VMs are neither checked nor changed")
 		return
 	}
-	c.broadcaster.StartStructuredLogging(3)
-	c.broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.kube.CoreV1().Events("")})
-	defer c.broadcaster.Shutdown()
+	defer runner.RecordEvents(c.broadcaster, c.kube, 3)()
 
 	logger.Info("Starting IP forwarding controller", "mode", c.opts.Mode, "project", c.project,
 		"resyncPeriod", c.opts.ResyncPeriod, "workers", c.opts.Workers)
@@ -176,26 +166,8 @@ func (c *Controller) Run(ctx context.Context) {
 		return
 	}
 	c.resync(ctx)
-
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer c.queue.ShutDown() // runs before wg.Wait: lets the workers return
-	for range c.opts.Workers {
-		wg.Go(func() {
-			for c.processNext(ctx) {
-			}
-		})
-	}
-	t := time.NewTicker(c.opts.ResyncPeriod)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			c.resync(ctx)
-		}
-	}
+	defer runner.Workers(c.opts.Workers, c.queue, func() bool { return c.processNext(ctx) })()
+	runner.Every(ctx, c.opts.ResyncPeriod, c.resync)
 }
 
 func (c *Controller) processNext(ctx context.Context) bool {

@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/record"
 	"k8s.io/klog/v2"
 
+	"github.com/gce-ccm/gce-ccm/controllers/runner"
 	"github.com/gce-ccm/gce-ccm/providers/gce/drift"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb"
 )
@@ -78,16 +79,7 @@ func (c *Controller) Run(ctx context.Context) {
 		return
 	}
 	log.Info("Starting the load-balancer reconciler", "period", c.o.Period, "workers", c.o.Workers)
-	t := time.NewTicker(c.o.Period)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		c.Pass(ctx)
-	}
+	runner.Every(ctx, c.o.Period, c.Pass)
 }
 
 // Pass compares every load balancer once and repairs what differs.
@@ -104,13 +96,13 @@ func (c *Controller) Pass(ctx context.Context) {
 		return
 	}
 	nodes := lbNodes(all)
-	var todo []*v1.Service
+	var unconverged []*v1.Service
 	for _, svc := range svcs {
 		if ensured(svc) {
-			todo = append(todo, svc)
+			unconverged = append(unconverged, svc)
 		}
 	}
-	if len(todo) == 0 || len(nodes) == 0 {
+	if len(unconverged) == 0 || len(nodes) == 0 {
 		return
 	}
 	pass, err := c.o.LB.StartPass(ctx)
@@ -120,7 +112,7 @@ func (c *Controller) Pass(ctx context.Context) {
 	}
 	g := errgroup.Group{}
 	g.SetLimit(c.o.Workers)
-	for _, svc := range todo {
+	for _, svc := range unconverged {
 		g.Go(func() error { c.repair(ctx, pass, svc, nodes); return nil })
 	}
 	_ = g.Wait()

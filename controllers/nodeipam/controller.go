@@ -18,12 +18,13 @@ import (
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	corelisters "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
+
+	"github.com/gce-ccm/gce-ccm/controllers/runner"
 )
 
 // DefaultWorkers: a sync is one PATCH to the API server; 30 matches
@@ -100,8 +101,9 @@ func newController(cfg Config, alloc allocator, kube kubernetes.Interface, nodes
 	}
 	c.broadcaster = record.NewBroadcaster()
 	c.recorder = c.broadcaster.NewRecorder(scheme.Scheme, v1.EventSource{Component: "node-ipam-controller"})
+	enqueue := runner.Enqueue(c.queue)
 	_, err := nodes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: c.enqueue,
+		AddFunc: enqueue,
 		UpdateFunc: func(oldObj, newObj any) {
 			o, okOld := oldObj.(*v1.Node)
 			n, okNew := newObj.(*v1.Node)
@@ -110,23 +112,14 @@ func newController(cfg Config, alloc allocator, kube kubernetes.Interface, nodes
 				(!c.markNetworkAvailable || networkAvailable(n)) {
 				return
 			}
-			c.enqueue(newObj)
+			enqueue(newObj)
 		},
-		DeleteFunc: c.enqueue,
+		DeleteFunc: enqueue,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("nodeipam: watching nodes: %w", err)
 	}
 	return c, nil
-}
-
-func (c *Controller) enqueue(obj any) {
-	key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)
-	if err != nil {
-		utilruntime.HandleError(err)
-		return
-	}
-	c.queue.Add(key)
 }
 
 // Run works until ctx ends. Before any allocation it records the CIDRs
@@ -137,9 +130,7 @@ func (c *Controller) Run(ctx context.Context) {
 	defer utilruntime.HandleCrash()
 	defer c.queue.ShutDown()
 	logger := klog.FromContext(ctx)
-	c.broadcaster.StartStructuredLogging(3)
-	c.broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: c.kube.CoreV1().Events("")})
-	defer c.broadcaster.Shutdown()
+	defer runner.RecordEvents(c.broadcaster, c.kube, 3)()
 
 	logger.Info("Starting node IPAM controller", "allocator", c.cfg.Type, "clusterCIDRs", c.cfg.poolsString(),
 		"serviceCIDRs", c.cfg.Services, "workers", c.opts.Workers)
@@ -151,16 +142,7 @@ func (c *Controller) Run(ctx context.Context) {
 		utilruntime.HandleError(err)
 		return
 	}
-
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer c.queue.ShutDown() // runs before wg.Wait: lets the workers return
-	for range c.opts.Workers {
-		wg.Go(func() {
-			for c.processNext(ctx) {
-			}
-		})
-	}
+	defer runner.Workers(c.opts.Workers, c.queue, func() bool { return c.processNext(ctx) })()
 	<-ctx.Done()
 }
 
