@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math"
 	mrand "math/rand/v2"
 	"strings"
 	"time"
@@ -14,7 +13,6 @@ import (
 	compute "cloud.google.com/go/compute/apiv1"
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"github.com/googleapis/gax-go/v2"
-	"golang.org/x/time/rate"
 	computev1 "google.golang.org/api/compute/v1"
 	"google.golang.org/api/option"
 	"k8s.io/component-base/version"
@@ -91,8 +89,8 @@ type Client struct {
 	Project        string
 	NetworkProject string
 
-	reads     *rate.Limiter
-	mutations *rate.Limiter
+	reads     *budget // adaptive: budget.go
+	mutations *budget
 	waiter    *waiter
 
 	zones     *compute.ZonesClient
@@ -136,8 +134,8 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		cfg:            cfg,
 		Project:        cfg.Project,
 		NetworkProject: cfg.NetworkProject,
-		reads:          newLimiter(cfg.ReadsPerSecond),
-		mutations:      newLimiter(cfg.MutationsPerSecond),
+		reads:          newBudget("read", cfg.ReadsPerSecond),
+		mutations:      newBudget("mutation", cfg.MutationsPerSecond),
 	}
 	// The User-Agent names the CCM and its version: GCE's audit logs show
 	// it, and the e2e suite tells the CCM's calls from its own by it.
@@ -204,15 +202,6 @@ func open[T interface{ Close() error }](b *opener, name string, newClient func(c
 	return cl
 }
 
-// newLimiter allows perSecond calls per second with a burst of a fifth of
-// a second's worth: GCE measures its quotas over short windows, and a
-// client that starts with a full second's burst can meet a server whose
-// window is already partly spent (by retries, other clients, or requests
-// that arrive bunched after network jitter).
-func newLimiter(perSecond float64) *rate.Limiter {
-	return rate.NewLimiter(rate.Limit(perSecond), int(math.Max(1, math.Ceil(perSecond/5))))
-}
-
 // Close releases the HTTP clients.
 func (c *Client) Close() error {
 	var first error
@@ -237,7 +226,7 @@ func (c *Client) read(ctx context.Context, call, target string, f func(ctx conte
 // legitimately blocks for minutes).
 func (c *Client) readWithin(ctx context.Context, attemptTimeout time.Duration, call, target string, f func(ctx context.Context) error) error {
 	start := time.Now()
-	err := c.retry(ctx, attempt{call: call, target: target, lim: c.reads, budget: "read", timeout: attemptTimeout}, f)
+	err := c.retry(ctx, attempt{call: call, target: target, budget: c.reads, timeout: attemptTimeout}, f)
 	return observe(call, start, err)
 }
 
@@ -257,7 +246,7 @@ func (c *Client) mutateIn(ctx context.Context, project, call, target string, sub
 	// A transport failure leaves it unknown whether GCE applied the
 	// mutation; retrying is still safe because the retry carries the same
 	// requestId, which GCE answers with the first attempt's operation.
-	err := c.retry(ctx, attempt{call: call, target: target, lim: c.mutations, budget: "mutation", timeout: c.cfg.AttemptTimeout}, func(ctx context.Context) error {
+	err := c.retry(ctx, attempt{call: call, target: target, budget: c.mutations, timeout: c.cfg.AttemptTimeout}, func(ctx context.Context) error {
 		var err error
 		op, err = submit(ctx, rid)
 		return err
@@ -272,8 +261,7 @@ func (c *Client) mutateIn(ctx context.Context, project, call, target string, sub
 // attempt describes the calls retry makes.
 type attempt struct {
 	call, target string
-	lim          *rate.Limiter
-	budget       string        // "read" or "mutation"
+	budget       *budget       // c.reads or c.mutations
 	timeout      time.Duration // deadline of each attempt
 }
 
@@ -284,11 +272,14 @@ func (c *Client) retry(ctx context.Context, a attempt, f func(ctx context.Contex
 	var err error
 	for n := 1; ; n++ {
 		t0 := time.Now()
-		if werr := a.lim.Wait(ctx); werr != nil {
-			return fmt.Errorf("gce %s %s: waiting for the %s budget: %w", a.call, a.target, a.budget, werr)
+		waited, werr := a.budget.wait(ctx)
+		if werr != nil {
+			return fmt.Errorf("gce %s %s: waiting for the %s budget: %w", a.call, a.target, a.budget.class, werr)
 		}
-		limiterWait.WithLabelValues(a.budget).Observe(time.Since(t0).Seconds())
+		sent := time.Now()
+		limiterWait.WithLabelValues(a.budget.class).Observe(sent.Sub(t0).Seconds())
 		err = c.once(ctx, a, f)
+		a.budget.observe(ctx, a.call, sent, waited, err)
 		attempts.WithLabelValues(a.call, resultLabel(err)).Inc()
 		if err == nil || !retryable(err) || n >= c.cfg.MaxAttempts {
 			return err

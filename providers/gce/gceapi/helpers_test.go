@@ -62,7 +62,7 @@ func deleteNetwork(t *testing.T, ts *fakecompute.TestServer, name string) error 
 	return nil
 }
 
-// metricValue sums the samples (counter values, histogram counts) of a
+// metricValue sums the samples (counter and gauge values, histogram counts) of a
 // metric of the legacy registry whose labels include want.
 func metricValue(t *testing.T, name string, want map[string]string) float64 {
 	t.Helper()
@@ -86,7 +86,7 @@ func metricValue(t *testing.T, name string, want map[string]string) float64 {
 					continue samples
 				}
 			}
-			sum += m.GetCounter().GetValue() + float64(m.GetHistogram().GetSampleCount())
+			sum += m.GetCounter().GetValue() + m.GetGauge().GetValue() + float64(m.GetHistogram().GetSampleCount())
 		}
 	}
 	return sum

@@ -25,6 +25,11 @@ var (
 	retries = set.CounterVec("retries_total",
 		"GCE API calls sent again, by call and reason: a transport failure (attempt_timeout, connection_reset, "+
 			"connection_refused, broken_pipe, eof, net_timeout, http2, network) or an error kind (rate_limited, unavailable).", "call", "reason")
+	budgetPerSecond = set.GaugeVec("budget_per_second",
+		"The client-side budget of calls per second, by budget (read or mutation): the configured ceiling, "+
+			"lowered when GCE answers rateLimitExceeded (the project's quota is shared) and raised slowly while calls succeed.", "budget")
+	budgetDecreases = set.CounterVec("budget_decreases_total",
+		"Times a client-side budget was lowered after GCE answered rateLimitExceeded, by budget (read or mutation).", "budget")
 	opPolls = set.CounterVec("operation_polls_total",
 		"Reads spent waiting on operations, by method (wait or list).", "method")
 )

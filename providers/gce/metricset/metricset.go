@@ -40,6 +40,12 @@ func (s *Set) Gauge(name, help string) *metrics.Gauge {
 		Help: help, StabilityLevel: metrics.ALPHA}))
 }
 
+// GaugeVec declares a gauge with labels.
+func (s *Set) GaugeVec(name, help string, labels ...string) *metrics.GaugeVec {
+	return add(s, metrics.NewGaugeVec(&metrics.GaugeOpts{Namespace: s.namespace, Subsystem: s.subsystem, Name: name,
+		Help: help, StabilityLevel: metrics.ALPHA}, labels))
+}
+
 // HistogramVec declares a histogram with labels.
 func (s *Set) HistogramVec(name, help string, buckets []float64, labels ...string) *metrics.HistogramVec {
 	return add(s, metrics.NewHistogramVec(&metrics.HistogramOpts{Namespace: s.namespace, Subsystem: s.subsystem, Name: name,
