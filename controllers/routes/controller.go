@@ -104,5 +104,5 @@ type resyncingInformer struct {
 }
 
 func (i resyncingInformer) AddEventHandler(h cache.ResourceEventHandler) (cache.ResourceEventHandlerRegistration, error) {
-	return i.SharedIndexInformer.AddEventHandlerWithResyncPeriod(h, i.period)
+	return i.SharedIndexInformer.AddEventHandlerWithResyncPeriod(newRouteEvents(h), i.period)
 }

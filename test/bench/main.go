@@ -38,6 +38,10 @@ type params struct {
 	tcpUDPNodes  int
 	tcpUDPSvcs   int
 	upstreamMax  int
+	quotaNodes   int // routes from empty beside another client of the quota
+	reactNodes   int // reaction: the converged cluster, its LoadBalancers, the additions
+	reactSvcs    int
+	reactAdds    int
 	only         map[string]bool
 }
 
@@ -45,13 +49,15 @@ func defaults(quick bool) params {
 	p := params{quick: quick, latency: 2 * time.Second, readsPerMin: 1500, writesPerMin: 1500,
 		routeSizes: []int{100, 1000, 5000}, lbNodes: 100, lbServices: 100, churnNodes: 50,
 		idleNodes: 5000, idleServices: 500, idleFor: 5 * time.Minute, ipamNodes: 1000, tcpUDPNodes: 20, tcpUDPSvcs: 20,
-		upstreamMax: 1000, driftNodes: 5000, driftSvcs: 500, driftRules: 50}
+		upstreamMax: 1000, driftNodes: 5000, driftSvcs: 500, driftRules: 50,
+		quotaNodes: 1000, reactNodes: 1000, reactSvcs: 100, reactAdds: 20}
 	if quick {
 		p.driftNodes, p.driftSvcs, p.driftRules = 100, 10, 5
 		p.routeSizes = []int{20, 100}
 		p.lbNodes, p.lbServices, p.churnNodes = 20, 10, 10
 		p.idleNodes, p.idleServices, p.idleFor = 100, 10, time.Minute
 		p.ipamNodes, p.tcpUDPNodes, p.tcpUDPSvcs = 100, 10, 5
+		p.quotaNodes, p.reactNodes, p.reactSvcs, p.reactAdds = 100, 100, 10, 5
 	}
 	return p
 }
@@ -69,7 +75,7 @@ func main() {
 	flag.DurationVar(&p.idleFor, "idle", p.idleFor, "length of the idle steady-state measurement")
 	flag.IntVar(&p.idleNodes, "idle-nodes", p.idleNodes, "nodes of the idle (memory) scenario")
 	flag.IntVar(&p.idleServices, "idle-services", p.idleServices, "LoadBalancer Services of the idle (memory) scenario")
-	only := flag.String("scenarios", "routes,ipam,lb,tcpudp,churn,idle,drift", "scenarios to run (comma-separated)")
+	only := flag.String("scenarios", "routes,ipam,lb,tcpudp,churn,idle,drift,quota,reaction", "scenarios to run (comma-separated)")
 	flag.Parse()
 	if *k8sBin == "" {
 		fmt.Fprintln(os.Stderr, "bench: --k8s-bin (or K8S_BIN) is required; `make bench` sets it")
@@ -129,6 +135,14 @@ func (p params) scenarios() []scenario {
 	if p.only["drift"] {
 		ss = append(ss, scenario{"drift", p.driftNodes, []string{driftName(p.driftNodes, p.driftSvcs, p.driftNodes*5/100, min(p.driftRules, p.driftSvcs))},
 			one(func(b *bench) result { return b.driftRepair(p.driftNodes, p.driftSvcs, p.driftRules) })})
+	}
+	if p.only["quota"] {
+		ss = append(ss, scenario{"quota", p.quotaNodes, []string{quotaName(p.quotaNodes)},
+			one(func(b *bench) result { return b.routesSharingQuota(p.quotaNodes) })})
+	}
+	if p.only["reaction"] {
+		ss = append(ss, scenario{"reaction", p.reactNodes, []string{reactionName(p.reactNodes, p.reactSvcs, p.reactAdds)},
+			one(func(b *bench) result { return b.reaction(p.reactNodes, p.reactSvcs, p.reactAdds) })})
 	}
 	// The largest route scenario leaves its cluster up for the idle one.
 	last := p.routeSizes[len(p.routeSizes)-1]

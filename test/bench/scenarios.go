@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"time"
 )
@@ -22,30 +23,32 @@ type point struct {
 }
 
 type result struct {
-	Name          string  `json:"name"`
-	CCM           string  `json:"ccm"`
-	Kind          string  `json:"kind"` // routes, ipam, lb, tcpudp, churn, idle
-	Nodes         int     `json:"nodes"`
-	Services      int     `json:"services"`
-	Converged     bool    `json:"converged"`
-	WallS         float64 `json:"wallSeconds"`
-	BoundS        float64 `json:"boundSeconds"`
-	Ratio         float64 `json:"ratio"`
-	Writes        int64   `json:"writes"`
-	MinWrites     int64   `json:"minWrites"`
-	Reads         int64   `json:"reads"`
-	RateLimited   int64   `json:"rateLimited"`
-	Conflicts     int64   `json:"conflicts"`   // 409 and 412 answers
-	NotFound      int64   `json:"notFound"`    // 404 answers (lookups of what does not exist)
-	OtherErrors   int64   `json:"otherErrors"` // every other error answer (4xx/5xx other than the above, resets)
-	TimeoutS      float64 `json:"timeoutSeconds,omitempty"`
-	ReadsPerMin   float64 `json:"readsPerMinute,omitempty"`
-	WritesPerMin  float64 `json:"writesPerMinute,omitempty"`
-	PeakRSSMiB    float64 `json:"peakRssMiB,omitempty"`
-	Series        []point `json:"series,omitempty"`
-	QuotaPerS     float64 `json:"quotaPerSecond,omitempty"`
-	Note          string  `json:"note,omitempty"`
-	PodCIDRsS     float64 `json:"allPodCIDRsSeconds,omitempty"` // ipam: when every node had its pod CIDR
+	Name          string           `json:"name"`
+	CCM           string           `json:"ccm"`
+	Kind          string           `json:"kind"` // routes, ipam, lb, tcpudp, churn, idle
+	Nodes         int              `json:"nodes"`
+	Services      int              `json:"services"`
+	Converged     bool             `json:"converged"`
+	WallS         float64          `json:"wallSeconds"`
+	BoundS        float64          `json:"boundSeconds"`
+	Ratio         float64          `json:"ratio"`
+	Writes        int64            `json:"writes"`
+	MinWrites     int64            `json:"minWrites"`
+	Reads         int64            `json:"reads"`
+	RateLimited   int64            `json:"rateLimited"`
+	Conflicts     int64            `json:"conflicts"`   // 409 and 412 answers
+	NotFound      int64            `json:"notFound"`    // 404 answers (lookups of what does not exist)
+	OtherErrors   int64            `json:"otherErrors"` // every other error answer (4xx/5xx other than the above, resets)
+	TimeoutS      float64          `json:"timeoutSeconds,omitempty"`
+	ReadsPerMin   float64          `json:"readsPerMinute,omitempty"`
+	WritesPerMin  float64          `json:"writesPerMinute,omitempty"`
+	PeakRSSMiB    float64          `json:"peakRssMiB,omitempty"`
+	Series        []point          `json:"series,omitempty"`
+	QuotaPerS     float64          `json:"quotaPerSecond,omitempty"`
+	Note          string           `json:"note,omitempty"`
+	PodCIDRsS     float64          `json:"allPodCIDRsSeconds,omitempty"` // ipam: when every node had its pod CIDR
+	Other         *otherClient     `json:"otherClient,omitempty"`        // quota: the other client of the project's quota
+	Reaction      *reactionFigures `json:"reaction,omitempty"`           // reaction: per-addition percentiles
 	idle, measure bool
 }
 
@@ -123,13 +126,9 @@ func (b *bench) fail(name string, err error) result {
 func (b *bench) routesFromEmpty(n int, keepWorld bool) result {
 	name := routesName(n)
 	fmt.Printf("==> %s [%s]\n", name, b.ctl.Name)
-	if err := b.world(); err != nil {
+	if err := b.unrouted(n); err != nil {
 		return b.fail(name, err)
 	}
-	if err := b.addNodes(0, n); err != nil {
-		return b.fail(name, err)
-	}
-	b.gce.ResetStats()
 	start := time.Now()
 	if err := b.startCCM(); err != nil {
 		return b.fail(name, err)
@@ -150,6 +149,19 @@ func (b *bench) routesFromEmpty(n int, keepWorld bool) result {
 		b.teardown()
 	}
 	return r
+}
+
+// unrouted is a fresh world with n nodes that have pod CIDRs and no
+// route yet, and the emulator's counters at zero; no CCM runs.
+func (b *bench) unrouted(n int) error {
+	if err := b.world(); err != nil {
+		return err
+	}
+	if err := b.addNodes(0, n); err != nil {
+		return err
+	}
+	b.gce.ResetStats()
+	return nil
 }
 
 // ipamFromRegistration: the CCM runs with --allocate-node-cidrs=true and
@@ -273,8 +285,19 @@ func (b *bench) nodeChurn(nodes, churn, services int) []result {
 	return out
 }
 
+// errNotConverged: a preparation ran out of time (a row says so; an
+// error is a failure of the bench itself).
+var errNotConverged = errors.New("did not converge")
+
 // prepared builds a converged cluster of nodes and services (not measured).
+// Not measured, but bounded: 30 minutes is past anything a loaded 2-core
+// machine took for 5,000 nodes and 500 Services.
 func (b *bench) prepared(nodes, services int) error {
+	return b.preparedWithin(nodes, services, 30*time.Minute)
+}
+
+// preparedWithin is prepared with another bound.
+func (b *bench) preparedWithin(nodes, services int, limit time.Duration) error {
 	if err := b.world(); err != nil {
 		return err
 	}
@@ -287,16 +310,14 @@ func (b *bench) prepared(nodes, services int) error {
 	if err := b.addServices(services, false); err != nil {
 		return err
 	}
-	// Not measured, but bounded: 30 minutes is past anything a loaded
-	// 2-core machine took for 5,000 nodes and 500 Services.
-	deadline := time.Now().Add(30 * time.Minute)
+	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) && b.ctx.Err() == nil {
 		if b.gceCount("routes") == nodes && b.routesReady() == nodes && b.servicesWithIP() == services && b.poolMembers() == services*nodes {
 			return nil
 		}
 		time.Sleep(time.Second)
 	}
-	return fmt.Errorf("cluster of %d nodes and %d services did not converge", nodes, services)
+	return fmt.Errorf("cluster of %d nodes and %d services: %w in %v", nodes, services, errNotConverged, limit)
 }
 
 // idle measures API use over a quiet period on a converged cluster. It
