@@ -219,24 +219,7 @@ func TestEveryLoadBalancerDriftIsRepaired(t *testing.T) {
 		},
 			func() error { _, err := e.api.GetForwardingRule(e.ctx, region, name); return err }},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			repairs := drift.Repairs(tc.kind)
-			if err := tc.drift(); err != nil {
-				t.Fatal(err)
-			}
-			e.ctrl.Pass(e.ctx)
-			if err := tc.check(); err != nil {
-				t.Fatalf("not repaired: %v", err)
-			}
-			if n := drift.Repairs(tc.kind); n <= repairs {
-				t.Errorf("gce_ccm_drift_repairs_total{kind=%q} did not grow", tc.kind)
-			}
-			before := e.writes()
-			e.ctrl.Pass(e.ctx)
-			if n := e.writes() - before; n != 0 {
-				t.Errorf("the pass after the repair wrote %d times", n)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { e.repairedByOnePass(t, tc.kind, tc.drift, tc.check) })
 	}
 
 	// The deleted rule took its ephemeral IP: the new one is in the
@@ -262,6 +245,29 @@ func TestEveryLoadBalancerDriftIsRepaired(t *testing.T) {
 		return strings.Contains(got, "forwarding rule "+name+" was missing: created it") && !strings.Contains(got, "address "+name) &&
 			strings.Contains(got, ReasonIPChanged+": the load balancer's IP changed from "+cluster.Status.LoadBalancer.Ingress[0].IP+" to "+rule.GetIPAddress())
 	})
+}
+
+// repairedByOnePass makes the drift, runs a pass and checks the repair: the
+// state (check), the counter of its kind, and a second pass with nothing
+// left to write.
+func (e *env) repairedByOnePass(t *testing.T, kind drift.Kind, makeDrift, check func() error) {
+	t.Helper()
+	repairs := drift.Repairs(kind)
+	if err := makeDrift(); err != nil {
+		t.Fatal(err)
+	}
+	e.ctrl.Pass(e.ctx)
+	if err := check(); err != nil {
+		t.Fatalf("not repaired: %v", err)
+	}
+	if n := drift.Repairs(kind); n <= repairs {
+		t.Errorf("gce_ccm_drift_repairs_total{kind=%q} did not grow", kind)
+	}
+	before := e.writes()
+	e.ctrl.Pass(e.ctx)
+	if n := e.writes() - before; n != 0 {
+		t.Errorf("the pass after the repair wrote %d times", n)
+	}
 }
 
 func TestServicesNotEnsuredAreLeftToTheServiceController(t *testing.T) {

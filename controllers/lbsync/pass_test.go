@@ -2,7 +2,6 @@ package lbsync
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	v1 "k8s.io/api/core/v1"
@@ -95,36 +94,5 @@ func (e *env) update(svc *v1.Service, f func(*v1.Service)) {
 	f(cur)
 	if _, err := e.kube.CoreV1().Services(svc.Namespace).Update(e.ctx, cur, metav1.UpdateOptions{}); err != nil {
 		e.t.Fatal(err)
-	}
-}
-
-// An internal load balancer is repaired by the same pass, through package
-// ilb's own plan.
-func TestInternalLoadBalancerDriftIsRepaired(t *testing.T) {
-	e := newEnv(t)
-	svc := e.service(lbtest.Service("internal", lbtest.WithAnnotation("networking.gke.io/load-balancer-type", "Internal")))
-	name := cloudprovider.DefaultLoadBalancerName(svc)
-	rules, err := e.api.ListForwardingRules(e.ctx, region, "")
-	if err != nil || len(rules) != 1 {
-		t.Fatalf("forwarding rules %v, %v: want the internal one", rules, err)
-	}
-	if err := e.api.DeleteForwardingRule(e.ctx, region, rules[0].GetName()); err != nil {
-		t.Fatal(err)
-	}
-	repairs := drift.Repairs(drift.Internal)
-	e.ctrl.Pass(e.ctx)
-	if _, err := e.api.GetForwardingRule(e.ctx, region, rules[0].GetName()); err != nil {
-		t.Fatalf("internal rule not made again: %v", err)
-	}
-	if drift.Repairs(drift.Internal) <= repairs {
-		t.Errorf("gce_ccm_drift_repairs_total{kind=internal} did not grow")
-	}
-	e.waitFor("a LoadBalancerRepaired event naming the internal load balancer", func() bool {
-		return strings.Contains(strings.Join(e.events(svc), "\n"), "internal load balancer "+name+" differed from its plan")
-	})
-	before := e.writes()
-	e.ctrl.Pass(e.ctx)
-	if n := e.writes() - before; n != 0 {
-		t.Errorf("the pass after the repair wrote %d times", n)
 	}
 }

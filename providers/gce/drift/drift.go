@@ -17,15 +17,16 @@ type Kind string
 
 // The kinds of drift, one per object (or part of one) that can change in GCE.
 const (
-	Route       Kind = "route"
-	Rule        Kind = "rule"         // a forwarding rule
-	PoolMembers Kind = "pool-members" // a target pool's instances
-	PoolCheck   Kind = "pool-check"   // a target pool's health check
-	Firewall    Kind = "firewall"
-	Check       Kind = "check" // a health check
-	Address     Kind = "address"
-	IPForward   Kind = "ipforward" // a node VM's canIpForward
-	Internal    Kind = "internal"  // any object of an internal load balancer (package ilb reports only a count)
+	Route          Kind = "route"
+	Rule           Kind = "rule"         // a forwarding rule, external or internal
+	PoolMembers    Kind = "pool-members" // a target pool's instances
+	PoolCheck      Kind = "pool-check"   // a target pool's health check
+	BackendService Kind = "backend-service"
+	GroupMembers   Kind = "group-members" // a zone's instance group (internal load balancers) or its instances
+	Firewall       Kind = "firewall"
+	Check          Kind = "check" // a health check, legacy (external) or not (internal)
+	Address        Kind = "address"
+	IPForward      Kind = "ipforward" // a node VM's canIpForward
 )
 
 // Event reasons.
@@ -38,7 +39,7 @@ const (
 var (
 	repairs = metrics.NewCounterVec(&metrics.CounterOpts{
 		Subsystem: "gce_ccm", Name: "drift_repairs_total",
-		Help:           "Objects found changed or missing in GCE and repaired, by kind (route, rule, pool-members, pool-check, firewall, check, address, internal, ipforward).",
+		Help:           "Objects found changed or missing in GCE and repaired, by kind (route, rule, pool-members, pool-check, backend-service, group-members, firewall, check, address, ipforward).",
 		StabilityLevel: metrics.ALPHA,
 	}, []string{"kind"})
 	orphans = metrics.NewCounterVec(&metrics.CounterOpts{

@@ -56,8 +56,8 @@ func (l *LoadBalancers) internal(ctx context.Context, cluster string) (*ilb.Cont
 // ensureInternal builds or updates the Service's internal load balancer,
 // deleting its external one first if it has one, and returns the writes
 // it made. o.confirm, when not nil, runs under the load balancer's lock
-// before anything is read (package ilb plans and writes in one call, so a
-// periodic pass confirms first); o.recency is the lists' (a pass's).
+// before the first write (package ilb calls it); o.recency is the lists'
+// (a pass's).
 func (l *LoadBalancers) ensureInternal(ctx context.Context, cluster string, svc *v1.Service, nodes []*v1.Node,
 	o syncOpts) (*v1.LoadBalancerStatus, []ilb.Action, error) {
 	name := l.GetLoadBalancerName(ctx, cluster, svc)
@@ -67,11 +67,8 @@ func (l *LoadBalancers) ensureInternal(ctx context.Context, cluster string, svc 
 		return nil, nil, l.refuse(svc, fmt.Errorf("internal load balancer %s of %s: %w", name, plan.ServiceKey(svc), err))
 	}
 	defer l.locks.Lock(name)()
-	if err := o.confirmed(ctx); err != nil {
-		return nil, nil, err
-	}
 	r, err := l.internalRequest(ctx, cluster, svc, nodes)
-	r.Recency = o.recency
+	r.Recency, r.Confirm = o.recency, o.confirmed
 	if err != nil {
 		return nil, nil, l.refuse(svc, fmt.Errorf("internal load balancer %s of %s: %w", name, plan.ServiceKey(svc), err))
 	}
@@ -83,6 +80,9 @@ func (l *LoadBalancers) ensureInternal(ctx context.Context, cluster string, svc 
 	var ext *ilb.ExternalExistsError
 	if errors.As(err, &ext) {
 		// A switch from external: the external load balancer goes first.
+		if err := o.confirmed(ctx); err != nil {
+			return nil, nil, err
+		}
 		if err := l.deleteExternal(ctx, cluster, svc, name); err != nil {
 			return nil, nil, fmt.Errorf("internal load balancer %s of %s: deleting the external one first: %w", name, plan.ServiceKey(svc), err)
 		}

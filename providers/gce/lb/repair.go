@@ -3,6 +3,7 @@ package lb
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -74,12 +75,7 @@ func (p *Pass) Repair(ctx context.Context, cluster string, svc *v1.Service, node
 	defer func(start time.Time) { observeSync(kind, "repair", start, err) }(time.Now())
 	if kind == kindInternal {
 		status, actions, err := p.l.ensureInternal(ctx, cluster, svc, nodes, syncOpts{recency: snapshot.Within(p.since), confirm: confirm})
-		steps := len(actions)
-		if err != nil || steps == 0 {
-			return status, nil, err
-		}
-		return status, []drift.Finding{{Kind: drift.Internal,
-			What: fmt.Sprintf("internal load balancer %s differed from its plan: made %d write(s)", p.l.GetLoadBalancerName(ctx, cluster, svc), steps)}}, nil
+		return status, internalFindingsOf(actions), err
 	}
 	status, actions, err := p.l.ensureExternal(ctx, cluster, svc, nodes, syncOpts{recency: snapshot.Within(p.since), confirm: confirm})
 	return status, findingsOf(actions), err
@@ -87,18 +83,22 @@ func (p *Pass) Repair(ctx context.Context, cluster string, svc *v1.Service, node
 
 // findingsOf says what each write of a plan put right.
 func findingsOf(actions []plan.Action) []drift.Finding {
-	// A rule made again with an ephemeral IP holds that IP with an
-	// address released after: the reservation is part of making the rule.
-	makesRule := false
-	for _, a := range actions {
-		makesRule = makesRule || a.Kind == plan.OpCreateRule
-	}
+	return findings(actions, findingOf, func(a plan.Action) bool { return a.Kind == plan.OpCreateRule },
+		func(a plan.Action) bool { return a.Kind == plan.OpReserveAddress })
+}
+
+// findings says what each write of either kind's sync put right (of), but
+// for an address reserved in a sync that makes a rule: a rule made again
+// with an ephemeral IP holds that IP with an address released after, so
+// the reservation is part of making the rule.
+func findings[A any](actions []A, of func(A) (drift.Finding, bool), makesRule, reserves func(A) bool) []drift.Finding {
+	ruleMade := slices.ContainsFunc(actions, makesRule)
 	var out []drift.Finding
 	for _, a := range actions {
-		if a.Kind == plan.OpReserveAddress && makesRule {
+		if ruleMade && reserves(a) {
 			continue
 		}
-		if f, ok := findingOf(a); ok {
+		if f, ok := of(a); ok {
 			out = append(out, f)
 		}
 	}

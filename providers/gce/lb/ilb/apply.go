@@ -2,6 +2,7 @@ package ilb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,10 +20,22 @@ import (
 // load balancer's IP.
 func (c *Controller) apply(ctx context.Context, lb string, actions []Action, ip string) (string, error) {
 	logger := klog.FromContext(ctx).WithValues("lb", lb)
+	keptCheck := false
 	for _, a := range actions {
+		if a.Kind == DeleteFirewall && a.Shared && keptCheck {
+			// The shared check's firewall stays with the check: the
+			// backend service still using it needs its probes let in
+			// (GCE keeps a check in use, not a firewall).
+			logger.V(2).Info("Internal load balancer step skipped: the shared check is in use", "step", a.String())
+			continue
+		}
 		start := time.Now()
 		learnt, err := c.run(ctx, a, ip)
 		c.wrote(a) // after the write: a list begun before it ends must not count as seeing it
+		if errors.Is(err, errKeptInUse) {
+			keptCheck = keptCheck || a.Kind == DeleteCheck
+			err = nil
+		}
 		if err != nil {
 			logger.Error(err, "Internal load balancer step failed", "step", a.String())
 			return ip, fmt.Errorf("%s: %w", a, err)
@@ -92,10 +105,14 @@ func (c *Controller) run(ctx context.Context, a Action, ip string) (string, erro
 	return "", fmt.Errorf("unknown step %s", a.Kind)
 }
 
+// errKeptInUse: a shared object was not deleted because another backend
+// service still uses it; the step is done.
+var errKeptInUse = errors.New("kept: in use by another backend service")
+
 // keepIfInUse: a shared object another backend service still uses stays.
 func keepIfInUse(err error) error {
 	if gceapi.IsInUse(err) {
-		return nil
+		return errKeptInUse
 	}
 	return err
 }

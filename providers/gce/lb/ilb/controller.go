@@ -50,6 +50,11 @@ type Request struct {
 	// Recency of the lists the sync reads: the zero value for the event
 	// path, snapshot.Within(start) for a periodic pass.
 	Recency snapshot.Recency
+	// Confirm, when not nil, runs right before the sync's first write
+	// (not at all when there is nothing to write); an error stops the
+	// sync. A periodic pass re-reads the Service there. Ensure may call
+	// it twice: it must give the same answer.
+	Confirm func(ctx context.Context) error
 }
 
 // Result is what Ensure made: the IP, warnings for the Service's events,
@@ -72,7 +77,13 @@ func (c *Controller) Ensure(ctx context.Context, r Request) (Result, error) {
 	if _, err := Build(in); err != nil {
 		return Result{}, err
 	}
-	setup, err := c.setupShared(ctx, in, r.Recency)
+	confirm := func(ctx context.Context, actions []Action) error {
+		if len(actions) == 0 || r.Confirm == nil {
+			return nil
+		}
+		return r.Confirm(ctx)
+	}
+	setup, err := c.setupShared(ctx, in, r.Recency, confirm)
 	if err != nil {
 		return Result{}, err
 	}
@@ -89,6 +100,9 @@ func (c *Controller) Ensure(ctx context.Context, r Request) (Result, error) {
 		// Another sync changed the shared objects between our two
 		// observations (a node change): the next sync sets them up.
 		klog.FromContext(ctx).V(2).Info("Shared objects changed meanwhile; left to the next sync", "lb", in.Names.LB, "steps", len(shared))
+	}
+	if err := confirm(ctx, rest); err != nil {
+		return Result{}, err
 	}
 	ip, err := c.apply(ctx, in.Names.LB, rest, currentIP(in))
 	if err != nil {

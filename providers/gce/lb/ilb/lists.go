@@ -108,6 +108,13 @@ func (c *Controller) group(zone, name string) *snapshot.Cache[*Group] {
 	return g
 }
 
+// anyBackend is a name no backend service has: every write of ours to a
+// backend service also marks it, and a sync that decides on the users of a
+// shared object (CheckUsers, GroupUsers: who else uses the shared check
+// and the groups) names it, so it never reads a list older than another
+// sync's backend service.
+const anyBackend = "*"
+
 // wrote marks the object an action writes (made, changed or deleted, or
 // attempted) in the snapshot of its collection.
 func (c *Controller) wrote(a Action) {
@@ -121,6 +128,7 @@ func (c *Controller) wrote(a Action) {
 		l.Firewalls.Invalidate(a.Name)
 	case CreateBackend, PatchBackend, DeleteBackend:
 		l.backends.Invalidate(a.Name)
+		l.backends.Invalidate(anyBackend)
 	case ReserveAddress, ReleaseAddress:
 		l.Addresses.Invalidate(a.Name)
 	case CreateRule, PatchRule, DeleteRule:

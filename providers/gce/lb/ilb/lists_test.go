@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 
+	"cloud.google.com/go/compute/apiv1/computepb"
+	"google.golang.org/protobuf/proto"
 	v1 "k8s.io/api/core/v1"
 )
 
@@ -83,5 +85,54 @@ func TestFirstSyncsAtOnce(t *testing.T) {
 		if r := e.ensure(svc); len(r.Actions) != 0 {
 			t.Errorf("%s: a second sync wrote %v", svc.Name, r.Actions)
 		}
+	}
+}
+
+const (
+	sharedCheck         = "k8s-" + clusterID + "-node"
+	sharedCheckFirewall = sharedCheck + "-hc"
+)
+
+// hasFirewall fails the test unless the firewall exists.
+func (e *env) hasFirewall(name string) {
+	e.t.Helper()
+	if _, err := e.api.GetFirewall(e.ctx, name); err != nil {
+		e.t.Fatalf("firewall %s: %v", name, err)
+	}
+}
+
+// A Local Service made right after a Cluster one (within the lists' TTL)
+// sees the Cluster one's backend service using the shared check: the
+// users of a shared object are never decided on a list older than our own
+// last backend-service write, so the check and its firewall are not even
+// tried.
+func TestSharedCheckUsersSeeOurLastBackend(t *testing.T) {
+	e := newEnv(t)
+	e.ensure(service("cluster"))
+	e.ensure(service("local", withLocal(30080)))
+	e.hasFirewall(sharedCheckFirewall)
+	if n := e.gce.Stats().Calls["compute.healthChecks.delete"]; n != 0 {
+		t.Errorf("%d deletions of a check in use tried", n)
+	}
+}
+
+// A shared check GCE keeps because a backend service the lists have not
+// seen uses it (another actor's, made within the TTL) keeps its firewall:
+// GCE protects the check, not the firewall its probes need.
+func TestSharedCheckInUseKeepsItsFirewall(t *testing.T) {
+	e := newEnv(t)
+	svc := service("web")
+	e.ensure(svc)
+	e.ensure(svc) // the lists now begin after our last write
+	other := &computepb.BackendService{Name: proto.String("other"), LoadBalancingScheme: proto.String("INTERNAL"),
+		Protocol: proto.String("TCP"), HealthChecks: []string{base + "global/healthChecks/" + sharedCheck}}
+	if err := e.api.InsertBackendService(e.ctx, region, other); err != nil {
+		t.Fatal(err)
+	}
+	withLocal(30080)(svc) // the flip makes the shared check unused as far as the lists know
+	e.ensure(svc)
+	e.hasFirewall(sharedCheckFirewall)
+	if n := e.gce.Stats().Calls["compute.healthChecks.delete"]; n != 1 {
+		t.Fatalf("%d deletions of the shared check tried; want the one GCE refuses (the lists must be stale for this test)", n)
 	}
 }

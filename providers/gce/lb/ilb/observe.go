@@ -41,7 +41,7 @@ func (c *Controller) observe(ctx context.Context, n Names, requestedIP string, r
 		})
 	}
 	g.Go(func() (err error) {
-		backends, err = l.backends.View(gctx, r, n.All()...)
+		backends, err = l.backends.View(gctx, r, append(n.All(), anyBackend)...)
 		return wrapIf(err, "listing backend services")
 	})
 	g.Go(func() (err error) {

@@ -52,6 +52,10 @@ type Action struct {
 	// Shared objects are deleted only if no other backend service uses
 	// them: GCE's resourceInUseByAnotherResource then keeps them.
 	Shared bool
+	// Differs names the fields (GCE's names) of the existing object that
+	// differ from the plan's: what a patch or update changes, or why a
+	// rule or backend service is made again. A periodic pass reports it.
+	Differs []string
 }
 
 func (a Action) String() string {
@@ -228,11 +232,26 @@ func (p *planner) planCheck() checkSpec {
 	switch have := p.in.Seen.Checks[c.name]; {
 	case have == nil:
 		p.add(Action{Kind: CreateCheck, Name: c.name, Check: want, Shared: c.shared})
-	case have.GetType() != "HTTP" || have.GetHttpHealthCheck().GetPort() != int32(c.port) ||
-		have.GetHttpHealthCheck().GetRequestPath() != "/healthz":
-		p.add(Action{Kind: UpdateCheck, Name: c.name, Check: want, Shared: c.shared})
+	case len(checkDrift(have, want)) > 0:
+		p.add(Action{Kind: UpdateCheck, Name: c.name, Check: want, Shared: c.shared, Differs: checkDrift(have, want)})
 	}
 	return c
+}
+
+// checkDrift names the fields of a check that differ from the plan's: the
+// ones the load balancer depends on (GCE fills in the rest).
+func checkDrift(have, want *computepb.HealthCheck) []string {
+	var d []string
+	if have.GetType() != want.GetType() {
+		d = append(d, "type")
+	}
+	if have.GetHttpHealthCheck().GetPort() != want.GetHttpHealthCheck().GetPort() {
+		d = append(d, "httpHealthCheck.port")
+	}
+	if have.GetHttpHealthCheck().GetRequestPath() != want.GetHttpHealthCheck().GetRequestPath() {
+		d = append(d, "httpHealthCheck.requestPath")
+	}
+	return d
 }
 
 // planBackends makes one backend service per protocol over the groups
@@ -260,15 +279,30 @@ func (p *planner) planBackends(zones []string, c checkSpec) map[string]plan.Prot
 				p.ruleGone[name] = true
 			}
 			p.add(Action{Kind: DeleteBackend, Name: name})
-			p.add(Action{Kind: CreateBackend, Name: name, Backend: want})
-		case !sameBackends(have, want) || have.GetSessionAffinity() != in.Spec.Affinity ||
-			!slices.Equal(have.GetHealthChecks(), want.HealthChecks):
+			p.add(Action{Kind: CreateBackend, Name: name, Backend: want, Differs: []string{"protocol"}})
+		case len(backendDrift(have, want)) > 0:
 			patch := &computepb.BackendService{Name: ptr(name), Fingerprint: ptr(have.GetFingerprint()),
 				SessionAffinity: want.SessionAffinity, HealthChecks: want.HealthChecks, Backends: want.Backends}
-			p.add(Action{Kind: PatchBackend, Name: name, Backend: patch})
+			p.add(Action{Kind: PatchBackend, Name: name, Backend: patch, Differs: backendDrift(have, want)})
 		}
 	}
 	return wanted
+}
+
+// backendDrift names the patchable fields of a backend service that
+// differ from the plan's.
+func backendDrift(have, want *computepb.BackendService) []string {
+	var d []string
+	if !sameBackends(have, want) {
+		d = append(d, "backends")
+	}
+	if have.GetSessionAffinity() != want.GetSessionAffinity() {
+		d = append(d, "sessionAffinity")
+	}
+	if !slices.Equal(have.GetHealthChecks(), want.GetHealthChecks()) {
+		d = append(d, "healthChecks")
+	}
+	return d
 }
 
 func sameBackends(have, want *computepb.BackendService) bool {
@@ -363,22 +397,43 @@ func (p *planner) planRules(wanted map[string]plan.ProtocolPorts) {
 				// In place: the rule, its id and its IP stay, and
 				// traffic from the rule's region never stops.
 				p.add(Action{Kind: PatchRule, Name: name, Rule: &computepb.ForwardingRule{Name: ptr(name),
-					AllowGlobalAccess: ptr(in.Spec.GlobalAccess), Fingerprint: ptr(have.GetFingerprint())}})
+					AllowGlobalAccess: ptr(in.Spec.GlobalAccess), Fingerprint: ptr(have.GetFingerprint())}, Differs: []string{"allowGlobalAccess"}})
 			}
 			continue
 		}
+		var differs []string
 		if have != nil {
 			p.add(Action{Kind: DeleteRule, Name: name})
+			differs = ruleDrift(have, want, ip)
 		}
-		p.add(Action{Kind: CreateRule, Name: name, Rule: want})
+		p.add(Action{Kind: CreateRule, Name: name, Rule: want, Differs: differs})
 	}
 }
 
 func sameRule(have, want *computepb.ForwardingRule, ip string) bool {
-	return have.GetLoadBalancingScheme() == "INTERNAL" && have.GetIPProtocol() == want.GetIPProtocol() &&
-		slices.Equal(have.GetPorts(), want.GetPorts()) && have.GetAllPorts() == want.GetAllPorts() &&
-		have.GetBackendService() == want.GetBackendService() && have.GetSubnetwork() == want.GetSubnetwork() &&
-		(ip == "" || have.GetIPAddress() == ip)
+	return len(ruleDrift(have, want, ip)) == 0
+}
+
+// ruleDrift names the fields of a rule that differ from the plan's (none
+// of them can be patched: the rule is made again); ip "" is any IP.
+func ruleDrift(have, want *computepb.ForwardingRule, ip string) []string {
+	var d []string
+	for _, f := range []struct {
+		name string
+		same bool
+	}{
+		{"loadBalancingScheme", have.GetLoadBalancingScheme() == "INTERNAL"},
+		{"IPProtocol", have.GetIPProtocol() == want.GetIPProtocol()},
+		{"ports", slices.Equal(have.GetPorts(), want.GetPorts()) && have.GetAllPorts() == want.GetAllPorts()},
+		{"backendService", have.GetBackendService() == want.GetBackendService()},
+		{"subnetwork", have.GetSubnetwork() == want.GetSubnetwork()},
+		{"IPAddress", ip == "" || have.GetIPAddress() == ip},
+	} {
+		if !f.same {
+			d = append(d, f.name)
+		}
+	}
+	return d
 }
 
 // planFirewalls: the traffic to the IP on the Service's ports, and GCE's
@@ -418,7 +473,11 @@ func (p *planner) planFirewall(want *computepb.Firewall, fillIP, shared bool) {
 	case have == nil:
 		p.add(Action{Kind: CreateFirewall, Name: want.GetName(), Firewall: want, FillIP: fillIP, Shared: shared})
 	case fillIP || len(plan.FirewallDrift(have, want, true)) > 0:
-		p.add(Action{Kind: PatchFirewall, Name: want.GetName(), Firewall: want, FillIP: fillIP, Shared: shared})
+		differs := plan.FirewallDrift(have, want, !fillIP)
+		if fillIP {
+			differs = append(differs, "destinationRanges")
+		}
+		p.add(Action{Kind: PatchFirewall, Name: want.GetName(), Firewall: want, FillIP: fillIP, Shared: shared, Differs: differs})
 	}
 }
 

@@ -19,7 +19,8 @@ import (
 
 // setupShared brings the shared objects up to what the Service needs and
 // returns the writes it made.
-func (c *Controller) setupShared(ctx context.Context, in Input, r snapshot.Recency) ([]Action, error) {
+func (c *Controller) setupShared(ctx context.Context, in Input, r snapshot.Recency,
+	confirm func(context.Context, []Action) error) ([]Action, error) {
 	c.sharedMu.Lock()
 	defer c.sharedMu.Unlock()
 	seen, err := c.observe(ctx, in.Names, in.Spec.RequestedIP, r)
@@ -32,6 +33,9 @@ func (c *Controller) setupShared(ctx context.Context, in Input, r snapshot.Recen
 		return nil, err
 	}
 	actions, _ := splitShared(p.Actions)
+	if err := confirm(ctx, actions); err != nil {
+		return nil, err
+	}
 	if _, err := c.apply(ctx, in.Names.LB, actions, currentIP(in)); err != nil {
 		return nil, fmt.Errorf("the cluster's shared objects: %w", err)
 	}
