@@ -10,15 +10,8 @@ import (
 // prober would see them: HEALTHY when the VM is RUNNING. There is one
 // status per member and per forwarding rule sending to the service (none:
 // one status without a rule).
-func getBackendHealth(c *call) (any, error) {
-	var ref compute.ResourceGroupReference
-	if err := decode(c.body, &ref); err != nil {
-		return nil, err
-	}
-	if ref.Group == "" {
-		return nil, errRequired("resource.group")
-	}
-	gk, err := c.refTo("resource.group", ref.Group, "instanceGroups")
+var getBackendHealth = withBody(func(c *call, ref *compute.ResourceGroupReference) (any, error) {
+	gk, err := c.requiredRef("resource.group", ref.Group, "instanceGroups")
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +46,7 @@ func getBackendHealth(c *call) (any, error) {
 		return nil
 	})
 	return out, err
-}
+})
 
 // rulesTo are the forwarding rules sending to a backend service, by name.
 func rulesTo(t *tx, bk Key) []*compute.ForwardingRule {

@@ -225,11 +225,7 @@ func rulePorts(fr *compute.ForwardingRule) portSet {
 }
 
 // setForwardingRuleTarget repoints a rule at another target pool.
-func setForwardingRuleTarget(c *call) (any, error) {
-	var ref compute.TargetReference
-	if err := decode(c.body, &ref); err != nil {
-		return nil, err
-	}
+var setForwardingRuleTarget = withBody(func(c *call, ref *compute.TargetReference) (any, error) {
 	if ref.Target == "" {
 		return nil, errRequired("resource.target")
 	}
@@ -247,4 +243,4 @@ func setForwardingRuleTarget(c *call) (any, error) {
 		fr.Target, fr.Fingerprint = tk.SelfLink(), t.fingerprint()
 		return nil
 	})
-}
+})

@@ -8,12 +8,7 @@ import (
 // accepts. Global.
 
 // httpHealthCheckFields are the tunables with GCE's defaults and bounds.
-var httpHealthCheckFields = []struct {
-	json     string
-	def      int64
-	min, max int64
-	get      func(*compute.HttpHealthCheck) *int64
-}{
+var httpHealthCheckFields = []checkTiming[compute.HttpHealthCheck]{
 	{"port", 80, 1, 65535, func(h *compute.HttpHealthCheck) *int64 { return &h.Port }},
 	{"checkIntervalSec", 5, 1, 300, func(h *compute.HttpHealthCheck) *int64 { return &h.CheckIntervalSec }},
 	{"timeoutSec", 5, 1, 300, func(h *compute.HttpHealthCheck) *int64 { return &h.TimeoutSec }},
@@ -24,17 +19,8 @@ var httpHealthCheckFields = []struct {
 // normaliseHTTPHealthCheck fills absent fields with GCE's defaults and checks
 // the result. A zero the body states explicitly is an error, not a default.
 func normaliseHTTPHealthCheck(hc *compute.HttpHealthCheck, body []byte) error {
-	if err := checkName(hc.Name); err != nil {
+	if err := normaliseTimings(hc, hc.Name, httpHealthCheckFields, body); err != nil {
 		return err
-	}
-	for _, f := range httpHealthCheckFields {
-		v := f.get(hc)
-		if *v == 0 && !containsField(body, f.json) {
-			*v = f.def
-		}
-		if *v < f.min || *v > f.max {
-			return errInvalid("Invalid value for field 'resource.%s': '%d'. Must be greater than or equal to %d and less than or equal to %d.", f.json, *v, f.min, f.max)
-		}
 	}
 	if hc.RequestPath == "" {
 		hc.RequestPath = "/"
@@ -49,17 +35,7 @@ func normaliseHTTPHealthCheck(hc *compute.HttpHealthCheck, body []byte) error {
 }
 
 func insertHTTPHealthCheck(c *call) (any, error) {
-	prepare := func(hc *compute.HttpHealthCheck) (struct{}, error) {
-		return struct{}{}, normaliseHTTPHealthCheck(hc, c.body)
-	}
-	return insertAs(c, prepare, func(t *tx, k Key, hc *compute.HttpHealthCheck, _ struct{}) error {
-		if err := t.chargeQuota(c.s, QuotaHealthChecks, t.count(c.project, "httpHealthChecks", Global, ""), ""); err != nil {
-			return err
-		}
-		c.s.stamp(t, k, hc)
-		t.put(k, hc)
-		return nil
-	})
+	return insertCheck(c, normaliseHTTPHealthCheck, func(t *tx) int { return t.count(c.project, "httpHealthChecks", Global, "") })
 }
 
 // normaliseHTTPHealthCheckWrite checks a check written by update (absent

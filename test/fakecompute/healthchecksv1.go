@@ -11,12 +11,7 @@ import (
 
 // healthCheckTimings are the tunables shared by every type, with GCE's
 // defaults and bounds.
-var healthCheckTimings = []struct {
-	json     string
-	def      int64
-	min, max int64
-	get      func(*compute.HealthCheck) *int64
-}{
+var healthCheckTimings = []checkTiming[compute.HealthCheck]{
 	{"checkIntervalSec", 5, 1, 300, func(h *compute.HealthCheck) *int64 { return &h.CheckIntervalSec }},
 	{"timeoutSec", 5, 1, 300, func(h *compute.HealthCheck) *int64 { return &h.TimeoutSec }},
 	{"healthyThreshold", 2, 1, 10, func(h *compute.HealthCheck) *int64 { return &h.HealthyThreshold }},
@@ -26,17 +21,8 @@ var healthCheckTimings = []struct {
 // normaliseHealthCheck fills absent fields with GCE's defaults and checks
 // the result: the type's own block (and no other) with its default port.
 func normaliseHealthCheck(hc *compute.HealthCheck, body []byte) error {
-	if err := checkName(hc.Name); err != nil {
+	if err := normaliseTimings(hc, hc.Name, healthCheckTimings, body); err != nil {
 		return err
-	}
-	for _, f := range healthCheckTimings {
-		v := f.get(hc)
-		if *v == 0 && !containsField(body, f.json) {
-			*v = f.def
-		}
-		if *v < f.min || *v > f.max {
-			return errInvalid("Invalid value for field 'resource.%s': '%d'. Must be greater than or equal to %d and less than or equal to %d.", f.json, *v, f.min, f.max)
-		}
 	}
 	if hc.TimeoutSec > hc.CheckIntervalSec {
 		return errInvalid("Invalid value for field 'resource.timeoutSec': '%d'. TimeoutSec should be less than or equal to checkIntervalSec (%d).", hc.TimeoutSec, hc.CheckIntervalSec)
@@ -120,17 +106,8 @@ func normaliseRequestPath(block string, path *string) error {
 
 // insertHealthCheck serves healthChecks.insert and regionHealthChecks.insert.
 func insertHealthCheck(c *call) (any, error) {
-	prepare := func(hc *compute.HealthCheck) (struct{}, error) {
-		return struct{}{}, normaliseHealthCheck(hc, c.body)
-	}
-	return insertAs(c, prepare, func(t *tx, k Key, hc *compute.HealthCheck, _ struct{}) error {
-		used := t.count(c.project, "healthChecks", Global, "") + t.count(c.project, "healthChecks", Regional, "")
-		if err := t.chargeQuota(c.s, QuotaHealthChecks, used, ""); err != nil {
-			return err
-		}
-		c.s.stamp(t, k, hc)
-		t.put(k, hc)
-		return nil
+	return insertCheck(c, normaliseHealthCheck, func(t *tx) int {
+		return t.count(c.project, "healthChecks", Global, "") + t.count(c.project, "healthChecks", Regional, "")
 	})
 }
 

@@ -2,7 +2,6 @@ package fakecompute
 
 import (
 	"bytes"
-	"fmt"
 	"slices"
 
 	compute "google.golang.org/api/compute/v1"
@@ -15,16 +14,11 @@ import (
 // take the group past MaxInstanceGroupSize, or is already in another group
 // a backend service balances to (a VM may be in at most one load-balanced
 // group).
-func addGroupInstances(c *call) (any, error) {
-	var req compute.InstanceGroupsAddInstancesRequest
-	if err := decode(c.body, &req); err != nil {
-		return nil, err
-	}
-	iks, err := c.groupUpdate(req.Instances)
-	if err != nil {
-		return nil, err
-	}
-	return submitModify(c, "addInstances", func(t *tx, ig *compute.InstanceGroup) error {
+var addGroupInstances = memberVerb("addInstances",
+	func(c *call, req *compute.InstanceGroupsAddInstancesRequest) ([]Key, error) {
+		return c.groupUpdate(req.Instances)
+	},
+	func(c *call, t *tx, ig *compute.InstanceGroup, iks []Key) error {
 		gk := c.key()
 		members := groupMembers(t, gk)
 		balanced := c.s.userOf(t, gk) != ""
@@ -53,7 +47,6 @@ func addGroupInstances(c *call) (any, error) {
 		ig.Fingerprint = t.fingerprint()
 		return nil
 	})
-}
 
 // joinNetwork checks that a VM's first interface is in the group's network
 // and subnetwork; a group created without them takes the VM's.
@@ -72,16 +65,11 @@ func joinNetwork(ig *compute.InstanceGroup, inst *compute.Instance) error {
 }
 
 // removeGroupInstances fails as a whole when one VM is not a member.
-func removeGroupInstances(c *call) (any, error) {
-	var req compute.InstanceGroupsRemoveInstancesRequest
-	if err := decode(c.body, &req); err != nil {
-		return nil, err
-	}
-	iks, err := c.groupUpdate(req.Instances)
-	if err != nil {
-		return nil, err
-	}
-	return submitModify(c, "removeInstances", func(t *tx, ig *compute.InstanceGroup) error {
+var removeGroupInstances = memberVerb("removeInstances",
+	func(c *call, req *compute.InstanceGroupsRemoveInstancesRequest) ([]Key, error) {
+		return c.groupUpdate(req.Instances)
+	},
+	func(c *call, t *tx, ig *compute.InstanceGroup, iks []Key) error {
 		gk := c.key()
 		members := groupMembers(t, gk)
 		drop := map[string]bool{}
@@ -95,33 +83,20 @@ func removeGroupInstances(c *call) (any, error) {
 		ig.Fingerprint = t.fingerprint()
 		return nil
 	})
-}
 
 // groupUpdate checks the references of an add/remove request: VMs of the
 // group's zone, at most maxPoolUpdate per call.
 func (c *call) groupUpdate(refs []*compute.InstanceReference) ([]Key, error) {
-	if len(refs) == 0 {
-		return nil, errRequired("resource.instances")
+	links, err := linksOf("resource.instances", "instance", refs, maxPoolUpdate, func(r *compute.InstanceReference) string { return r.Instance })
+	if err != nil {
+		return nil, err
 	}
-	if len(refs) > maxPoolUpdate {
-		return nil, errInvalid("Invalid value for field 'resource.instances': %d instances were given; at most %d may be added or removed in one request.", len(refs), maxPoolUpdate)
-	}
-	out := make([]Key, 0, len(refs))
-	for i, r := range refs {
-		field := fmt.Sprintf("resource.instances[%d].instance", i)
-		if r == nil || r.Instance == "" {
-			return nil, errRequired(field)
-		}
-		ik, err := c.refTo(field, r.Instance, "instances")
-		if err != nil {
-			return nil, err
-		}
+	return c.keysOf(links, "instances", indexed("resource.instances", "instance"), func(field, ref string, ik Key) error {
 		if ik.Location != c.location || ik.Project != c.project {
-			return nil, errInvalid("Invalid value for field '%s': '%s'. The instance must be in zone '%s' of project '%s', as the instance group.", field, r.Instance, c.location, c.project)
+			return errInvalid("Invalid value for field '%s': '%s'. The instance must be in zone '%s' of project '%s', as the instance group.", field, ref, c.location, c.project)
 		}
-		out = append(out, ik)
-	}
-	return out, nil
+		return nil
+	})
 }
 
 // listGroupInstances is a POST with a filter on the VMs' state (ALL or

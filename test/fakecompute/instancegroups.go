@@ -145,11 +145,7 @@ func dropGroupMembers(t *tx, k Key, _ any) error {
 }
 
 // setNamedPorts replaces the named ports; a stale fingerprint is 412.
-func setNamedPorts(c *call) (any, error) {
-	var req compute.InstanceGroupsSetNamedPortsRequest
-	if err := decode(c.body, &req); err != nil {
-		return nil, err
-	}
+var setNamedPorts = withBody(func(c *call, req *compute.InstanceGroupsSetNamedPortsRequest) (any, error) {
 	if err := checkNamedPorts(req.NamedPorts); err != nil {
 		return nil, err
 	}
@@ -160,7 +156,7 @@ func setNamedPorts(c *call) (any, error) {
 		ig.NamedPorts, ig.Fingerprint = req.NamedPorts, t.fingerprint()
 		return nil
 	})
-}
+})
 
 // errNotMember is GCE's answer to removing a VM that is not in the group.
 func errNotMember(link string, gk Key) *apiError {

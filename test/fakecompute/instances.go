@@ -286,11 +286,7 @@ var actionRank = map[string]int{"NO_EFFECT": 0, "REFRESH": 1, "RESTART": 2, "REP
 // updateInstance is instances.update: a PUT of the whole resource. The
 // fingerprint must be current; the change must not need a more disruptive
 // action than the caller allows.
-func updateInstance(c *call) (any, error) {
-	var in compute.Instance
-	if err := decode(c.body, &in); err != nil {
-		return nil, err
-	}
+var updateInstance = withBody(func(c *call, in *compute.Instance) (any, error) {
 	allowed := c.q.Get("mostDisruptiveAllowedAction")
 	if allowed == "" {
 		allowed = "REPLACE"
@@ -358,7 +354,7 @@ func updateInstance(c *call) (any, error) {
 		t.put(k, next)
 		return nil
 	})
-}
+})
 
 // sameInterfaces compares what a caller can express about an interface.
 func sameInterfaces(a, b []*compute.NetworkInterface) bool {
@@ -376,11 +372,7 @@ func sameInterfaces(a, b []*compute.NetworkInterface) bool {
 	return true
 }
 
-func setInstanceTags(c *call) (any, error) {
-	var tags compute.Tags
-	if err := decode(c.body, &tags); err != nil {
-		return nil, err
-	}
+var setInstanceTags = withBody(func(c *call, tags *compute.Tags) (any, error) {
 	for i, tag := range tags.Items {
 		if !nameRE.MatchString(tag) {
 			return nil, errInvalid("Invalid value for field 'resource.items[%d]': '%s'. Must be a match of regex '(?:[a-z](?:[-a-z0-9]{0,61}[a-z0-9])?)'", i, tag)
@@ -393,7 +385,7 @@ func setInstanceTags(c *call) (any, error) {
 		inst.Tags = &compute.Tags{Items: tags.Items, Fingerprint: t.fingerprint()}
 		return nil
 	})
-}
+})
 
 // setInstanceStatus implements stop and start.
 func setInstanceStatus(status, opType string) handler {

@@ -10,11 +10,7 @@ import (
 // optional query parameter failoverRatio in [0, 1]. An empty target removes
 // the backup pool (terraform's google provider sends that when backup_pool
 // is unset); the failover ratio changes only when the parameter is given.
-func setPoolBackup(c *call) (any, error) {
-	var ref compute.TargetReference
-	if err := decode(c.body, &ref); err != nil {
-		return nil, err
-	}
+var setPoolBackup = withBody(func(c *call, ref *compute.TargetReference) (any, error) {
 	ratio, hasRatio := 0.0, c.q.Has("failoverRatio")
 	if hasRatio {
 		r, err := strconv.ParseFloat(c.q.Get("failoverRatio"), 64)
@@ -50,4 +46,4 @@ func setPoolBackup(c *call) (any, error) {
 		}
 		return nil
 	})
-}
+})

@@ -1,7 +1,6 @@
 package fakecompute
 
 import (
-	"fmt"
 	"slices"
 	"sort"
 
@@ -11,53 +10,32 @@ import (
 // The verbs that change who is in a target pool (instances, health check)
 // and getHealth, which reports on a member.
 
-func addPoolInstances(c *call) (any, error) {
-	var req compute.TargetPoolsAddInstanceRequest
-	if err := decode(c.body, &req); err != nil {
-		return nil, err
-	}
-	iks, err := c.poolUpdate(req.Instances)
-	if err != nil {
-		return nil, err
-	}
-	return submitModify(c, "addInstance", func(t *tx, tp *compute.TargetPool) (err error) {
+var addPoolInstances = memberVerb("addInstance",
+	func(c *call, req *compute.TargetPoolsAddInstanceRequest) ([]Key, error) {
+		return c.poolUpdate(req.Instances)
+	},
+	func(_ *call, t *tx, tp *compute.TargetPool, iks []Key) (err error) {
 		tp.Instances, err = attachLinks(t, tp.Instances, iks)
 		return err
 	})
-}
 
 // removePoolInstances fails as a whole when one instance is not a member,
 // with the 400 GCE gives ("Instance is not currently attached to this
 // target pool").
-func removePoolInstances(c *call) (any, error) {
-	var req compute.TargetPoolsRemoveInstanceRequest
-	if err := decode(c.body, &req); err != nil {
-		return nil, err
-	}
-	iks, err := c.poolUpdate(req.Instances)
-	if err != nil {
-		return nil, err
-	}
-	return submitModify(c, "removeInstance", func(_ *tx, tp *compute.TargetPool) (err error) {
+var removePoolInstances = memberVerb("removeInstance",
+	func(c *call, req *compute.TargetPoolsRemoveInstanceRequest) ([]Key, error) {
+		return c.poolUpdate(req.Instances)
+	},
+	func(_ *call, _ *tx, tp *compute.TargetPool, iks []Key) (err error) {
 		tp.Instances, err = detachLinks(tp.Instances, iks, "instance", "Instance")
 		return err
 	})
-}
 
 // poolUpdate checks the size and the references of an add/remove request.
 func (c *call) poolUpdate(refs []*compute.InstanceReference) ([]Key, error) {
-	if len(refs) == 0 {
-		return nil, errRequired("resource.instances")
-	}
-	if len(refs) > maxPoolUpdate {
-		return nil, errInvalid("Invalid value for field 'resource.instances': %d instances were given; at most %d may be added or removed in one request.", len(refs), maxPoolUpdate)
-	}
-	links := make([]string, len(refs))
-	for i, r := range refs {
-		if r == nil || r.Instance == "" {
-			return nil, errRequired(fmt.Sprintf("resource.instances[%d].instance", i))
-		}
-		links[i] = r.Instance
+	links, err := linksOf("resource.instances", "instance", refs, maxPoolUpdate, func(r *compute.InstanceReference) string { return r.Instance })
+	if err != nil {
+		return nil, err
 	}
 	return c.poolInstances("resource.instances", links)
 }
@@ -95,16 +73,11 @@ func errNotAttached(field, link, what string) *apiError {
 }
 
 // addPoolHealthCheck attaches a legacy HTTP health check; a pool holds one.
-func addPoolHealthCheck(c *call) (any, error) {
-	var req compute.TargetPoolsAddHealthCheckRequest
-	if err := decode(c.body, &req); err != nil {
-		return nil, err
-	}
-	hks, err := c.poolHealthChecks(req.HealthChecks)
-	if err != nil {
-		return nil, err
-	}
-	return submitModify(c, "addHealthCheck", func(t *tx, tp *compute.TargetPool) error {
+var addPoolHealthCheck = memberVerb("addHealthCheck",
+	func(c *call, req *compute.TargetPoolsAddHealthCheckRequest) ([]Key, error) {
+		return c.poolHealthChecks(req.HealthChecks)
+	},
+	func(_ *call, t *tx, tp *compute.TargetPool, hks []Key) error {
 		links, err := attachLinks(t, tp.HealthChecks, hks)
 		if err != nil {
 			return err
@@ -115,54 +88,29 @@ func addPoolHealthCheck(c *call) (any, error) {
 		tp.HealthChecks = links
 		return nil
 	})
-}
 
-func removePoolHealthCheck(c *call) (any, error) {
-	var req compute.TargetPoolsRemoveHealthCheckRequest
-	if err := decode(c.body, &req); err != nil {
-		return nil, err
-	}
-	hks, err := c.poolHealthChecks(req.HealthChecks)
-	if err != nil {
-		return nil, err
-	}
-	return submitModify(c, "removeHealthCheck", func(_ *tx, tp *compute.TargetPool) (err error) {
+var removePoolHealthCheck = memberVerb("removeHealthCheck",
+	func(c *call, req *compute.TargetPoolsRemoveHealthCheckRequest) ([]Key, error) {
+		return c.poolHealthChecks(req.HealthChecks)
+	},
+	func(_ *call, _ *tx, tp *compute.TargetPool, hks []Key) (err error) {
 		tp.HealthChecks, err = detachLinks(tp.HealthChecks, hks, "healthCheck", "Health check")
 		return err
 	})
-}
 
 func (c *call) poolHealthChecks(refs []*compute.HealthCheckReference) ([]Key, error) {
-	if len(refs) == 0 {
-		return nil, errRequired("resource.healthChecks")
+	links, err := linksOf("resource.healthChecks", "healthCheck", refs, 0, func(r *compute.HealthCheckReference) string { return r.HealthCheck })
+	if err != nil {
+		return nil, err
 	}
-	out := make([]Key, 0, len(refs))
-	for i, r := range refs {
-		field := fmt.Sprintf("resource.healthChecks[%d].healthCheck", i)
-		if r == nil || r.HealthCheck == "" {
-			return nil, errRequired(field)
-		}
-		hk, err := c.refTo(field, r.HealthCheck, "httpHealthChecks")
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, hk)
-	}
-	return out, nil
+	return c.keysOf(links, "httpHealthChecks", indexed("resource.healthChecks", "healthCheck"), nil)
 }
 
 // getPoolHealth reports a member as GCE's prober would see it: HEALTHY when
 // the VM exists and is RUNNING. There is one status per IP of the
 // forwarding rules that target the pool (none: one status without an IP).
-func getPoolHealth(c *call) (any, error) {
-	var ref compute.InstanceReference
-	if err := decode(c.body, &ref); err != nil {
-		return nil, err
-	}
-	if ref.Instance == "" {
-		return nil, errRequired("resource.instance")
-	}
-	ik, err := c.refTo("resource.instance", ref.Instance, "instances")
+var getPoolHealth = withBody(func(c *call, ref *compute.InstanceReference) (any, error) {
+	ik, err := c.requiredRef("resource.instance", ref.Instance, "instances")
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +137,7 @@ func getPoolHealth(c *call) (any, error) {
 		return nil
 	})
 	return out, err
-}
+})
 
 // poolIPs are the distinct IPs of the forwarding rules targeting a pool.
 func poolIPs(t *tx, pk Key) []string {

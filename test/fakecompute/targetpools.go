@@ -87,19 +87,12 @@ func (c *call) prepareTargetPool(tp *compute.TargetPool) ([]Key, error) {
 // poolInstances resolves instance references, which must name a zone of the
 // pool's region.
 func (c *call) poolInstances(field string, refs []string) ([]Key, error) {
-	out := make([]Key, 0, len(refs))
-	for i, ref := range refs {
-		f := fmt.Sprintf("%s[%d]", field, i)
-		ik, err := c.refTo(f, ref, "instances")
-		if err != nil {
-			return nil, err
-		}
+	return c.keysOf(refs, "instances", indexed(field, ""), func(f, ref string, ik Key) error {
 		if regionOfZone(ik.Location) != c.location {
-			return nil, errInvalid("Invalid value for field '%s': '%s'. The instance must be in a zone of region '%s'.", f, ref, c.location)
+			return errInvalid("Invalid value for field '%s': '%s'. The instance must be in a zone of region '%s'.", f, ref, c.location)
 		}
-		out = append(out, ik)
-	}
-	return out, nil
+		return nil
+	})
 }
 
 // detachInstance takes a deleted VM out of every pool and instance group,
