@@ -118,20 +118,10 @@ func New(api *gceapi.Client, vms *inventory.Inventory, kube kubernetes.Interface
 	case ModeEnforce:
 		vms.KeepFullWhenNotForwarding() // enable sends the whole resource back
 	}
-	enqueue := runner.Enqueue(c.queue)
-	_, err := nodes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: enqueue,
-		UpdateFunc: func(oldObj, newObj any) {
-			o, okOld := oldObj.(*v1.Node)
-			n, okNew := newObj.(*v1.Node)
-			// Status heartbeats change nothing here; a new providerID or
-			// someone else touching our condition does.
-			if okOld && okNew && o.Spec.ProviderID == n.Spec.ProviderID && sameCondition(conditionOf(o), conditionOf(n)) {
-				return
-			}
-			enqueue(newObj)
-		},
-		DeleteFunc: enqueue,
+	// Status heartbeats change nothing here; a new providerID or someone
+	// else touching our condition does.
+	err := runner.WatchNodes(nodes, c.queue, func(o, n *v1.Node) bool {
+		return o.Spec.ProviderID == n.Spec.ProviderID && sameCondition(conditionOf(o), conditionOf(n))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("ipforward: watching nodes: %w", err)

@@ -101,20 +101,10 @@ func newController(cfg Config, alloc allocator, kube kubernetes.Interface, nodes
 	}
 	c.broadcaster = record.NewBroadcaster()
 	c.recorder = c.broadcaster.NewRecorder(scheme.Scheme, v1.EventSource{Component: "node-ipam-controller"})
-	enqueue := runner.Enqueue(c.queue)
-	_, err := nodes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: enqueue,
-		UpdateFunc: func(oldObj, newObj any) {
-			o, okOld := oldObj.(*v1.Node)
-			n, okNew := newObj.(*v1.Node)
-			// Heartbeats change nothing here; new or missing CIDRs do.
-			if okOld && okNew && hasPodCIDRs(n) && slices.Equal(o.Spec.PodCIDRs, n.Spec.PodCIDRs) && o.Spec.PodCIDR == n.Spec.PodCIDR &&
-				(!c.markNetworkAvailable || networkAvailable(n)) {
-				return
-			}
-			enqueue(newObj)
-		},
-		DeleteFunc: enqueue,
+	// Heartbeats change nothing here; new or missing CIDRs do.
+	err := runner.WatchNodes(nodes, c.queue, func(o, n *v1.Node) bool {
+		return hasPodCIDRs(n) && slices.Equal(o.Spec.PodCIDRs, n.Spec.PodCIDRs) && o.Spec.PodCIDR == n.Spec.PodCIDR &&
+			(!c.markNetworkAvailable || networkAvailable(n))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("nodeipam: watching nodes: %w", err)

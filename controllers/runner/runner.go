@@ -8,7 +8,9 @@ import (
 	"sync"
 	"time"
 
+	v1 "k8s.io/api/core/v1"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/kubernetes"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
@@ -60,6 +62,26 @@ func Enqueue(queue interface{ Add(string) }) func(obj any) {
 		}
 		queue.Add(key)
 	}
+}
+
+// WatchNodes queues the name of every node the informer adds or deletes,
+// and of every node an update changes in a way that matters: unchanged
+// true skips an update (status heartbeats, which come every few seconds).
+func WatchNodes(nodes coreinformers.NodeInformer, queue interface{ Add(string) }, unchanged func(old, cur *v1.Node) bool) error {
+	enqueue := Enqueue(queue)
+	_, err := nodes.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: enqueue,
+		UpdateFunc: func(oldObj, newObj any) {
+			o, okOld := oldObj.(*v1.Node)
+			n, okNew := newObj.(*v1.Node)
+			if okOld && okNew && unchanged(o, n) {
+				return
+			}
+			enqueue(newObj)
+		},
+		DeleteFunc: enqueue,
+	})
+	return err
 }
 
 // RecordEvents starts writing b's Events to the API server through kube

@@ -47,19 +47,11 @@ func (c *call) prepareAddress(a *compute.Address) (Key, error) {
 	if err := validateLabels("resource.labels", a.Labels); err != nil {
 		return Key{}, err
 	}
-	switch a.AddressType {
-	case "":
-		a.AddressType = "EXTERNAL"
-	case "EXTERNAL", "INTERNAL":
-	default:
-		return Key{}, errInvalid("Invalid value for field 'resource.addressType': '%s'. Must be one of [EXTERNAL, INTERNAL].", a.AddressType)
+	if err := oneOf("addressType", &a.AddressType, "EXTERNAL", "EXTERNAL", "INTERNAL"); err != nil {
+		return Key{}, err
 	}
-	switch a.NetworkTier {
-	case "":
-		a.NetworkTier = "PREMIUM"
-	case "PREMIUM", "STANDARD":
-	default:
-		return Key{}, errInvalid("Invalid value for field 'resource.networkTier': '%s'. Must be one of [PREMIUM, STANDARD].", a.NetworkTier)
+	if err := oneOf("networkTier", &a.NetworkTier, "PREMIUM", "PREMIUM", "STANDARD"); err != nil {
+		return Key{}, err
 	}
 	if a.Address != "" {
 		if ip, err := netip.ParseAddr(a.Address); err != nil || !ip.Is4() {

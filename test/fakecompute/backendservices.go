@@ -14,9 +14,6 @@ import (
 
 var (
 	backendProtocols = map[string]bool{"TCP": true, "UDP": true, "UNSPECIFIED": true}
-	// sessionAffinities are the values GCE allows for INTERNAL services.
-	sessionAffinities = map[string]bool{"NONE": true, "CLIENT_IP": true, "CLIENT_IP_PROTO": true, "CLIENT_IP_PORT_PROTO": true,
-		"CLIENT_IP_NO_DESTINATION": true}
 )
 
 // maxDrainingTimeoutSec bounds connectionDraining.drainingTimeoutSec.
@@ -63,11 +60,10 @@ func (c *call) prepareBackendService(bs *compute.BackendService) (backendRefs, e
 	if !backendProtocols[bs.Protocol] {
 		return refs, errInvalid("Invalid value for field 'resource.protocol': '%s'. Backend services with INTERNAL load balancing scheme support TCP, UDP and UNSPECIFIED.", bs.Protocol)
 	}
-	if bs.SessionAffinity == "" {
-		bs.SessionAffinity = "NONE"
-	}
-	if !sessionAffinities[bs.SessionAffinity] {
-		return refs, errInvalid("Invalid value for field 'resource.sessionAffinity': '%s'. Must be one of [NONE, CLIENT_IP, CLIENT_IP_PROTO, CLIENT_IP_PORT_PROTO, CLIENT_IP_NO_DESTINATION].", bs.SessionAffinity)
+	// The values GCE allows for INTERNAL services.
+	if err := oneOf("sessionAffinity", &bs.SessionAffinity, "NONE",
+		"NONE", "CLIENT_IP", "CLIENT_IP_PROTO", "CLIENT_IP_PORT_PROTO", "CLIENT_IP_NO_DESTINATION"); err != nil {
+		return refs, err
 	}
 	if bs.ConnectionDraining == nil {
 		bs.ConnectionDraining = &compute.ConnectionDraining{}

@@ -34,12 +34,8 @@ func (c *call) normaliseFirewall(fw *compute.Firewall, priorityGiven bool) (Key,
 		return Key{}, err
 	}
 	fw.Network = nk.SelfLink()
-	switch fw.Direction {
-	case "":
-		fw.Direction = "INGRESS"
-	case "INGRESS", "EGRESS":
-	default:
-		return Key{}, errInvalid("Invalid value for field 'resource.direction': '%s'. Must be one of [INGRESS, EGRESS].", fw.Direction)
+	if err := oneOf("direction", &fw.Direction, "INGRESS", "INGRESS", "EGRESS"); err != nil {
+		return Key{}, err
 	}
 	if fw.Priority == 0 && !priorityGiven {
 		fw.Priority = 1000

@@ -96,12 +96,8 @@ func (c *call) prepareForwardingRule(fr *compute.ForwardingRule) (ruleRefs, erro
 	case fr.IPProtocol == "L3_DEFAULT":
 		return refs, errInvalid("Invalid value for field 'resource.IPProtocol': 'L3_DEFAULT'. L3_DEFAULT is only supported by forwarding rules with a backend service.")
 	}
-	switch fr.NetworkTier {
-	case "":
-		fr.NetworkTier = "PREMIUM"
-	case "PREMIUM", "STANDARD":
-	default:
-		return refs, errInvalid("Invalid value for field 'resource.networkTier': '%s'. Must be one of [PREMIUM, STANDARD].", fr.NetworkTier)
+	if err := oneOf("networkTier", &fr.NetworkTier, "PREMIUM", "PREMIUM", "STANDARD"); err != nil {
+		return refs, err
 	}
 	if err := normaliseRulePorts(fr); err != nil {
 		return refs, err

@@ -34,12 +34,8 @@ func (c *call) prepareTargetPool(tp *compute.TargetPool) ([]Key, error) {
 	if err := checkName(tp.Name); err != nil {
 		return nil, err
 	}
-	switch tp.SessionAffinity {
-	case "":
-		tp.SessionAffinity = "NONE"
-	case "NONE", "CLIENT_IP", "CLIENT_IP_PROTO":
-	default:
-		return nil, errInvalid("Invalid value for field 'resource.sessionAffinity': '%s'. Must be one of [NONE, CLIENT_IP, CLIENT_IP_PROTO].", tp.SessionAffinity)
+	if err := oneOf("sessionAffinity", &tp.SessionAffinity, "NONE", "NONE", "CLIENT_IP", "CLIENT_IP_PROTO"); err != nil {
+		return nil, err
 	}
 	var refs []Key
 	iks, err := c.poolInstances("resource.instances", tp.Instances)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -102,4 +103,18 @@ func containsField(body []byte, field string) bool {
 	}
 	_, ok := m[field]
 	return ok
+}
+
+// oneOf completes an enumerated field of the resource: empty takes def, a
+// value not in allowed is refused with GCE's message, which lists allowed
+// in GCE's order.
+func oneOf(field string, v *string, def string, allowed ...string) error {
+	if *v == "" {
+		*v = def
+		return nil
+	}
+	if slices.Contains(allowed, *v) {
+		return nil
+	}
+	return errInvalid("Invalid value for field 'resource.%s': '%s'. Must be one of [%s].", field, *v, strings.Join(allowed, ", "))
 }
