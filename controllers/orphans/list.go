@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 
+	"cloud.google.com/go/compute/apiv1/computepb"
 	"golang.org/x/sync/errgroup"
+	computev1 "google.golang.org/api/compute/v1"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
@@ -26,59 +28,38 @@ const (
 func list(ctx context.Context, api *gceapi.Client, region string) ([]Object, error) {
 	var parts [7][]Object
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		rs, err := api.ListForwardingRules(ctx, region, lbFilter)
-		for _, r := range rs {
-			parts[0] = append(parts[0], Object{Kind: Rule, Name: r.GetName(), Description: r.GetDescription()})
-		}
-		return wrapIf(err, "listing forwarding rules")
-	})
-	g.Go(func() error {
-		// Every pool of the region: the shared check is unused only if
-		// none refers to it, whoever made the pool.
-		ps, err := api.ListTargetPools(ctx, region, "")
-		for _, p := range ps {
-			parts[1] = append(parts[1], Object{Kind: Pool, Name: p.GetName(), Description: p.GetDescription(), Uses: names(p.GetHealthChecks())})
-		}
-		return wrapIf(err, "listing target pools")
-	})
-	g.Go(func() error {
-		fs, err := api.ListFirewalls(ctx, firewallFilter)
-		for _, f := range fs {
-			parts[2] = append(parts[2], Object{Kind: Firewall, Name: f.GetName(), Description: f.GetDescription()})
-		}
-		return wrapIf(err, "listing firewalls")
-	})
-	g.Go(func() error {
-		hs, err := api.ListHTTPHealthChecks(ctx, checkFilter)
-		for _, h := range hs {
-			parts[3] = append(parts[3], Object{Kind: LegacyCheck, Name: h.Name, Description: h.Description})
-		}
-		return wrapIf(err, "listing HTTP health checks")
-	})
-	g.Go(func() error {
-		hs, err := api.ListHealthChecks(ctx, checkFilter)
-		for _, h := range hs {
-			parts[4] = append(parts[4], Object{Kind: Check, Name: h.GetName(), Description: h.GetDescription()})
-		}
-		return wrapIf(err, "listing health checks")
-	})
-	g.Go(func() error {
-		// Every backend service of the region: the internal shared check
-		// is unused only if none refers to it.
-		bs, err := api.ListBackendServices(ctx, region, "")
-		for _, b := range bs {
-			parts[5] = append(parts[5], Object{Kind: Backend, Name: b.GetName(), Description: b.GetDescription(), Uses: names(b.GetHealthChecks())})
-		}
-		return wrapIf(err, "listing backend services")
-	})
-	g.Go(func() error {
-		as, err := api.ListAddresses(ctx, region, addressesFilter)
-		for _, a := range as {
-			parts[6] = append(parts[6], Object{Kind: Address, Name: a.GetName(), Description: a.GetDescription()})
-		}
-		return wrapIf(err, "listing addresses")
-	})
+	g.Go(listInto(&parts[0], "forwarding rules", func() ([]*computepb.ForwardingRule, error) { return api.ListForwardingRules(ctx, region, lbFilter) },
+		func(r *computepb.ForwardingRule) Object {
+			return Object{Kind: Rule, Name: r.GetName(), Description: r.GetDescription()}
+		}))
+	// Every pool of the region: the shared check is unused only if none
+	// refers to it, whoever made the pool.
+	g.Go(listInto(&parts[1], "target pools", func() ([]*computepb.TargetPool, error) { return api.ListTargetPools(ctx, region, "") },
+		func(p *computepb.TargetPool) Object {
+			return Object{Kind: Pool, Name: p.GetName(), Description: p.GetDescription(), Uses: names(p.GetHealthChecks())}
+		}))
+	g.Go(listInto(&parts[2], "firewalls", func() ([]*computepb.Firewall, error) { return api.ListFirewalls(ctx, firewallFilter) },
+		func(f *computepb.Firewall) Object {
+			return Object{Kind: Firewall, Name: f.GetName(), Description: f.GetDescription()}
+		}))
+	g.Go(listInto(&parts[3], "HTTP health checks", func() ([]*computev1.HttpHealthCheck, error) { return api.ListHTTPHealthChecks(ctx, checkFilter) },
+		func(h *computev1.HttpHealthCheck) Object {
+			return Object{Kind: LegacyCheck, Name: h.Name, Description: h.Description}
+		}))
+	g.Go(listInto(&parts[4], "health checks", func() ([]*computepb.HealthCheck, error) { return api.ListHealthChecks(ctx, checkFilter) },
+		func(h *computepb.HealthCheck) Object {
+			return Object{Kind: Check, Name: h.GetName(), Description: h.GetDescription()}
+		}))
+	// Every backend service of the region: the internal shared check is
+	// unused only if none refers to it.
+	g.Go(listInto(&parts[5], "backend services", func() ([]*computepb.BackendService, error) { return api.ListBackendServices(ctx, region, "") },
+		func(b *computepb.BackendService) Object {
+			return Object{Kind: Backend, Name: b.GetName(), Description: b.GetDescription(), Uses: names(b.GetHealthChecks())}
+		}))
+	g.Go(listInto(&parts[6], "addresses", func() ([]*computepb.Address, error) { return api.ListAddresses(ctx, region, addressesFilter) },
+		func(a *computepb.Address) Object {
+			return Object{Kind: Address, Name: a.GetName(), Description: a.GetDescription()}
+		}))
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
@@ -87,6 +68,18 @@ func list(ctx context.Context, api *gceapi.Client, region string) ([]Object, err
 		out = append(out, p...)
 	}
 	return out, nil
+}
+
+// listInto is one list of a pass: what list returns, as objects, into part
+// (each list writes its own part, so the lists run in parallel).
+func listInto[T any](part *[]Object, what string, list func() ([]T, error), object func(T) Object) func() error {
+	return func() error {
+		items, err := list()
+		for _, it := range items {
+			*part = append(*part, object(it))
+		}
+		return wrapIf(err, "listing "+what)
+	}
 }
 
 // names are the last segments of URLs.
