@@ -105,34 +105,32 @@ func getProject(c *call) (any, error) {
 	}, nil
 }
 
-func listRegions(c *call) (any, error) {
-	var items []any
-	for _, r := range c.s.regions() {
-		items = append(items, c.s.regionObject(c.project, r))
-	}
-	return c.listResponse("compute#regionList", Key{Project: c.project}, items)
-}
+// The regions and zones: read-only collections of the topology, each a
+// list and a get.
+var (
+	listRegions, getRegion = topologyVerbs("compute#regionList", Regional, (*Server).regions, (*Server).hasRegion, (*Server).regionObject)
+	listZones, getZone     = topologyVerbs("compute#zoneList", Zonal, (*Server).allZones, (*Server).hasZone, (*Server).zoneObject)
+)
 
-func getRegion(c *call) (any, error) {
-	if !c.s.hasRegion(c.name) {
-		return nil, errNotFound(Key{Project: c.project, Kind: Regional, Location: c.name})
+// topologyVerbs are the list and get of one topology collection: names
+// are its members, has says whether one exists (else notFound), object
+// renders one in a project.
+func topologyVerbs[T any](listKind string, scope ScopeKind, names func(*Server) []string, has func(*Server, string) bool,
+	object func(s *Server, project, name string) *T) (list, get handler) {
+	list = func(c *call) (any, error) {
+		var items []any
+		for _, name := range names(c.s) {
+			items = append(items, object(c.s, c.project, name))
+		}
+		return c.listResponse(listKind, Key{Project: c.project}, items)
 	}
-	return c.s.regionObject(c.project, c.name), nil
-}
-
-func listZones(c *call) (any, error) {
-	var items []any
-	for _, z := range c.s.allZones() {
-		items = append(items, c.s.zoneObject(c.project, z))
+	get = func(c *call) (any, error) {
+		if !has(c.s, c.name) {
+			return nil, errNotFound(Key{Project: c.project, Kind: scope, Location: c.name})
+		}
+		return object(c.s, c.project, c.name), nil
 	}
-	return c.listResponse("compute#zoneList", Key{Project: c.project}, items)
-}
-
-func getZone(c *call) (any, error) {
-	if !c.s.hasZone(c.name) {
-		return nil, errNotFound(Key{Project: c.project, Kind: Zonal, Location: c.name})
-	}
-	return c.s.zoneObject(c.project, c.name), nil
+	return list, get
 }
 
 // machineTypes the emulator knows, with their vCPUs and memory in MB.
