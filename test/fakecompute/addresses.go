@@ -150,19 +150,13 @@ func reservedAddress(t *tx, project, region, ip string) *compute.Address {
 }
 
 // renderAddress reports status and users as of now.
-func renderAddress(t *tx, k Key, o any) any {
-	a, ok := o.(*compute.Address)
-	if !ok {
-		return o
-	}
-	out := *a
-	out.Users = addressUsers(t, k, a)
+var renderAddress = renderAs(func(t *tx, k Key, out *compute.Address) {
+	out.Users = addressUsers(t, k, out)
 	out.Status = "RESERVED"
 	if len(out.Users) > 0 {
 		out.Status = "IN_USE"
 	}
-	return &out
-}
+})
 
 // addressUsers are the forwarding rules of the region serving the IP and the
 // VMs of the region holding it.

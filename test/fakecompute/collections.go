@@ -98,6 +98,21 @@ func refsTo[T any](to string, links func(*T) []string) ref {
 	}}
 }
 
+// renderAs is a renderer of resources of type T: render decorates a copy
+// of the stored object (which it must not change); another type is
+// answered as stored.
+func renderAs[T any](render func(t *tx, k Key, out *T)) func(t *tx, k Key, o any) any {
+	return func(t *tx, k Key, o any) any {
+		v, ok := o.(*T)
+		if !ok {
+			return o
+		}
+		out := *v
+		render(t, k, &out)
+		return &out
+	}
+}
+
 func one(link string) []string {
 	if link == "" {
 		return nil

@@ -89,15 +89,9 @@ func checkNamedPorts(ports []*compute.NamedPort) error {
 }
 
 // renderInstanceGroup reports the size as of now.
-func renderInstanceGroup(t *tx, k Key, o any) any {
-	ig, ok := o.(*compute.InstanceGroup)
-	if !ok {
-		return o
-	}
-	out := *ig
-	out.Size = int64(len(groupMembers(t, groupKeyOf(k, ig))))
-	return &out
-}
+var renderInstanceGroup = renderAs(func(t *tx, k Key, out *compute.InstanceGroup) {
+	out.Size = int64(len(groupMembers(t, groupKeyOf(k, out))))
+})
 
 // groupKeyOf is the key of a stored group; list renderers get the table's
 // key only.

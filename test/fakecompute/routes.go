@@ -31,10 +31,7 @@ func (c *call) prepareRoute(r *compute.Route) (Key, error) {
 	if _, err := checkCIDR("resource.destRange", r.DestRange); err != nil {
 		return Key{}, err
 	}
-	if r.Network == "" {
-		return Key{}, errRequired("resource.network")
-	}
-	nk, err := c.refTo("resource.network", r.Network, "networks")
+	nk, err := c.requiredRef("resource.network", r.Network, "networks")
 	if err != nil {
 		return Key{}, err
 	}

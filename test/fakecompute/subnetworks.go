@@ -80,10 +80,7 @@ func (c *call) prepareSubnetwork(sn *compute.Subnetwork) (subnetRefs, error) {
 	if err != nil {
 		return subnetRefs{}, err
 	}
-	if sn.Network == "" {
-		return subnetRefs{}, errRequired("resource.network")
-	}
-	nk, err := c.refTo("resource.network", sn.Network, "networks")
+	nk, err := c.requiredRef("resource.network", sn.Network, "networks")
 	if err != nil {
 		return subnetRefs{}, err
 	}
