@@ -96,72 +96,95 @@ func main() {
 
 // scenario is one measurement, run for each controller in turn.
 type scenario struct {
-	kind  string
 	nodes int
-	names []string // its rows, for the rows of a controller that does not run it
+	rows  []row // its rows, for the rows of a controller that does not run it
 	run   func(b *bench) []result
 }
 
-func one(f func(b *bench) result) func(b *bench) []result {
-	return func(b *bench) []result { return []result{f(b)} }
+// row is a scenario's row: its name and its kind (what a controller may
+// be unable to do).
+type row struct{ name, kind string }
+
+func single(kind, name string, nodes int, f func(b *bench) result) scenario {
+	return scenario{nodes, []row{{name, kind}}, func(b *bench) []result { return []result{f(b)} }}
 }
 
 func (p params) scenarios() []scenario {
 	var ss []scenario
-	routes := func(n int, keep bool) scenario {
-		return scenario{"routes", n, []string{routesName(n)}, one(func(b *bench) result { return b.routesFromEmpty(n, keep) })}
+	routes := func(n int) scenario {
+		return single("routes", routesName(n), n, func(b *bench) result { return b.routesFromEmpty(n, false) })
 	}
+	last := p.routeSizes[len(p.routeSizes)-1]
 	if p.only["routes"] {
 		for _, n := range p.routeSizes[:len(p.routeSizes)-1] {
-			ss = append(ss, routes(n, false))
+			ss = append(ss, routes(n))
 		}
 	}
 	if p.only["ipam"] {
-		ss = append(ss, scenario{"ipam", p.ipamNodes, []string{ipamName(p.ipamNodes)},
-			one(func(b *bench) result { return b.ipamFromRegistration(p.ipamNodes) })})
+		ss = append(ss, single("ipam", ipamName(p.ipamNodes), p.ipamNodes, func(b *bench) result { return b.ipamFromRegistration(p.ipamNodes) }))
 	}
 	if p.only["lb"] {
-		ss = append(ss, scenario{"lb", p.lbNodes, []string{lbName(p.lbNodes, p.lbServices, false)},
-			one(func(b *bench) result { return b.servicesAtOnce(p.lbNodes, p.lbServices, false) })})
+		ss = append(ss, single("lb", lbName(p.lbNodes, p.lbServices, false), p.lbNodes,
+			func(b *bench) result { return b.servicesAtOnce(p.lbNodes, p.lbServices, false) }))
 	}
 	if p.only["tcpudp"] {
-		ss = append(ss, scenario{"tcpudp", p.tcpUDPNodes, []string{lbName(p.tcpUDPNodes, p.tcpUDPSvcs, true)},
-			one(func(b *bench) result { return b.servicesAtOnce(p.tcpUDPNodes, p.tcpUDPSvcs, true) })})
+		ss = append(ss, single("tcpudp", lbName(p.tcpUDPNodes, p.tcpUDPSvcs, true), p.tcpUDPNodes,
+			func(b *bench) result { return b.servicesAtOnce(p.tcpUDPNodes, p.tcpUDPSvcs, true) }))
 	}
 	if p.only["churn"] {
-		ss = append(ss, scenario{"churn", p.lbNodes + p.churnNodes, churnNames(p.churnNodes, p.lbServices),
+		names := churnNames(p.churnNodes, p.lbServices)
+		ss = append(ss, scenario{p.lbNodes + p.churnNodes, []row{{names[0], "churn"}, {names[1], "churn"}},
 			func(b *bench) []result { return b.nodeChurn(p.lbNodes, p.churnNodes, p.lbServices) }})
 	}
-	if p.only["drift"] {
-		ss = append(ss, scenario{"drift", p.driftNodes, []string{driftName(p.driftNodes, p.driftSvcs, p.driftNodes*5/100, min(p.driftRules, p.driftSvcs))},
-			one(func(b *bench) result { return b.driftRepair(p.driftNodes, p.driftSvcs, p.driftRules) })})
-	}
 	if p.only["quota"] {
-		ss = append(ss, scenario{"quota", p.quotaNodes, []string{quotaName(p.quotaNodes)},
-			one(func(b *bench) result { return b.routesSharingQuota(p.quotaNodes) })})
+		ss = append(ss, single("quota", quotaName(p.quotaNodes), p.quotaNodes, func(b *bench) result { return b.routesSharingQuota(p.quotaNodes) }))
 	}
 	if p.only["reaction"] {
-		ss = append(ss, scenario{"reaction", p.reactNodes, []string{reactionName(p.reactNodes, p.reactSvcs, p.reactAdds)},
-			one(func(b *bench) result { return b.reaction(p.reactNodes, p.reactSvcs, p.reactAdds) })})
+		ss = append(ss, single("reaction", reactionName(p.reactNodes, p.reactSvcs, p.reactAdds), p.reactNodes,
+			func(b *bench) result { return b.reaction(p.reactNodes, p.reactSvcs, p.reactAdds) }))
 	}
-	// The largest route scenario leaves its cluster up for the idle one.
-	last := p.routeSizes[len(p.routeSizes)-1]
-	switch {
-	case p.only["routes"] && p.only["idle"] && last == p.idleNodes:
-		ss = append(ss, scenario{"routes", last, []string{routesName(last), idleName(p.idleFor, p.idleNodes, p.idleServices)},
-			func(b *bench) []result {
-				return []result{b.routesFromEmpty(last, true), b.idle(p.idleNodes, p.idleServices, p.idleFor)}
-			}})
-	case p.only["routes"]:
-		ss = append(ss, routes(last, false))
-		fallthrough
-	case p.only["idle"]:
-		if p.only["idle"] {
-			ss = append(ss, scenario{"idle", p.idleNodes, []string{idleName(p.idleFor, p.idleNodes, p.idleServices)},
-				one(func(b *bench) result { return b.idle(p.idleNodes, p.idleServices, p.idleFor) })})
+	return append(ss, p.scale(last)...)
+}
+
+// scale is the largest cluster, prepared once (preparing 5,000 nodes and
+// 500 Services takes minutes): routes from empty at its size, then its
+// Services for the idle window (which holds the peak memory), then the
+// drift on the same world. Steps of other sizes run on their own.
+func (p params) scale(last int) []scenario {
+	drift := driftName(p.driftNodes, p.driftSvcs, p.driftNodes*5/100, min(p.driftRules, p.driftSvcs))
+	chained := scenario{nodes: p.idleNodes}
+	var steps []func(b *bench) result
+	var alone []scenario
+	if p.only["routes"] {
+		if last == p.idleNodes && p.only["idle"] {
+			chained.rows = append(chained.rows, row{routesName(last), "routes"})
+			steps = append(steps, func(b *bench) result { return b.routesFromEmpty(last, true) })
+		} else {
+			alone = append(alone, single("routes", routesName(last), last, func(b *bench) result { return b.routesFromEmpty(last, false) }))
 		}
 	}
-	return ss
+	driftToo := p.only["drift"] && p.only["idle"] && p.driftNodes == p.idleNodes && p.driftSvcs == p.idleServices
+	if p.only["idle"] {
+		chained.rows = append(chained.rows, row{idleName(p.idleFor, p.idleNodes, p.idleServices), "idle"})
+		steps = append(steps, func(b *bench) result { return b.idle(p.idleNodes, p.idleServices, p.idleFor, driftToo) })
+	}
+	if driftToo {
+		chained.rows = append(chained.rows, row{drift, "drift"})
+		steps = append(steps, func(b *bench) result { return b.driftRepair(p.driftNodes, p.driftSvcs, p.driftRules) })
+	} else if p.only["drift"] {
+		alone = append(alone, single("drift", drift, p.driftNodes, func(b *bench) result { return b.driftRepair(p.driftNodes, p.driftSvcs, p.driftRules) }))
+	}
+	if len(steps) == 0 {
+		return alone
+	}
+	chained.run = func(b *bench) []result {
+		var out []result
+		for _, step := range steps {
+			out = append(out, step(b))
+		}
+		return out
+	}
+	return append(alone, chained)
 }
 
 func run(ctx context.Context, p params, k8sBin string, ctls []controller, out string) error {
@@ -188,10 +211,16 @@ func run(ctx context.Context, p params, k8sBin string, ctls []controller, out st
 	for _, s := range p.scenarios() {
 		for _, c := range ctls {
 			b.ctl = c
-			if why := c.skip(s.kind, s.nodes); why != "" {
-				for _, name := range s.names {
-					results = append(results, result{Name: name, CCM: c.Name, Kind: s.kind, Note: why})
+			// A scenario runs when one of its rows can; a row that
+			// cannot says why.
+			var skipped []result
+			for _, r := range s.rows {
+				if why := c.skip(r.kind, s.nodes); why != "" {
+					skipped = append(skipped, result{Name: r.name, CCM: c.Name, Kind: r.kind, Note: why})
 				}
+			}
+			if len(skipped) == len(s.rows) {
+				results = append(results, skipped...)
 				continue
 			}
 			results = append(results, s.run(b)...)

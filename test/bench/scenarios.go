@@ -312,7 +312,7 @@ func (b *bench) preparedWithin(nodes, services int, limit time.Duration) error {
 	}
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) && b.ctx.Err() == nil {
-		if b.gceCount("routes") == nodes && b.routesReady() == nodes && b.servicesWithIP() == services && b.poolMembers() == services*nodes {
+		if b.converged(nodes, services) {
 			return nil
 		}
 		time.Sleep(time.Second)
@@ -320,9 +320,16 @@ func (b *bench) preparedWithin(nodes, services int, limit time.Duration) error {
 	return fmt.Errorf("cluster of %d nodes and %d services: %w in %v", nodes, services, errNotConverged, limit)
 }
 
+// converged: every node routed and saying so, every Service with its IP
+// and every node in every pool.
+func (b *bench) converged(nodes, services int) bool {
+	return b.gceCount("routes") == nodes && b.routesReady() == nodes && b.servicesWithIP() == services && b.poolMembers() == services*nodes
+}
+
 // idle measures API use over a quiet period on a converged cluster. It
-// continues the world of the largest route scenario when sizes match.
-func (b *bench) idle(nodes, services int, dur time.Duration) result {
+// continues the world of the largest route scenario when sizes match, and
+// with keep leaves its world to the next step.
+func (b *bench) idle(nodes, services int, dur time.Duration, keep bool) result {
 	name := idleName(dur, nodes, services)
 	fmt.Printf("==> %s [%s]\n", name, b.ctl.Name)
 	reuse := b.gce != nil && b.gceCount("routes") == nodes
@@ -352,6 +359,8 @@ func (b *bench) idle(nodes, services int, dur time.Duration) result {
 	b.heapProfile(fmt.Sprintf("%s-idle-%d-%d", b.ctl.Name, nodes, services))
 	r.Ratio, r.BoundS = 0, 0
 	fmt.Printf("    %.1f reads/min, %.1f writes/min, peak RSS %.0f MiB\n", r.ReadsPerMin, r.WritesPerMin, r.PeakRSSMiB)
-	b.teardown()
+	if !keep {
+		b.teardown()
+	}
 	return r
 }

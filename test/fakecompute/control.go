@@ -73,6 +73,26 @@ func (s *Server) Dump() map[string][]json.RawMessage {
 	return out
 }
 
+// Visit calls fn for every stored object of a collection ("routes",
+// "targetPools"...) in every project and scope, under the store's read
+// lock and without marshalling: a poller that only counts must not pay
+// Dump's cost (at 5,000 nodes and 500 pools of every node, one Dump is
+// ~250 MB of JSON, and it holds the lock that every request waits on).
+// fn must not keep or change obj (stored objects are shared and immutable).
+func (s *Server) Visit(collection string, fn func(obj any)) {
+	_ = s.store.read(func(t *tx) error {
+		for tk, tbl := range t.s.tables {
+			if tk.Collection != collection {
+				continue
+			}
+			for _, o := range tbl {
+				fn(o)
+			}
+		}
+		return nil
+	})
+}
+
 // Generation changes whenever any resource changes (and never goes back), so
 // a follower can poll it cheaply and read Dump only after a change.
 func (s *Server) Generation() uint64 { return s.store.gen.Load() }

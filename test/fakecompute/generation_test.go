@@ -1,7 +1,11 @@
 package fakecompute_test
 
 import (
+	"sort"
+	"strings"
 	"testing"
+
+	gce "google.golang.org/api/compute/v1"
 
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
 )
@@ -34,5 +38,28 @@ func TestStateGeneration(t *testing.T) {
 	e.ts.Reset()
 	if e.ts.Generation() <= afterRoute {
 		t.Fatalf("Reset did not move the generation")
+	}
+}
+
+// Visit sees every stored object of one collection, in every scope, and
+// nothing of the others: the bench counts routes and pool members with it.
+func TestVisitSeesOneCollection(t *testing.T) {
+	e := newEnv(t, fakecompute.Options{})
+	e.seed(fakecompute.InstanceSeed{Name: "vm-a", Zone: zoneA}, fakecompute.InstanceSeed{Name: "vm-b", Zone: zoneB})
+	e.insertRoute("r", "10.64.0.0/24", "vm-a")
+	var vms []string
+	e.ts.Visit("instances", func(o any) { vms = append(vms, o.(*gce.Instance).Name) })
+	sort.Strings(vms)
+	if strings.Join(vms, ",") != "vm-a,vm-b" {
+		t.Fatalf("Visit(instances) saw %v, want vm-a and vm-b (two zones)", vms)
+	}
+	ours := 0
+	e.ts.Visit("routes", func(o any) {
+		if !fakecompute.IsSystemRoute(o.(*gce.Route)) {
+			ours++
+		}
+	})
+	if ours != 1 {
+		t.Fatalf("Visit(routes) saw %d non-system routes, want 1", ours)
 	}
 }

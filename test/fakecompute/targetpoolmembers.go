@@ -42,25 +42,37 @@ func (c *call) poolUpdate(refs []*compute.InstanceReference) ([]Key, error) {
 
 // attachLinks adds the objects' links to a pool's list; each must exist, and
 // adding a member again changes nothing, as in GCE.
+// A set, not a scan of the list: adding 1,000 VMs to a pool of 4,000 was
+// 4 million string compares, twice (dry run and commit), per request.
 func attachLinks(t *tx, have []string, keys []Key) ([]string, error) {
 	out := append([]string(nil), have...)
+	in := linkSet(have)
 	for _, k := range keys {
 		if err := mustExist(t, k); err != nil {
 			return nil, err
 		}
-		if !slices.Contains(out, k.SelfLink()) {
-			out = append(out, k.SelfLink())
+		if l := k.SelfLink(); !in[l] {
+			in[l] = true
+			out = append(out, l)
 		}
 	}
 	return out, nil
 }
 
+func linkSet(links []string) map[string]bool {
+	in := make(map[string]bool, len(links))
+	for _, l := range links {
+		in[l] = true
+	}
+	return in
+}
+
 // detachLinks removes the objects' links; the request fails as a whole if
 // one is not attached.
 func detachLinks(have []string, keys []Key, field, what string) ([]string, error) {
-	drop := map[string]bool{}
+	drop, in := map[string]bool{}, linkSet(have)
 	for _, k := range keys {
-		if !slices.Contains(have, k.SelfLink()) {
+		if !in[k.SelfLink()] {
 			return nil, errNotAttached(field, k.SelfLink(), what)
 		}
 		drop[k.SelfLink()] = true
