@@ -100,7 +100,8 @@ func controllerInitializers(replaced, extra map[string]app.ControllerInitFuncCon
 // under the framework's name.
 func replacedControllers(o *gceCCMOptions) map[string]app.ControllerInitFuncConstructor {
 	return map[string]app.ControllerInitFuncConstructor{
-		routeController: routeInitFuncConstructor(o),
+		routeController:   routeInitFuncConstructor(o),
+		serviceController: serviceInitFuncConstructor(),
 	}
 }
 
