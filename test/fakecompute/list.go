@@ -28,7 +28,7 @@ func (c *call) paginate(items []any) (page, error) {
 	if fl := c.q.Get("filter"); fl != "" {
 		kept := items[:0:0]
 		for _, it := range items {
-			if f.match(asMap(it)) {
+			if f.match(filterView(f, it)) {
 				kept = append(kept, it)
 			}
 		}
@@ -163,7 +163,7 @@ func (c *call) aggregatedResponse(kind, field string, scopes []string, items []s
 	if c.q.Get("filter") != "" {
 		kept := flat[:0:0]
 		for _, it := range flat {
-			if f.match(asMap(it.(scoped).item)) {
+			if f.match(filterView(f, it.(scoped).item)) {
 				kept = append(kept, it)
 			}
 		}
@@ -205,6 +205,15 @@ func (c *call) aggregatedResponse(kind, field string, scopes []string, items []s
 		resp["nextPageToken"] = p.next
 	}
 	return resp, nil
+}
+
+// filterView is what a filter looks into: the name alone when it reads no
+// other field, else the resource as a generic JSON object.
+func filterView(f filter, v any) map[string]any {
+	if onlyNames(f) {
+		return map[string]any{"name": nameOf(v)}
+	}
+	return asMap(v)
 }
 
 // asMap renders a resource as the generic JSON object filters look into.
