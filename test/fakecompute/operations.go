@@ -62,6 +62,8 @@ type opRecord struct {
 	end      time.Time
 	targetID uint64
 	err      *apiError
+	timer    *time.Timer // completes it after its latency (nil: completed at once)
+	finish   func()      // what the timer runs; FinishPending runs it sooner
 }
 
 func newOperations(s *Server) *operations {
@@ -154,7 +156,7 @@ func (o *operations) start(c *call, target Key, opType string, m mutation, rkey 
 		}
 		return first, rec, nil
 	}
-	time.AfterFunc(rec.latency, func() { o.complete(rec, failOp, m) })
+	o.schedule(rec, func() { o.complete(rec, failOp, m) })
 	return o.snapshot(rec), rec, nil
 }
 

@@ -2,6 +2,7 @@ package fakecompute
 
 import (
 	"fmt"
+	"net/netip"
 
 	compute "google.golang.org/api/compute/v1"
 )
@@ -28,6 +29,9 @@ type InstanceSeed struct {
 func (s *Server) SeedInstances(seeds ...InstanceSeed) ([]*compute.Instance, error) {
 	out := make([]*compute.Instance, 0, len(seeds))
 	err := s.store.write(func(t *tx) error {
+		// Only VMs are made here: each one's IPs are added as it is made.
+		t.internalIPs, t.internalFrom = map[string]map[string]bool{}, map[string]netip.Addr{}
+		defer func() { t.internalIPs, t.internalFrom = nil, nil }()
 		for i, sd := range seeds {
 			inst, k, err := s.seedToInstance(sd)
 			if err != nil {
@@ -37,6 +41,11 @@ func (s *Server) SeedInstances(seeds ...InstanceSeed) ([]*compute.Instance, erro
 				return fmt.Errorf("seed %d (%s): %w", i, sd.Name, err)
 			}
 			created, _ := getAs[compute.Instance](t, k)
+			if used := t.internalIPs[k.Project]; used != nil {
+				for _, ni := range created.NetworkInterfaces {
+					used[ni.NetworkIP] = true
+				}
+			}
 			if sd.Status != "" && sd.Status != StatusRunning {
 				next := clone(created)
 				next.Status = sd.Status

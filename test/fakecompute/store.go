@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
+	"net/netip"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -37,6 +38,14 @@ type tx struct {
 	// reserved are ids handed out before the write: the id an operation's
 	// first answer gave as targetId, for the resource its insert creates.
 	reserved map[Key]uint64
+	// internalIPs, when set, holds the internal addresses in use per
+	// project, kept up to date by the one writer that sets it
+	// (SeedInstances): seeding N VMs then costs O(N), not a scan of every
+	// VM per VM (1,200 VMs took seconds under the race detector).
+	internalIPs map[string]map[string]bool
+	// internalFrom is where the search for a free address of a subnet
+	// resumes while internalIPs is kept: nothing is freed meanwhile.
+	internalFrom map[string]netip.Addr
 }
 
 func (t *tx) get(k Key) (any, bool) {

@@ -119,12 +119,18 @@ func allocateInternalIP(t *tx, subnet *compute.Subnetwork, project string) (stri
 	}
 	used := internalInUse(t, project)
 	a := rng.Addr().Next().Next()
+	if from, ok := t.internalFrom[subnet.SelfLink]; ok && rng.Contains(from) && a.Less(from) {
+		a = from
+	}
 	for rng.Contains(a) {
 		last := a.Next()
 		if !rng.Contains(last) || !rng.Contains(last.Next()) {
 			break
 		}
 		if !used[a.String()] {
+			if t.internalFrom != nil {
+				t.internalFrom[subnet.SelfLink] = a.Next()
+			}
 			return a.String(), nil
 		}
 		a = a.Next()
@@ -136,6 +142,9 @@ func allocateInternalIP(t *tx, subnet *compute.Subnetwork, project string) (stri
 // internalInUse collects the internal addresses held by VMs and by reserved
 // internal addresses of the project.
 func internalInUse(t *tx, project string) map[string]bool {
+	if used := t.internalIPs[project]; used != nil {
+		return used
+	}
 	used := map[string]bool{}
 	t.scan(project, "instances", func(_ Key, o any) {
 		if inst, ok := o.(*compute.Instance); ok {
@@ -150,5 +159,8 @@ func internalInUse(t *tx, project string) map[string]bool {
 		}
 	})
 	internalRuleIPs(t, project, used)
+	if t.internalIPs != nil {
+		t.internalIPs[project] = used
+	}
 	return used
 }

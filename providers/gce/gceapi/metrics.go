@@ -24,7 +24,7 @@ var (
 		[]float64{0.001, 0.01, 0.1, 0.5, 1, 5, 10, 60}, "budget")
 	retries = set.CounterVec("retries_total",
 		"GCE API calls sent again, by call and reason: a transport failure (attempt_timeout, connection_reset, "+
-			"connection_refused, broken_pipe, eof, net_timeout, http2, network) or an error kind (rate_limited, unavailable).", "call", "reason")
+			"connection_refused, connection_closed, broken_pipe, eof, net_timeout, http2, network) or an error kind (rate_limited, unavailable).", "call", "reason")
 	budgetPerSecond = set.GaugeVec("budget_per_second",
 		"The client-side budget of calls per second, by budget (read or mutation): the configured ceiling, "+
 			"lowered when GCE answers rateLimitExceeded (the project's quota is shared) and raised slowly while calls succeed.", "budget")

@@ -30,6 +30,9 @@ func TestTransportReason(t *testing.T) {
 		{op(syscall.ECONNRESET), ReasonConnectionReset},
 		{op(syscall.ECONNREFUSED), ReasonConnectionRefused},
 		{op(syscall.EPIPE), ReasonBrokenPipe},
+		// What a reset looks like when it reaches net/http's writer first.
+		{&url.Error{Op: "Post", URL: "u", Err: &net.OpError{Op: "readfrom", Net: "tcp",
+			Err: &net.OpError{Op: "write", Net: "tcp", Err: net.ErrClosed}}}, ReasonConnectionClosed},
 		{&url.Error{Op: "Post", URL: "u", Err: io.EOF}, ReasonEOF},
 		{fmt.Errorf("reading body: %w", io.ErrUnexpectedEOF), ReasonEOF},
 		{&url.Error{Op: "Get", URL: "u", Err: timeoutErr{}}, ReasonNetTimeout},

@@ -2,6 +2,7 @@ package lb
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -83,21 +84,75 @@ func TestLBCreate(t *testing.T) {
 	}
 }
 
-// Two load balancers made one after the other with operations that take
-// time (so every write waits on a PENDING operation): the second finds the
-// shared check the first made, and each releases its reserved address once
-// its rule holds the IP. How many waits a creation costs is not timed here:
-// the plan's depth is tested in plan.TestPlanScenarios (4 for a new load
-// balancer: address; firewall and pool; rule; release) and the time it
-// takes is measured beside that bound by BenchmarkLBCreate100Services.
-func TestLBCreateWithSlowOperations(t *testing.T) {
-	e := newLBTestEnv(t, fakecompute.Options{OperationLatency: 300 * time.Millisecond}, nil)
+// A new load balancer costs four rounds of operation waits, not one per
+// object: (1) the address, the nodes' check and its firewall; (2) the
+// Service's firewall (it names the address) and the pool (it names the
+// check); (3) the rule; (4) after the sync returned, the release of the
+// reserved address. The second Service finds the check made, so its pool
+// goes with its address in round 1. Every operation stays pending until the
+// test finishes the round (FinishPending): a round is everything the client
+// wrote before it had to wait, counted without a clock. A client that waited
+// on each write in turn would never have two pending at once; one that wrote
+// the rule before its pool would show it in an earlier round.
+func TestLBCreateInFewWaits(t *testing.T) {
+	e := newLBTestEnv(t, fakecompute.Options{OperationLatency: time.Hour}, nil)
 	nodes := e.seedNodes(t, "us-central1-a", 0, 2)
-	for _, name := range []string{"web", "api"} { // the second finds the shared check made
-		if _, err := e.lb.EnsureLoadBalancer(context.Background(), testCluster, lbtest.Service(name), nodes); err != nil {
-			t.Fatal(err)
+	for _, tc := range []struct {
+		svc    string
+		rounds [][]string
+	}{{
+		svc: "web",
+		rounds: [][]string{
+			{"insert addresses/$LB", "insert firewalls/$HFW", "insert httpHealthChecks/$HC"},
+			{"insert firewalls/k8s-fw-$LB", "insert targetPools/$LB"},
+			{"insert forwardingRules/$LB"},
+			{"delete addresses/$LB"},
+		},
+	}, {
+		svc: "api",
+		rounds: [][]string{
+			{"insert addresses/$LB", "insert targetPools/$LB"},
+			{"insert firewalls/k8s-fw-$LB"},
+			{"insert forwardingRules/$LB"},
+			{"delete addresses/$LB"},
+		},
+	}} {
+		names := plan.NamesFor(lbtest.Service(tc.svc), testClusterID)
+		r := strings.NewReplacer("$LB", names.LB, "$HC", names.NodesCheck, "$HFW", names.NodesCheckFirewall)
+		done := make(chan error, 1)
+		go func() {
+			_, err := e.lb.EnsureLoadBalancer(context.Background(), testCluster, lbtest.Service(tc.svc), nodes)
+			e.lb.settle()
+			done <- err
+		}()
+		for i, round := range tc.rounds {
+			want := make([]string, len(round))
+			for k, w := range round {
+				want[k] = r.Replace(w)
+			}
+			var got []string
+			// A deadline only for a client that never writes what is
+			// expected: the round ends as soon as the writes are there.
+			for deadline := time.Now().Add(time.Minute); ; time.Sleep(5 * time.Millisecond) {
+				if got = pendingWrites(e.gce); cmp.Equal(want, got) || time.Now().After(deadline) {
+					break
+				}
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				t.Fatalf("%s, round %d: pending writes (-want +got)\n%s", tc.svc, i+1, d)
+			}
+			if n := e.gce.FinishPending(); n != len(want) {
+				t.Fatalf("%s, round %d: finished %d operations, want %d (a write joined the round late)", tc.svc, i+1, n, len(want))
+			}
 		}
-		e.lb.settle()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("%s: not done after %d rounds; pending: %v", tc.svc, len(tc.rounds), pendingWrites(e.gce))
+		}
 	}
 	if a := e.names(t)["addresses"]; len(a) != 0 {
 		t.Errorf("addresses left after the releases: %v", a)
@@ -105,6 +160,17 @@ func TestLBCreateWithSlowOperations(t *testing.T) {
 	if rules := e.names(t)["forwardingRules"]; len(rules) != 2 {
 		t.Errorf("forwarding rules %v: want one per Service", rules)
 	}
+}
+
+// pendingWrites names the emulator's pending operations ("insert
+// addresses/NAME"), sorted.
+func pendingWrites(gce *fakecompute.TestServer) []string {
+	var out []string
+	for _, p := range gce.PendingOperations() {
+		out = append(out, p.Type+" "+p.Target.Collection+"/"+p.Target.Name)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func TestLBMixedProtocols(t *testing.T) {
