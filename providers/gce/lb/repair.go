@@ -83,19 +83,24 @@ func (p *Pass) Repair(ctx context.Context, cluster string, svc *v1.Service, node
 
 // findingsOf says what each write of a plan put right.
 func findingsOf(actions []plan.Action) []drift.Finding {
-	return findings(actions, findingOf, func(a plan.Action) bool { return a.Kind == plan.OpCreateRule },
-		func(a plan.Action) bool { return a.Kind == plan.OpReserveAddress })
+	return findings(actions, findingOf, func(a plan.Action) (string, bool) { return a.Name, a.Kind == plan.OpReserveAddress },
+		func(a plan.Action) (string, bool) { return a.Name, a.Kind == plan.OpReleaseAddress })
 }
 
 // findings says what each write of either kind's sync put right (of), but
-// for an address reserved in a sync that makes a rule: a rule made again
-// with an ephemeral IP holds that IP with an address released after, so
-// the reservation is part of making the rule.
-func findings[A any](actions []A, of func(A) (drift.Finding, bool), makesRule, reserves func(A) bool) []drift.Finding {
-	ruleMade := slices.ContainsFunc(actions, makesRule)
+// for an address reserved only while a rule is made: a rule made again on
+// an IP that is to stay ephemeral holds it with an address released after,
+// so that reservation is part of making the rule. An address no release
+// follows (a TCP+UDP Service's, an internal Service's shared VIP) was
+// missing on its own: a repair of kind address. (A release listed before
+// the reservation is of a stale address the reservation replaces.)
+func findings[A any](actions []A, of func(A) (drift.Finding, bool), reserves, releases func(A) (string, bool)) []drift.Finding {
 	var out []drift.Finding
-	for _, a := range actions {
-		if ruleMade && reserves(a) {
+	for i, a := range actions {
+		if name, ok := reserves(a); ok && slices.ContainsFunc(actions[i+1:], func(r A) bool {
+			n, ok := releases(r)
+			return ok && n == name
+		}) {
 			continue
 		}
 		if f, ok := of(a); ok {

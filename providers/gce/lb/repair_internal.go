@@ -13,8 +13,8 @@ import (
 // same (rule, firewall, check, address) and its own for the backend
 // service and the zones' groups.
 func internalFindingsOf(actions []ilb.Action) []drift.Finding {
-	return findings(actions, internalFindingOf, func(a ilb.Action) bool { return a.Kind == ilb.CreateRule },
-		func(a ilb.Action) bool { return a.Kind == ilb.ReserveAddress })
+	return findings(actions, internalFindingOf, func(a ilb.Action) (string, bool) { return a.Name, a.Kind == ilb.ReserveAddress },
+		func(a ilb.Action) (string, bool) { return a.Name, a.Kind == ilb.ReleaseAddress })
 }
 
 func internalFindingOf(a ilb.Action) (drift.Finding, bool) {
