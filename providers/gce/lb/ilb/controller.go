@@ -239,12 +239,23 @@ func checkRequestedIP(in Input, cidr string) error {
 			return &InputError{Field: field, Reason: fmt.Sprintf("%s is held by address %s, reserved for Service %s", ip, a.GetName(), d.ServiceName)}
 		}
 		for _, u := range a.GetUsers() {
-			if name := u[strings.LastIndex(u, "/")+1:]; !strings.Contains(u, "/forwardingRules/") || !isOurs(in, name) {
+			if !isOurRule(in, u) {
 				return &InputError{Field: field, Reason: fmt.Sprintf("%s is already used by %s", ip, u)}
 			}
 		}
 	}
 	return nil
+}
+
+// isOurRule: ref is one of the load balancer's forwarding rules, by
+// identity (project, region, name).
+func isOurRule(in Input, ref string) bool {
+	for _, n := range in.Names.All() {
+		if gceref.RegionalKey(in.Project, in.Region, "forwardingRules", n).Is(ref) {
+			return true
+		}
+	}
+	return false
 }
 
 func isOurs(in Input, name string) bool {

@@ -79,7 +79,7 @@ func PlanDeleteShared(in Input) []Action {
 // that no backend service uses.
 func (p *planner) planShared() {
 	in, s, n := p.in, p.in.Seen, p.in.Names
-	if len(s.CheckUsers[n.SharedCheck]) == 0 {
+	if len(s.CheckUsers[in.checkKey(n.SharedCheck)]) == 0 {
 		if c := s.Checks[n.SharedCheck]; c != nil && sharedOwned(in, c.GetDescription(), n.SharedCheck) {
 			p.add(Action{Kind: DeleteCheck, Name: n.SharedCheck, Shared: true})
 		}
@@ -93,7 +93,7 @@ func (p *planner) planShared() {
 	}
 	slices.Sort(zones)
 	for _, z := range zones {
-		if len(s.GroupUsers[in.groupURL(z)]) == 0 {
+		if len(s.GroupUsers[in.groupKey(z)]) == 0 {
 			p.add(Action{Kind: DeleteGroup, Name: n.Group, Zone: z, Shared: true})
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/ilb"
 	"github.com/gce-ccm/gce-ccm/test/fakecompute"
 )
@@ -130,7 +131,7 @@ func (e *env) delete(svc *v1.Service) {
 func (e *env) state() []string {
 	e.t.Helper()
 	var out []string
-	short := func(u string) string { return u[strings.LastIndex(u, "/")+1:] }
+	short := gceref.Name
 	for _, z := range e.c.Zones {
 		igs, err := e.api.ListInstanceGroups(e.ctx, z, "")
 		if err != nil {

@@ -2,6 +2,8 @@ package ilb
 
 import (
 	"cloud.google.com/go/compute/apiv1/computepb"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
 
 // Input is everything a plan depends on.
@@ -32,10 +34,11 @@ type Seen struct {
 	// spec.loadBalancerIP, if any.
 	UserAddress *computepb.Address
 	// CheckUsers are the backend services, other than this load
-	// balancer's, that use each of our health checks (by name); GroupUsers
-	// those that use an instance group (by URL).
-	CheckUsers map[string][]string
-	GroupUsers map[string][]string
+	// balancer's, that use each health check; GroupUsers those that use
+	// each instance group. By identity (gceref.Key): a regional check or
+	// another project's object of the same name is another object.
+	CheckUsers map[gceref.Key][]string
+	GroupUsers map[gceref.Key][]string
 }
 
 // Group is one zone's instance group and its members.
@@ -44,18 +47,22 @@ type Group struct {
 	Members []string
 }
 
-func (in Input) projectURL() string {
-	return "https://www.googleapis.com/compute/v1/projects/" + in.Project
+// groupKey is the cluster's instance group in a zone.
+func (in Input) groupKey(zone string) gceref.Key {
+	return gceref.ZonalKey(in.Project, zone, "instanceGroups", in.Names.Group)
 }
 
-func (in Input) groupURL(zone string) string {
-	return in.projectURL() + "/zones/" + zone + "/instanceGroups/" + in.Names.Group
+// checkKey is a (global, non-legacy) health check of ours.
+func (in Input) checkKey(name string) gceref.Key {
+	return gceref.GlobalKey(in.Project, "healthChecks", name)
 }
 
-func (in Input) backendURL(name string) string {
-	return in.projectURL() + "/regions/" + in.Region + "/backendServices/" + name
+func (in Input) groupURL(zone string) string { return in.groupKey(zone).SelfLink() }
+
+func (in Input) checkURL(name string) string { return in.checkKey(name).SelfLink() }
+
+func (in Input) regionalURL(collection, name string) string {
+	return gceref.RegionalKey(in.Project, in.Region, collection, name).SelfLink()
 }
 
-func (in Input) checkURL(name string) string {
-	return in.projectURL() + "/global/healthChecks/" + name
-}
+func (in Input) backendURL(name string) string { return in.regionalURL("backendServices", name) }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/snapshot"
 )
 
@@ -24,7 +24,7 @@ import (
 func (c *Controller) observe(ctx context.Context, n Names, requestedIP string, r snapshot.Recency) (Seen, error) {
 	s := Seen{Groups: map[string]*Group{}, Backends: map[string]*computepb.BackendService{}, Checks: map[string]*computepb.HealthCheck{},
 		Firewalls: map[string]*computepb.Firewall{}, Rules: map[string]*computepb.ForwardingRule{},
-		CheckUsers: map[string][]string{}, GroupUsers: map[string][]string{}}
+		CheckUsers: map[gceref.Key][]string{}, GroupUsers: map[gceref.Key][]string{}}
 	l := c.lists()
 	var backends map[string]*computepb.BackendService
 	var checks map[string]*computepb.HealthCheck
@@ -79,12 +79,16 @@ func (c *Controller) observe(ctx context.Context, n Names, requestedIP string, r
 			s.Backends[b.GetName()] = b
 			continue
 		}
+		// A reference that does not parse names nothing of ours.
 		for _, hc := range b.GetHealthChecks() {
-			name := hc[strings.LastIndex(hc, "/")+1:]
-			s.CheckUsers[name] = append(s.CheckUsers[name], b.GetName())
+			if k, err := gceref.Parse(hc); err == nil {
+				s.CheckUsers[k] = append(s.CheckUsers[k], b.GetName())
+			}
 		}
 		for _, be := range b.GetBackends() {
-			s.GroupUsers[be.GetGroup()] = append(s.GroupUsers[be.GetGroup()], b.GetName())
+			if k, err := gceref.Parse(be.GetGroup()); err == nil {
+				s.GroupUsers[k] = append(s.GroupUsers[k], b.GetName())
+			}
 		}
 	}
 	pick(s.Checks, checks, n.LocalCheck, n.SharedCheck)

@@ -7,6 +7,7 @@ import (
 
 	"cloud.google.com/go/compute/apiv1/computepb"
 
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
 )
 
@@ -72,7 +73,7 @@ func (a Action) String() string {
 func shortNames(urls []string) []string {
 	out := make([]string, len(urls))
 	for i, u := range urls {
-		out[i] = u[strings.LastIndex(u, "/")+1:]
+		out[i] = gceref.Name(u)
 	}
 	return out
 }
@@ -374,7 +375,7 @@ func (p *planner) planRules(wanted map[string]plan.ProtocolPorts) {
 	case in.Seen.UserAddress != nil:
 		ipRef = in.Seen.UserAddress.GetSelfLink()
 	case p.sharedVIP():
-		ipRef = in.projectURL() + "/regions/" + in.Region + "/addresses/" + in.Names.LB
+		ipRef = in.regionalURL("addresses", in.Names.LB)
 	}
 	for i, ps := range in.Spec.Protocols {
 		name := in.Names.Backend(ps.Protocol, i == 0)
@@ -488,7 +489,7 @@ func (p *planner) planFirewall(want *computepb.Firewall, fillIP, shared bool) {
 func (p *planner) planCleanup(wanted map[string]plan.ProtocolPorts, c checkSpec, zones []string) {
 	in := p.in
 	for _, zone := range p.emptiedZones(zones) {
-		if len(in.Seen.GroupUsers[in.groupURL(zone)]) == 0 {
+		if len(in.Seen.GroupUsers[in.groupKey(zone)]) == 0 {
 			p.add(Action{Kind: DeleteGroup, Name: in.Names.Group, Zone: zone, Shared: true})
 		}
 	}
@@ -517,7 +518,7 @@ func (p *planner) planCleanup(wanted map[string]plan.ProtocolPorts, c checkSpec,
 // its firewall; a shared one stays while another backend service uses it.
 func (p *planner) planCheckDelete(c checkSpec) {
 	in := p.in
-	if c.shared && len(in.Seen.CheckUsers[c.name]) > 0 {
+	if c.shared && len(in.Seen.CheckUsers[in.checkKey(c.name)]) > 0 {
 		return
 	}
 	if in.Seen.Checks[c.name] != nil {

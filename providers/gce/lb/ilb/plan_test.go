@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	v1 "k8s.io/api/core/v1"
 
+	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
 )
 
@@ -39,7 +40,7 @@ func tInput(spec Spec, hosts map[string][]string) Input {
 		Network: tProject + "/global/networks/default", Subnet: tProject + "/regions/us-central1/subnetworks/default", Hosts: hosts,
 		Tags: []string{"node"}, Seen: Seen{Groups: map[string]*Group{}, Backends: map[string]*computepb.BackendService{},
 			Checks: map[string]*computepb.HealthCheck{}, Firewalls: map[string]*computepb.Firewall{}, Rules: map[string]*computepb.ForwardingRule{},
-			CheckUsers: map[string][]string{}, GroupUsers: map[string][]string{}}}
+			CheckUsers: map[gceref.Key][]string{}, GroupUsers: map[gceref.Key][]string{}}}
 }
 
 func vms(zone string, n int) []string {
@@ -118,7 +119,7 @@ func TestPlanTrafficPolicyFlip(t *testing.T) {
 		t.Fatalf("(-want +got):\n%s", d)
 	}
 	// Another Service's backend service still uses the shared check.
-	in.Seen.CheckUsers["k8s-cid-node"] = []string{"aother"}
+	in.Seen.CheckUsers[gceref.GlobalKey("demo", "healthChecks", "k8s-cid-node")] = []string{"aother"}
 	want = want[:3]
 	if d := cmp.Diff(want, steps(t, in)); d != "" {
 		t.Fatalf("shared check in use (-want +got):\n%s", d)
