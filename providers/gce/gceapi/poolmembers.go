@@ -19,8 +19,10 @@ type poolMembers struct {
 	mu   sync.Mutex
 	seed maphash.Seed
 	last *memberIndex // the previous complete listing's
-	// perPool is the mean membership of the last listing, for the page size.
-	perPool int
+	// largest is the largest pool of the last listing (filtered or
+	// not), for the page size; known once a listing has ended.
+	largest int
+	known   bool
 }
 
 // memberIndex is what one listing interned.
@@ -28,6 +30,7 @@ type memberIndex struct {
 	urls           map[string]string
 	lists          map[uint64][][]string
 	pools, members int
+	largest        int // its largest pool so far
 }
 
 func newMemberIndex() *memberIndex {
@@ -37,25 +40,38 @@ func newMemberIndex() *memberIndex {
 // Page sizing: a decoded page is about 100 bytes of JSON per member twice
 // over (the body, then the strings); poolPageMembers bounds one page at
 // about 5 MB of JSON. At 5,000 nodes that is 10 pools a page (50 reads for
-// 500 pools), at 100 nodes 500 (GCE's largest page).
+// 500 pools), at 100 nodes 500 (GCE's largest page). The size follows the
+// largest pool, not the mean, and is set again after every pool of a
+// listing: pools that grew since the last listing (5,000 nodes joining 500
+// load balancers) made pages of 100 pools of 5,000 members, 48 MB of JSON
+// and as much again decoded, the largest item of the controller's heap.
 const (
 	poolPageMembers = 50_000
 	minPoolPage     = 10
 )
 
-// pageSize is how many pools the next listing asks for per page.
-func (m *poolMembers) pageSize() uint32 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.perPool == 0 {
-		return poolPageSizeUnknown
-	}
-	return uint32(min(max(poolPageMembers/m.perPool, minPoolPage), pageSize))
+func pageFor(largest int) uint32 {
+	return uint32(min(max(poolPageMembers/max(largest, 1), minPoolPage), pageSize))
 }
 
-// poolPageSizeUnknown: before the first listing, pages of 100 pools (half
-// a gigabyte of JSON would be 500 pools of 5,000 members).
-const poolPageSizeUnknown = 100
+// pageSize is how many pools a listing asks for in its next page: from
+// the largest pool it has seen and the last listing's largest; before any
+// pool was seen the smallest page (their size is unknown).
+func (m *poolMembers) pageSize(cur *memberIndex) uint32 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	largest := -1
+	if m.known {
+		largest = m.largest
+	}
+	if cur != nil && cur.pools > 0 {
+		largest = max(largest, cur.largest)
+	}
+	if largest < 0 {
+		return minPoolPage
+	}
+	return pageFor(largest)
+}
 
 // begin starts a listing's index.
 func (m *poolMembers) begin() *memberIndex {
@@ -93,6 +109,7 @@ func (m *poolMembers) share(cur *memberIndex, tp *computepb.TargetPool) {
 	}
 	cur.pools++
 	cur.members += len(tp.Instances)
+	cur.largest = max(cur.largest, len(tp.Instances))
 	if len(tp.Instances) == 0 {
 		return
 	}
@@ -120,13 +137,13 @@ func find(candidates [][]string, members []string) []string {
 	return nil
 }
 
-// done keeps a complete listing's index for the next listing.
-func (m *poolMembers) done(cur *memberIndex) {
+// done ends a listing: its largest pool sizes the next one's pages, and a
+// complete (unfiltered) listing's index is kept for the next to share.
+func (m *poolMembers) done(cur *memberIndex, complete bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.last = cur
-	m.perPool = 0
-	if cur.pools > 0 {
-		m.perPool = max(cur.members/cur.pools, 1)
+	m.largest, m.known = cur.largest, true
+	if complete {
+		m.last = cur
 	}
 }

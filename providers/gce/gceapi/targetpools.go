@@ -20,19 +20,17 @@ const MaxPoolUpdate = 1000
 func (c *Client) ListTargetPools(ctx context.Context, region, filter string) ([]*computepb.TargetPool, error) {
 	var out []*computepb.TargetPool
 	err := c.read(ctx, "targetPools.list", "regions/"+region+"/targetPools", func(ctx context.Context) error {
-		req := &computepb.ListTargetPoolsRequest{Project: c.Project, Region: region, MaxResults: proto.Uint32(c.poolMembers.pageSize())}
+		out = out[:0]
+		idx := c.poolMembers.begin()
+		req := &computepb.ListTargetPoolsRequest{Project: c.Project, Region: region, MaxResults: proto.Uint32(c.poolMembers.pageSize(idx))}
 		if filter != "" {
 			req.Filter = proto.String(filter)
 		}
-		out = out[:0]
-		idx := c.poolMembers.begin()
 		it := c.targetPools.List(ctx, req, noRetry)
 		for {
 			tp, err := it.Next()
 			if errors.Is(err, iterator.Done) {
-				if filter == "" {
-					c.poolMembers.done(idx)
-				}
+				c.poolMembers.done(idx, filter == "")
 				return nil
 			}
 			if err != nil {
@@ -40,6 +38,8 @@ func (c *Client) ListTargetPools(ctx context.Context, region, filter string) ([]
 			}
 			c.poolMembers.share(idx, tp)
 			out = append(out, tp)
+			// The next page's size, from the pools seen so far.
+			it.PageInfo().MaxSize = int(c.poolMembers.pageSize(idx))
 		}
 	})
 	return out, err
