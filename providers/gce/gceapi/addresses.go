@@ -7,11 +7,10 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// GetAddress reads one regional address.
+// GetAddress reads one regional address, as it is after the call began:
+// the reads of a wave share one list (addressbatch.go).
 func (c *Client) GetAddress(ctx context.Context, region, name string) (*computepb.Address, error) {
-	return readOne(c, ctx, "addresses.get", regional(region, "addresses", name), func(ctx context.Context) (*computepb.Address, error) {
-		return c.addresses.Get(ctx, &computepb.GetAddressRequest{Project: c.Project, Region: region, Address: name}, noRetry)
-	})
+	return c.getAddress(ctx, region, name)
 }
 
 // ListAddresses lists a region's addresses that match a filter.

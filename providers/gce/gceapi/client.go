@@ -115,6 +115,8 @@ type Client struct {
 	closers         []func() error
 
 	poolMembers poolMembers // shared pool memberships (ListTargetPools)
+	// addressBatches: GetAddress's reads of a wave share one list.
+	addressBatches addressBatches
 }
 
 // UserAgent is the product token the CCM sends with every GCE call.
