@@ -333,25 +333,7 @@ func TestLBPoolListSharedByABurst(t *testing.T) {
 	more := append(nodes, e.seedNodes(t, "us-central1-a", 2, 3)...)
 	e.gce.ResetStats()
 	start := time.Now()
-	var wg sync.WaitGroup
-	errs := make(chan error, len(svcs))
-	sem := make(chan struct{}, 10)
-	for _, svc := range svcs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			errs <- e.lb.UpdateLoadBalancer(context.Background(), testCluster, svc, more)
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	e.updateAll(t, svcs, more, 10)
 	st := e.gce.Stats()
 	// One list, begun after the ensures' writes, serves all 20 updates.
 	maxLists := 1 + int64(time.Since(start)/snapshot.TTL)
@@ -386,5 +368,62 @@ func TestLBUpdateAfterVMVanished(t *testing.T) {
 	}
 	if got := e.members(t, plan.NamesFor(svc, "").LB); !cmp.Equal(got, []string{"node-000", "node-001"}) {
 		t.Errorf("members %v", got)
+	}
+}
+
+// Above poolsNarrowAbove members a sync that cannot use the cached list
+// reads its own pools by name instead of listing them all: after a burst
+// of updates (each wrote its pool), the next burst is one filtered read per
+// load balancer, each seeing its own write.
+func TestLBLargePoolsReadByName(t *testing.T) {
+	e := newLBTestEnv(t, fakecompute.Options{}, nil)
+	e.lb.narrowPools(10) // 20 pools of 2 members weigh 40
+	nodes := e.seedNodes(t, "us-central1-a", 0, 2)
+	var svcs []*v1.Service
+	for i := 0; i < 20; i++ {
+		svc := lbtest.Service(fmt.Sprintf("svc-%02d", i))
+		svcs = append(svcs, svc)
+		e.ensure(t, svc, nodes)
+	}
+	if _, err := e.lb.pools.View(context.Background(), snapshot.Fresh()); err != nil { // weigh the pools
+		t.Fatal(err)
+	}
+	more := append(nodes, e.seedNodes(t, "us-central1-a", 2, 3)...)
+	e.updateAll(t, svcs, more, len(svcs)) // each writes its pool
+	e.gce.ResetStats()
+	e.updateAll(t, svcs, nodes, len(svcs)) // each must read its pool after its own write
+	st := e.gce.Stats()
+	if st.Calls["compute.targetPools.list"] != 20 || st.Calls["compute.targetPools.removeInstance"] != 20 {
+		t.Errorf("20 updates of large pools: %v; want 20 lists (one per load balancer, by name) and 20 removeInstance", st.Calls)
+	}
+	for _, svc := range svcs {
+		if got := e.members(t, plan.NamesFor(svc, "").LB); len(got) != 2 {
+			t.Errorf("%s: members %v, want 2", svc.Name, got)
+		}
+	}
+}
+
+// updateAll updates every Service's load balancer to hosts, at most
+// parallel at a time.
+func (e *lbTestEnv) updateAll(t *testing.T, svcs []*v1.Service, hosts []*v1.Node, parallel int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(svcs))
+	sem := make(chan struct{}, parallel)
+	for _, svc := range svcs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs <- e.lb.UpdateLoadBalancer(context.Background(), testCluster, svc, hosts)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -50,5 +51,40 @@ func TestCacheOneListPerWrite(t *testing.T) {
 	}
 	if _, err := c.View(ctx, Fresh()); err != nil || loads.Load() != 3 {
 		t.Fatalf("fresh did not list: %d loads, %v", loads.Load(), err)
+	}
+}
+
+// Once a list weighed more than the narrowing threshold, a reader of
+// named objects that cannot use the cached list reads only those objects;
+// one that can use it still does, and a reader of everything still lists.
+func TestCacheNarrowsAboveTheWeight(t *testing.T) {
+	var loads, reads atomic.Int64
+	var asked []string
+	var mu sync.Mutex
+	c := New(time.Hour, func(s string) string { return s }, func(ctx context.Context) ([]string, error) {
+		loads.Add(1)
+		return []string{"aaaa", "bbbb", "cccc"}, nil
+	})
+	c.Narrow(func(ctx context.Context, names []string) ([]string, error) {
+		reads.Add(1)
+		mu.Lock()
+		asked = append(asked, names...)
+		mu.Unlock()
+		return names, nil
+	}, func(s string) int { return len(s) }, 10)
+	ctx := context.Background()
+	if _, err := c.View(ctx, Recency{}, "aaaa"); err != nil || loads.Load() != 1 || reads.Load() != 0 {
+		t.Fatalf("first view (weight unknown): %d loads, %d reads, %v; want one list", loads.Load(), reads.Load(), err)
+	}
+	if _, err := c.View(ctx, Recency{}, "aaaa"); err != nil || loads.Load() != 1 || reads.Load() != 0 {
+		t.Fatalf("a view the cached list serves: %d loads, %d reads, %v", loads.Load(), reads.Load(), err)
+	}
+	c.Invalidate("aaaa")
+	got, err := c.View(ctx, Recency{}, "aaaa")
+	if err != nil || loads.Load() != 1 || reads.Load() != 1 || len(got) != 1 || fmt.Sprint(asked) != "[aaaa]" {
+		t.Fatalf("after our write, above the weight: %v, %d loads, %d reads of %v, %v; want one read of aaaa", got, loads.Load(), reads.Load(), asked, err)
+	}
+	if _, err := c.View(ctx, Fresh()); err != nil || loads.Load() != 2 {
+		t.Fatalf("a fresh view of everything: %d loads, %v; want a list", loads.Load(), err)
 	}
 }

@@ -81,6 +81,17 @@ func (c *List[T]) getIf(ctx context.Context, r Recency, usable func(T) bool) (T,
 	}
 }
 
+// cached is the cached value if r accepts it and it is usable (nil: any).
+func (c *List[T]) cached(r Recency, usable func(T) bool) (T, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.done.IsZero() && c.accepts(r, c.began, c.done) && (usable == nil || usable(c.val)) {
+		return c.val, true
+	}
+	var zero T
+	return zero, false
+}
+
 // list runs one list and caches its value.
 func (c *List[T]) list(ctx context.Context) (T, error) {
 	at := time.Now()
