@@ -54,21 +54,19 @@ func pageFor(largest int) uint32 {
 	return uint32(min(max(poolPageMembers/max(largest, 1), minPoolPage), pageSize))
 }
 
-// pageSize is how many pools a listing asks for in its next page: from
-// the largest pool it has seen and the last listing's largest; before any
-// pool was seen the smallest page (their size is unknown).
+// pageSize is how many pools a listing asks for in its next page: the
+// smallest page first (pools may have grown since the last listing: one
+// first page of 500 pools of 5,000 members was a 105 MB body in make
+// bench), then from the largest pool it has seen and the last listing's.
 func (m *poolMembers) pageSize(cur *memberIndex) uint32 {
+	if cur == nil || cur.pools == 0 {
+		return minPoolPage
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	largest := -1
+	largest := cur.largest
 	if m.known {
-		largest = m.largest
-	}
-	if cur != nil && cur.pools > 0 {
-		largest = max(largest, cur.largest)
-	}
-	if largest < 0 {
-		return minPoolPage
+		largest = max(largest, m.largest)
 	}
 	return pageFor(largest)
 }

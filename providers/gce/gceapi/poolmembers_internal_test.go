@@ -8,13 +8,12 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// TestPoolPageSize: the smallest page before any listing, then pages sized
-// to the largest pool of the last listing, and within a listing to the
-// largest pool seen so far (pools grow between listings).
+// TestPoolPageSize: the smallest page first in every listing, then pages
+// sized to the largest pool seen in it or in the last listing.
 func TestPoolPageSize(t *testing.T) {
 	var m poolMembers
-	if got := m.pageSize(nil); got != minPoolPage {
-		t.Errorf("before any listing: %d pools a page, want %d", got, minPoolPage)
+	if got := m.pageSize(m.begin()); got != minPoolPage {
+		t.Errorf("a listing's first page: %d pools, want %d", got, minPoolPage)
 	}
 	pool := func(name string, members int) *computepb.TargetPool {
 		tp := &computepb.TargetPool{Name: proto.String(name)}
@@ -31,33 +30,24 @@ func TestPoolPageSize(t *testing.T) {
 		{[]int{100, 100, 100}, 500},
 		{[]int{1000}, 50},
 		{[]int{60_000, 3}, 10},
-		{[]int{0, 0, 0}, 500},
 		{[]int{10, 2500, 10}, 20}, // the largest, not the mean
 	} {
+		m = poolMembers{}
 		idx := m.begin()
 		for i, n := range tc.members {
 			m.share(idx, pool(fmt.Sprint(i), n))
 		}
-		m.done(idx, true)
-		if got := m.pageSize(nil); got != tc.want {
-			t.Errorf("pools of %v members: %d pools a page, want %d", tc.members, got, tc.want)
+		if got := m.pageSize(idx); got != tc.want {
+			t.Errorf("pools of %v members: next page %d pools, want %d", tc.members, got, tc.want)
 		}
-	}
-	// The last listing had empty pools; this one meets a pool of 5,000:
-	// its next page is sized to that pool at once.
-	idx := m.begin()
-	m.share(idx, pool("new", 0))
-	m.done(idx, true)
-	idx = m.begin()
-	if got := m.pageSize(idx); got != 500 {
-		t.Errorf("a listing after empty pools starts with %d pools a page, want 500", got)
-	}
-	m.share(idx, pool("grown", 5000))
-	if got := m.pageSize(idx); got != 10 {
-		t.Errorf("after a pool of 5,000 in this listing: %d pools a page, want 10", got)
-	}
-	m.done(idx, false)
-	if got := m.pageSize(nil); got != 10 {
-		t.Errorf("a filtered listing's largest pool sizes the next: %d, want 10", got)
+		m.done(idx, false)
+		next := m.begin()
+		if got := m.pageSize(next); got != minPoolPage {
+			t.Errorf("after pools of %v: the next listing's first page is %d pools, want %d", tc.members, got, minPoolPage)
+		}
+		m.share(next, pool("small", 1))
+		if got := m.pageSize(next); got != tc.want {
+			t.Errorf("after pools of %v, one small pool seen: next page %d, want %d (the last listing's largest)", tc.members, got, tc.want)
+		}
 	}
 }
