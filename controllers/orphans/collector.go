@@ -39,6 +39,9 @@ type LoadBalancers interface {
 	DeleteSharedCheckIfUnused(ctx context.Context) (gone bool, err error)
 	DeleteInternalSharedIfUnused(ctx context.Context, cluster string) (deleted int, err error)
 	ClusterID(ctx context.Context) (string, error)
+	// InternalZones are where the internal load balancers' instance
+	// groups may be.
+	InternalZones(ctx context.Context, cluster string) ([]string, error)
 }
 
 // Options configure a Collector.
@@ -77,6 +80,7 @@ const ReasonOrphanCollected = drift.ReasonOrphanCollected
 type Collector struct {
 	o        Options
 	orphaned map[string]time.Time // group key -> first pass that found it orphaned
+	failed   map[string]failure   // group key -> its last failed collections
 }
 
 // New checks the options.
@@ -93,7 +97,7 @@ func New(o Options) (*Collector, error) {
 		o.Now = time.Now
 	}
 	drift.Register()
-	return &Collector{o: o, orphaned: map[string]time.Time{}}, nil
+	return &Collector{o: o, orphaned: map[string]time.Time{}, failed: map[string]failure{}}, nil
 }
 
 // Run makes a pass every period, and one when a waiting group's grace
@@ -135,16 +139,22 @@ func (c *Collector) Pass(ctx context.Context) ([]Decision, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the cluster id: %w", err)
 	}
-	objs, err := list(ctx, c.o.API, c.o.Region)
+	zones, err := c.o.LB.InternalZones(ctx, c.o.ClusterName)
 	if err != nil {
 		return nil, err
 	}
+	objs, err := list(ctx, c.o.API, c.o.Region, zones)
+	if err != nil {
+		return nil, err
+	}
+	now := c.o.Now()
 	in := Input{Cluster: c.o.ClusterName, ClusterID: cid, Objects: objs, Services: map[string]Lookup{},
-		Orphaned: c.orphaned, Now: c.o.Now(), Grace: c.o.Grace}
+		Orphaned: c.orphaned, Now: now, Grace: c.o.Grace}
 	for _, key := range Services(Groups(objs, in.Cluster, cid)) {
 		in.Services[key] = c.cached(ctx, key)
 	}
 	decisions := Decide(in)
+	c.keepFailures(decisions)
 	c.orphaned = map[string]time.Time{}
 	var errs []error
 	for _, d := range decisions {
@@ -155,10 +165,17 @@ func (c *Collector) Pass(ctx context.Context) ([]Decision, error) {
 			klog.FromContext(ctx).V(4).Info("Orphan candidate", "decision", d.String())
 			continue
 		}
-		if err := c.collect(ctx, d); err != nil {
+		if c.backingOff(ctx, d, now) {
+			continue
+		}
+		if svc, err := c.collect(ctx, d); err != nil {
+			// Still orphaned since d.Since: tried again without a new
+			// grace period once the backoff is over.
+			c.failedCollection(ctx, d, svc, now, err)
 			errs = append(errs, err)
 			continue
 		}
+		delete(c.failed, d.Key())
 		delete(c.orphaned, d.Key())
 	}
 	return decisions, errors.Join(errs...)
@@ -192,30 +209,31 @@ func toLookup(svc *v1.Service, err error) Lookup {
 }
 
 // collect deletes one group after reading its Service once more: a
-// Service made a LoadBalancer again since the pass began keeps it.
-func (c *Collector) collect(ctx context.Context, d Decision) error {
+// Service made a LoadBalancer again since the pass began keeps it. It
+// returns the Service when it exists.
+func (c *Collector) collect(ctx context.Context, d Decision) (*v1.Service, error) {
 	log := klog.FromContext(ctx)
 	if d.LB == "" {
-		return c.collectShared(ctx, d)
+		return nil, c.collectShared(ctx, d)
 	}
 	l := c.lookup(ctx, d.Group.Service)
 	if st, _, why := judge(d.LB, l, true); st != orphaned {
 		log.Info("Orphan kept: its Service changed since the pass began", "lb", d.LB, "service", d.Group.Service, "why", why)
-		return nil
+		return l.Service, nil
 	}
 	svc := l.Service
 	if svc == nil || cloudprovider.DefaultLoadBalancerName(svc) != d.LB {
 		svc = standIn(d.LB, d.Group.Service)
 	}
 	if err := c.o.LB.EnsureLoadBalancerDeleted(ctx, c.o.ClusterName, svc); err != nil {
-		return fmt.Errorf("collecting load balancer %s of %s: %w", d.LB, d.Group.Service, err)
+		return l.Service, fmt.Errorf("collecting load balancer %s of %s: %w", d.LB, d.Group.Service, err)
 	}
 	c.collected(ctx, d)
 	if l.Service != nil && c.o.Recorder != nil {
 		c.o.Recorder.Eventf(l.Service, v1.EventTypeNormal, ReasonOrphanCollected,
 			"Deleted load balancer %s left behind (%s): %s", d.LB, d.Reason, objectList(d.Objects))
 	}
-	return nil
+	return l.Service, nil
 }
 
 // collectShared deletes a shared check, its firewall and (internal) the

@@ -133,15 +133,20 @@ func TestCollectsOrphansAndNothingElse(t *testing.T) {
 		t.Fatalf("after the last Services went (-want +got):\n%s", diff)
 	}
 	// An hour on, the unreadable Service's load balancer is still there,
-	// and a pass with nothing to collect is seven reads and no write.
+	// and a pass with nothing to collect is seven reads and one per zone
+	// (the instance groups), and no write.
 	e.now = e.now.Add(time.Hour)
 	e.gce.ResetStats()
 	e.pass()
 	if diff := cmp.Diff(want, e.names()); diff != "" {
 		t.Fatalf("an hour later (-want +got):\n%s", diff)
 	}
-	if st := e.gce.Stats(); st.Reads != 7 || st.Mutations != 0 {
-		t.Errorf("a pass with nothing to collect: %d reads, %d writes (%v); want 7 and 0", st.Reads, st.Mutations, st.Calls)
+	zones, err := e.lb.InternalZones(e.ctx, cluster)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := e.gce.Stats(); st.Reads != int64(7+len(zones)) || st.Mutations != 0 || st.Calls["compute.instanceGroups.list"] != int64(len(zones)) {
+		t.Errorf("a pass with nothing to collect: %d reads, %d writes (%v); want %d (7 and one per zone) and 0", st.Reads, st.Mutations, st.Calls, 7+len(zones))
 	}
 }
 
@@ -298,5 +303,67 @@ func TestCollectsTheInternalSharedObjectsLeftAlone(t *testing.T) {
 	e.pass()
 	if got := e.names(); len(got) > 0 {
 		t.Fatalf("left: %v", got)
+	}
+}
+
+// Instance groups named for this cluster that no backend service uses go
+// even when the shared check and its firewall are gone already (deleted by
+// hand, or by a deletion that stopped before the groups). Another
+// cluster's group, upstream's group of no cluster id, and a group of ours a
+// backend service still uses are kept.
+func TestCollectsInstanceGroupsLeftAlone(t *testing.T) {
+	e := newEnv(t)
+	svc := service("web", internal)
+	e.build(svc, false)
+	lb := lbName(svc)
+	for _, err := range []error{e.api.DeleteForwardingRule(e.ctx, region, lb), e.api.DeleteBackendService(e.ctx, region, lb),
+		e.api.DeleteFirewall(e.ctx, "k8s-fw-"+lb), e.api.DeleteFirewall(e.ctx, "k8s-"+clusterID+"-node-hc"),
+		e.api.DeleteHealthCheck(e.ctx, "k8s-"+clusterID+"-node")} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	const other = "us-central1-b"
+	net := "https://www.googleapis.com/compute/v1/projects/demo/global/networks/default"
+	for _, ig := range []struct{ zone, name string }{
+		{zone, "k8s-ig--fedcba9876543210"}, // another cluster's
+		{zone, "k8s-ig"},                   // upstream's, no cluster id
+		{other, "k8s-ig--" + clusterID},    // ours, used below
+	} {
+		if err := e.api.InsertInstanceGroup(e.ctx, ig.zone, &computepb.InstanceGroup{Name: proto.String(ig.name), Network: proto.String(net)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.api.InsertHealthCheck(e.ctx, &computepb.HealthCheck{Name: proto.String("users-check"), Type: proto.String("TCP"),
+		TcpHealthCheck: &computepb.TCPHealthCheck{Port: proto.Int32(80)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.api.InsertBackendService(e.ctx, region, &computepb.BackendService{Name: proto.String("users-backend"),
+		LoadBalancingScheme: proto.String("INTERNAL"), Protocol: proto.String("TCP"), Network: proto.String(net),
+		HealthChecks: []string{"https://www.googleapis.com/compute/v1/projects/demo/global/healthChecks/users-check"},
+		Backends:     []*computepb.Backend{{Group: proto.String("https://www.googleapis.com/compute/v1/projects/demo/zones/" + other + "/instanceGroups/k8s-ig--" + clusterID)}}}); err != nil {
+		t.Fatal(err)
+	}
+	left := map[string][]string{"instanceGroups": {"k8s-ig", "k8s-ig--" + clusterID, "k8s-ig--" + clusterID, "k8s-ig--fedcba9876543210"},
+		"backendServices": {"users-backend"}, "healthChecks": {"users-check"}}
+	if diff := cmp.Diff(left, e.names()); diff != "" {
+		t.Fatalf("before (-want +got):\n%s", diff)
+	}
+	groups := drift.Collections(drift.Kind(orphans.InstanceGroup))
+	want := "wait shared internal check: no backend service uses it; collected after the grace period (1m0s) [instance-group " + zone + "/k8s-ig--" + clusterID + "]"
+	if got := e.pass(); !slices.Contains(got, want) {
+		t.Fatalf("first pass:\n%s\nwant %s", strings.Join(got, "\n"), want)
+	}
+	e.now = e.now.Add(grace)
+	e.pass()
+	left["instanceGroups"] = []string{"k8s-ig", "k8s-ig--" + clusterID, "k8s-ig--fedcba9876543210"}
+	if diff := cmp.Diff(left, e.names()); diff != "" {
+		t.Fatalf("after the grace period (-want +got):\n%s", diff)
+	}
+	if igs, err := e.api.ListInstanceGroups(e.ctx, other, ""); err != nil || len(igs) != 1 {
+		t.Errorf("the group a backend service uses: %v, %v", igs, err)
+	}
+	if d := drift.Collections(drift.Kind(orphans.InstanceGroup)) - groups; d != 1 {
+		t.Errorf("gce_ccm_orphans_collected_total{kind=instance-group} grew by %v, want 1", d)
 	}
 }

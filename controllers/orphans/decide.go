@@ -36,6 +36,10 @@ type Group struct {
 	Service string // namespace/name in the descriptions
 	Shared  string // a shared check's kind: "external" or "internal"
 	Objects []Object
+	// Upstream: every object was made by upstream (no cluster name); the
+	// group is this cluster's because its pool or backend service uses
+	// the cluster's id-named shared check or instance groups.
+	Upstream bool
 }
 
 // Key identifies a group from one pass to the next.
@@ -94,18 +98,27 @@ func (d Decision) String() string {
 	if d.Strict {
 		strict = " (only ours)"
 	}
+	if d.Upstream {
+		strict += " (upstream-made, tied by the cluster id)"
+	}
 	return fmt.Sprintf("%s %s%s: %s [%s]", d.Verdict, what, strict, d.Reason, strings.Join(objs, ", "))
 }
 
 // Groups gathers the candidates from one listing: objects of this
 // cluster's Services (by description) grouped by load balancer and
 // Service, and the shared external check with its firewall. Objects of
-// another cluster, of no cluster, or whose description is not ours are in
-// no group unless, made by upstream, they share a group's load balancer
-// and Service.
+// another cluster, or whose description is not ours or upstream's, are in
+// no group. Objects upstream made (its description names the Service but
+// no cluster) are in a group when an object of this cluster shares its
+// load balancer and Service, or when the group's pool or backend service
+// uses this cluster's shared check k8s-<id>-node or instance groups
+// k8s-ig--<id>: upstream names those after the cluster id (the same
+// kube-system/ingress-uid ConfigMap), so another cluster's load balancer
+// does not refer to them. Without either, an upstream object's cluster
+// cannot be told: it is left.
 func Groups(objs []Object, cluster, clusterID string) []Group {
 	byKey := map[string]*Group{}
-	ours := map[string]bool{}
+	ours, tied := map[string]bool{}, map[string]bool{}
 	for _, o := range objs {
 		lb := LBOf(o)
 		if lb == "" {
@@ -121,10 +134,12 @@ func Groups(objs []Object, cluster, clusterID string) []Group {
 		}
 		byKey[g.Key()].Objects = append(byKey[g.Key()].Objects, o)
 		ours[g.Key()] = ours[g.Key()] || who == ownership.Ours
+		tied[g.Key()] = tied[g.Key()] || usesClusterShared(o, clusterID)
 	}
 	var out []Group
 	for k, g := range byKey {
-		if ours[k] {
+		if ours[k] || tied[k] {
+			g.Upstream = !ours[k]
 			out = append(out, *g)
 		}
 	}
@@ -136,9 +151,10 @@ func Groups(objs []Object, cluster, clusterID string) []Group {
 // sharedGroups are the cluster's shared checks with their firewalls, of
 // each kind, when this cluster made them and nothing refers to the check:
 // no target pool (external), no backend service (internal; the zones'
-// instance groups no backend service uses go with them). Usually they go
-// with the last load balancer that used them; these are what a deletion
-// stopped half-way left alone.
+// instance groups named for this cluster that no backend service uses go
+// with them, and alone when the check and its firewall are gone already).
+// Usually they go with the last load balancer that used them; these are
+// what a deletion stopped half-way left alone.
 func sharedGroups(objs []Object, cluster, clusterID string) []Group {
 	if clusterID == "" {
 		return nil
@@ -149,22 +165,49 @@ func sharedGroups(objs []Object, cluster, clusterID string) []Group {
 		shared          string
 		check, firewall Object
 		user            Kind
+		group           string // the instance groups' name ("" none)
 	}{
-		{"external", Object{Kind: LegacyCheck, Name: ext.NodesCheck}, Object{Kind: Firewall, Name: ext.NodesCheckFirewall}, Pool},
-		{"internal", Object{Kind: Check, Name: in.SharedCheck}, Object{Kind: Firewall, Name: in.SharedCheckFirewall}, Backend},
+		{"external", Object{Kind: LegacyCheck, Name: ext.NodesCheck}, Object{Kind: Firewall, Name: ext.NodesCheckFirewall}, Pool, ""},
+		{"internal", Object{Kind: Check, Name: in.SharedCheck}, Object{Kind: Firewall, Name: in.SharedCheckFirewall}, Backend, in.Group},
 	} {
+		if usedBy(objs, k.check.Name, k.user) {
+			continue
+		}
 		g := Group{Shared: k.shared}
 		for _, o := range objs {
 			same := func(want Object) bool { return o.Kind == want.Kind && o.Name == want.Name }
-			if (same(k.check) || same(k.firewall)) && sharedOwner(o.Description, clusterID, k.check.Name, cluster) == ownership.Ours {
+			switch {
+			case (same(k.check) || same(k.firewall)) && sharedOwner(o.Description, clusterID, k.check.Name, cluster) == ownership.Ours:
+				g.Objects = append(g.Objects, o)
+			case k.group != "" && o.Kind == InstanceGroup && o.Name == k.group && !usedBy(objs, o.Ref, Backend):
+				// The name carries this cluster's id (upstream gives its
+				// groups no description).
 				g.Objects = append(g.Objects, o)
 			}
 		}
-		if len(g.Objects) > 0 && !usedBy(objs, k.check.Name, k.user) {
+		if len(g.Objects) > 0 {
 			out = append(out, g)
 		}
 	}
 	return out
+}
+
+// usesClusterShared says whether a pool or backend service refers to this
+// cluster's id-named shared check or instance groups.
+func usesClusterShared(o Object, clusterID string) bool {
+	if clusterID == "" {
+		return false
+	}
+	ext, in := plan.NamesFor(&v1.Service{}, clusterID), ilb.NamesFor("", clusterID)
+	switch o.Kind {
+	case Pool:
+		return slices.Contains(o.Uses, ext.NodesCheck)
+	case Backend:
+		return slices.ContainsFunc(o.Uses, func(u string) bool {
+			return u == in.SharedCheck || strings.HasSuffix(u, "/instanceGroups/"+in.Group)
+		})
+	}
+	return false
 }
 
 // Services are the Services the groups name: the ones to read.
@@ -201,6 +244,11 @@ func Decide(in Input) []Decision {
 			l, read := in.Services[g.Service]
 			d.Service = l.Service
 			st, d.Strict, d.Reason = judge(g.LB, l, read)
+			if st == orphaned && d.Strict && g.Upstream {
+				// Strict deletion deletes only what this cluster made:
+				// nothing here (another controller may own them).
+				st, d.Reason = kept, d.Reason+"; every object is upstream-named: another controller may own them"
+			}
 		}
 		switch since, seen := in.Orphaned[g.Key()]; {
 		case st == kept:

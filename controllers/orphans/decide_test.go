@@ -39,6 +39,16 @@ func external(lb, service, clusterName string) []Object {
 		{Kind: Firewall, Name: "k8s-fw-" + lb, Description: d}}
 }
 
+// onCheck points the pools of objs at another health check.
+func onCheck(objs []Object, check string) []Object {
+	for i := range objs {
+		if objs[i].Kind == Pool {
+			objs[i].Uses = []string{check}
+		}
+	}
+	return objs
+}
+
 func shared() []Object {
 	d := ownership.Description{ClusterID: cid, ClusterName: cluster}.String()
 	return []Object{{Kind: LegacyCheck, Name: "k8s-" + cid + "-node", Description: d}, {Kind: Firewall, Name: "k8s-" + cid + "-node-http-hc", Description: d}}
@@ -122,11 +132,27 @@ func TestDecideScenarios(t *testing.T) {
 		want: []string{"collect lb $WEB of default/web: the Service is gone; orphaned for 1m0s [$OBJS, address $WEB]"},
 	}, {
 		name: "look-alikes are in no group: another cluster's, no cluster's, not JSON, another Service's upstream object",
-		objects: append(append(append(external(lbWeb, "default/web", "prod-2"), external(lbAPI, "default/api", "")...),
+		objects: append(append(append(external(lbWeb, "default/web", "prod-2"), onCheck(external(lbAPI, "default/api", ""), "k8s-fedcba9876543210-node")...),
 			Object{Kind: Firewall, Name: "k8s-fw-" + lbAPI, Description: "allow web"}),
 			Object{Kind: Address, Name: lbWeb, Description: desc("default/other", "")}),
 		services: map[string]Lookup{"default/web": {}, "default/api": {}}, since: time.Hour,
 		want: nil,
+	}, {
+		name: "upstream's load balancer whose pool uses this cluster's shared check: tied to the cluster, collected", since: time.Minute,
+		objects:  external(lbAPI, "default/api", ""),
+		services: map[string]Lookup{"default/api": {}},
+		want:     []string{"collect lb $API of default/api (upstream-made, tied by the cluster id): the Service is gone; orphaned for 1m0s [rule $API, pool $API, firewall k8s-fw-$API]"},
+	}, {
+		name: "upstream's internal load balancer whose backend service uses this cluster's instance group: collected", since: time.Minute,
+		objects: []Object{{Kind: Rule, Name: lbAPI, Description: desc("default/api", "")},
+			{Kind: Backend, Name: lbAPI, Description: desc("default/api", ""), Uses: []string{lbAPI, "projects/demo/zones/us-central1-a/instanceGroups/k8s-ig--" + cid}}},
+		services: map[string]Lookup{"default/api": {}},
+		want:     []string{"collect lb $API of default/api (upstream-made, tied by the cluster id): the Service is gone; orphaned for 1m0s [rule $API, backend-service $API]"},
+	}, {
+		name: "upstream's load balancer on this cluster's check, of a Service with a loadBalancerClass: kept (another controller may own it)", since: time.Minute,
+		objects:  external(lbAPI, "default/api", ""),
+		services: map[string]Lookup{"default/api": {Service: svc("api", "99999999-8888-7777-6666-555544443333", func(s *v1.Service) { c := "example.com/lb"; s.Spec.LoadBalancerClass = &c })}},
+		want:     []string{"keep lb $API of default/api (only ours) (upstream-made, tied by the cluster id): the Service has loadBalancerClass example.com/lb; every object is upstream-named: another controller may own them [rule $API, pool $API, firewall k8s-fw-$API]"},
 	}, {
 		name: "internal load balancer objects: backend, rule, check, firewalls, address", since: time.Minute,
 		objects: []Object{{Kind: Rule, Name: lbWeb, Description: desc("default/web", cluster)}, {Kind: Backend, Name: lbWeb, Description: desc("default/web", cluster)},
@@ -173,7 +199,7 @@ func TestDecideScenarios(t *testing.T) {
 			for _, d := range Decide(in) {
 				got = append(got, d.String())
 			}
-			r := strings.NewReplacer("$OBJS", webObjs, "$WEB", lbWeb, "$CID", cid)
+			r := strings.NewReplacer("$OBJS", webObjs, "$WEB", lbWeb, "$CID", cid, "$API", lbAPI)
 			var want []string
 			for _, w := range tc.want {
 				want = append(want, r.Replace(r.Replace(w)))

@@ -41,7 +41,7 @@ const (
 )
 
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	gce  *fakecompute.TestServer
 	api  *gceapi.Client
@@ -54,7 +54,7 @@ type env struct {
 	nodes []*v1.Node
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ts := fakecompute.NewTestServer(t, fakecompute.Options{Project: "demo", Region: region})
 	api, err := gceapi.New(context.Background(), gceapi.Config{Project: "demo", NetworkProject: "demo", Endpoint: ts.URL,

@@ -15,18 +15,22 @@ import (
 
 // The lists of one pass, filtered on the names a load balancer's objects
 // and the shared ones may have (anything else is never ours): seven reads
-// per resync period, whatever the number of Services.
+// and one per zone of the region (the internal load balancers' instance
+// groups) per resync period, whatever the number of Services (more only
+// when a list is longer than a page of 500).
 const (
 	lbFilter        = plan.RuleNamesFilter
 	firewallFilter  = plan.FirewallNamesFilter
 	checkFilter     = plan.CheckNamesFilter
 	addressesFilter = `name eq "a[a-z0-9]+"`
+	groupsFilter    = `name eq "k8s-ig--.*"`
 )
 
 // list reads every object of the region (and the global firewalls and
-// checks) that may belong to a load balancer.
-func list(ctx context.Context, api *gceapi.Client, region string) ([]Object, error) {
-	var parts [7][]Object
+// checks, and the zones' instance groups) that may belong to a load
+// balancer.
+func list(ctx context.Context, api *gceapi.Client, region string, zones []string) ([]Object, error) {
+	parts := make([][]Object, 7+len(zones))
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(listInto(&parts[0], "forwarding rules", func() ([]*computepb.ForwardingRule, error) { return api.ListForwardingRules(ctx, region, lbFilter) },
 		func(r *computepb.ForwardingRule) Object {
@@ -54,12 +58,25 @@ func list(ctx context.Context, api *gceapi.Client, region string) ([]Object, err
 	// unused only if none refers to it.
 	g.Go(listInto(&parts[5], "backend services", func() ([]*computepb.BackendService, error) { return api.ListBackendServices(ctx, region, "") },
 		func(b *computepb.BackendService) Object {
-			return Object{Kind: Backend, Name: b.GetName(), Description: b.GetDescription(), Uses: names(b.GetHealthChecks())}
+			uses := names(b.GetHealthChecks())
+			for _, be := range b.GetBackends() {
+				if k, err := gceref.Parse(be.GetGroup()); err == nil {
+					uses = append(uses, k.Path())
+				}
+			}
+			return Object{Kind: Backend, Name: b.GetName(), Description: b.GetDescription(), Uses: uses}
 		}))
 	g.Go(listInto(&parts[6], "addresses", func() ([]*computepb.Address, error) { return api.ListAddresses(ctx, region, addressesFilter) },
 		func(a *computepb.Address) Object {
 			return Object{Kind: Address, Name: a.GetName(), Description: a.GetDescription()}
 		}))
+	for i, z := range zones {
+		g.Go(listInto(&parts[7+i], "instance groups of zone "+z, func() ([]*computepb.InstanceGroup, error) { return api.ListInstanceGroups(ctx, z, groupsFilter) },
+			func(ig *computepb.InstanceGroup) Object {
+				return Object{Kind: InstanceGroup, Name: ig.GetName(), Zone: z, Description: ig.GetDescription(),
+					Ref: gceref.ZonalKey(api.Project, z, "instanceGroups", ig.GetName()).Path()}
+			}))
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}

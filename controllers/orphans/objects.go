@@ -13,26 +13,35 @@ import (
 type Kind string
 
 const (
-	Rule        Kind = "rule"            // forwarding rule (region)
-	Pool        Kind = "pool"            // target pool (region)
-	Firewall    Kind = "firewall"        // (global)
-	LegacyCheck Kind = "check"           // httpHealthCheck: external load balancers (global)
-	Check       Kind = "health-check"    // healthCheck: internal load balancers (global)
-	Backend     Kind = "backend-service" // regional backend service: internal load balancers
-	Address     Kind = "address"         // (region)
+	Rule          Kind = "rule"            // forwarding rule (region)
+	Pool          Kind = "pool"            // target pool (region)
+	Firewall      Kind = "firewall"        // (global)
+	LegacyCheck   Kind = "check"           // httpHealthCheck: external load balancers (global)
+	Check         Kind = "health-check"    // healthCheck: internal load balancers (global)
+	Backend       Kind = "backend-service" // regional backend service: internal load balancers
+	Address       Kind = "address"         // (region)
+	InstanceGroup Kind = "instance-group"  // internal load balancers' backends (zone)
 )
 
 // Object is one GCE object as the collector needs it: where it is, its
-// description (the ownership), and the health checks it refers to (a
-// pool's or a backend service's), by name.
+// description (the ownership), and what it refers to: a pool's or a
+// backend service's health checks by name, a backend service's instance
+// groups by reference (Ref: the same name is in every zone).
 type Object struct {
 	Kind        Kind
 	Name        string
+	Zone        string // an instance group's
 	Description string
 	Uses        []string
+	Ref         string // an instance group's gceref path, as in a backend service's Uses
 }
 
-func (o Object) String() string { return fmt.Sprintf("%s %s", o.Kind, o.Name) }
+func (o Object) String() string {
+	if o.Zone != "" {
+		return fmt.Sprintf("%s %s/%s", o.Kind, o.Zone, o.Name)
+	}
+	return fmt.Sprintf("%s %s", o.Kind, o.Name)
+}
 
 // lbName is "a" and the Service UID without dashes (upstream's
 // DefaultLoadBalancerName, 32 characters for a real UID).

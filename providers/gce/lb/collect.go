@@ -58,3 +58,13 @@ func (l *LoadBalancers) DeleteInternalSharedIfUnused(ctx context.Context, cluste
 	}
 	return c.DeleteShared(ctx, cid)
 }
+
+// InternalZones are the zones the internal load balancers' instance groups
+// may be in: the region's (listed once per process).
+func (l *LoadBalancers) InternalZones(ctx context.Context, cluster string) ([]string, error) {
+	c, err := l.internal(ctx, cluster)
+	if err != nil {
+		return nil, err
+	}
+	return c.Zones, nil
+}
