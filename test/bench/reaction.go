@@ -141,7 +141,7 @@ func (b *bench) networkAvailable(node string) bool {
 // with suffix.
 func (b *bench) routedInGCE(suffix string) bool {
 	found := false
-	b.gce.Scan(project, "routes", func(o any) {
+	b.gce.Visit("routes", func(o any) {
 		if r, ok := o.(*compute.Route); ok && strings.HasSuffix(r.NextHopInstance, suffix) {
 			found = true
 		}
@@ -152,7 +152,7 @@ func (b *bench) routedInGCE(suffix string) bool {
 // poolsWith counts the target pools that hold the VM whose link ends with suffix.
 func (b *bench) poolsWith(suffix string) int {
 	n := 0
-	b.gce.Scan(project, "targetPools", func(o any) {
+	b.gce.Visit("targetPools", func(o any) {
 		if tp, ok := o.(*compute.TargetPool); ok && slices.ContainsFunc(tp.Instances, func(l string) bool { return strings.HasSuffix(l, suffix) }) {
 			n++
 		}
