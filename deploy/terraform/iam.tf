@@ -26,7 +26,6 @@ locals {
     "compute.networks.updatePolicy", # on the network: routes.insert/delete, firewalls.insert/patch/delete
 
     # --- Network load balancer (service controller) ---
-    "compute.addresses.get",    # addresses.get
     "compute.addresses.list",   # addresses.list
     "compute.addresses.create", # addresses.insert (EXTERNAL): the Service's reserved IP
     "compute.addresses.delete", # addresses.delete
@@ -63,19 +62,16 @@ locals {
     "compute.forwardingRules.update",    # forwardingRules.patch: allowGlobalAccess of an internal rule
 
     # --- Internal load balancers (providers/gce/lb/ilb) ---
-    "compute.instanceGroups.get",           # instanceGroups.get
     "compute.instanceGroups.list",          # instanceGroups.list, instanceGroups.listInstances
     "compute.instanceGroups.create",        # instanceGroups.insert: k8s-ig--<cluster-id> per zone
     "compute.instanceGroups.delete",        # instanceGroups.delete: the last internal Service gone
     "compute.instanceGroups.update",        # instanceGroups.addInstances/removeInstances
     "compute.instanceGroups.use",           # regionBackendServices.insert/patch naming the groups
-    "compute.regionBackendServices.get",    # regionBackendServices.get
     "compute.regionBackendServices.list",   # regionBackendServices.list
     "compute.regionBackendServices.create", # regionBackendServices.insert
     "compute.regionBackendServices.update", # regionBackendServices.patch: check, affinity, groups
     "compute.regionBackendServices.delete", # regionBackendServices.delete
     "compute.regionBackendServices.use",    # forwardingRules.insert sending to a backend service
-    "compute.healthChecks.get",             # healthChecks.get
     "compute.healthChecks.list",            # healthChecks.list
     "compute.healthChecks.create",          # healthChecks.insert
     "compute.healthChecks.update",          # healthChecks.update
