@@ -4,7 +4,7 @@ GO ?= go
 BIN := bin
 PKGS := ./...
 
-.PHONY: all build test unit lint e2e soak bench demo clean tools ociimage image image-test push
+.PHONY: all build test unit lint e2e soak bench bench-readme demo clean tools ociimage image image-test push
 
 all: build
 
@@ -137,6 +137,12 @@ bench: build
 	@K8S_BIN=$$(tools/build-k8s.sh) && UPSTREAM_CCM_DIR=$$(tools/build-upstream-gce-ccm.sh); \
 		$(GO) run ./test/bench --k8s-bin "$$K8S_BIN" --ccm-bin $(BIN)/gce-cloud-controller-manager \
 		--upstream-bin "$${UPSTREAM_CCM_DIR:+$$UPSTREAM_CCM_DIR/upstream-gce-ccm}" --out bench-results
+
+## bench-readme: keep bench-results/ as the committed run (test/bench/results)
+## and regenerate the README's benchmark table from it.
+bench-readme:
+	cp bench-results/results.md bench-results/results.json bench-results/routes.svg test/bench/results/
+	$(GO) run ./test/bench --readme README.md --out test/bench/results
 
 ## demo: a local cluster on the emulator (see README).
 demo: build

@@ -75,8 +75,16 @@ func main() {
 	flag.DurationVar(&p.idleFor, "idle", p.idleFor, "length of the idle steady-state measurement")
 	flag.IntVar(&p.idleNodes, "idle-nodes", p.idleNodes, "nodes of the idle (memory) scenario")
 	flag.IntVar(&p.idleServices, "idle-services", p.idleServices, "LoadBalancer Services of the idle (memory) scenario")
+	readme := flag.String("readme", "", "regenerate this README's benchmark block from --out's results.md (a path relative to the README) and exit; no run")
 	only := flag.String("scenarios", "routes,ipam,lb,tcpudp,churn,idle,drift,quota,reaction", "scenarios to run (comma-separated)")
 	flag.Parse()
+	if *readme != "" {
+		if err := writeReadme(*readme, *out); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *k8sBin == "" {
 		fmt.Fprintln(os.Stderr, "bench: --k8s-bin (or K8S_BIN) is required; `make bench` sets it")
 		os.Exit(2)
