@@ -17,81 +17,86 @@ import (
 )
 
 // observe reads what exists under a load balancer's names, from the
-// collections' shared snapshots (at most a second old, and never older
+// collections' shared snapshots (at most snapshot.TTL old, and never older
 // than our own last write to one of these names), or from new lists when
 // fresh (deletion and GetLoadBalancer must not miss anything), or from the
 // lists a periodic pass began with.
 func (l *LoadBalancers) observe(ctx context.Context, n plan.Names, requestedIP string, r snapshot.Recency) (plan.Seen, error) {
-	s := plan.Seen{Rules: map[string]*computepb.ForwardingRule{}, Pools: map[string]*computepb.TargetPool{},
-		Firewalls: map[string]*computepb.Firewall{}, Checks: map[string]*computev1.HttpHealthCheck{}}
-	var rules map[string]*computepb.ForwardingRule
-	var pools map[string]*computepb.TargetPool
-	var firewalls map[string]*computepb.Firewall
-	var checks map[string]*computev1.HttpHealthCheck
-	var addresses map[string]*computepb.Address
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		rules, err = l.rules.View(ctx, r, n.Rules()...)
-		return wrapIf(err, "listing forwarding rules")
-	})
-	g.Go(func() (err error) {
-		pools, err = l.pools.View(ctx, r, n.Pools()...)
-		return wrapIf(err, "listing target pools")
-	})
-	g.Go(func() (err error) {
-		firewalls, err = l.firewalls.View(ctx, r, n.Firewall, n.LocalCheckFirewall, n.NodesCheckFirewall)
-		return wrapIf(err, "listing firewalls")
-	})
-	g.Go(func() (err error) {
-		checks, err = l.checks.View(ctx, r, n.LocalCheck, n.NodesCheck)
-		return wrapIf(err, "listing health checks")
-	})
-	g.Go(func() (err error) {
-		// Who uses the address of spec.loadBalancerIP is decided before
-		// any write, so it is read afresh: the snapshot does not see
-		// another load balancer taking the address.
-		ar := r
-		if requestedIP != "" {
-			ar = snapshot.Fresh()
-		}
-		addresses, err = l.addresses.View(ctx, ar, n.LB)
-		return wrapIf(err, "listing addresses")
-	})
-	if err := g.Wait(); err != nil {
+	// Who uses the address of spec.loadBalancerIP is decided before any
+	// write, so it is read afresh: the snapshot does not see another load
+	// balancer taking the address.
+	ar := r
+	if requestedIP != "" {
+		ar = snapshot.Fresh()
+	}
+	w := namesIn(n)
+	v, err := l.read(ctx, w, r, ar)
+	if err != nil {
 		return plan.Seen{}, err
 	}
-	pick(s.Rules, rules, n.Rules()...)
-	pick(s.Pools, pools, n.Pools()...)
-	pick(s.Firewalls, firewalls, n.Firewall, n.LocalCheckFirewall, n.NodesCheckFirewall)
-	pick(s.Checks, checks, n.LocalCheck, n.NodesCheck)
-	// The address <lb>, and any reserved address holding an IP involved.
+	return seenOf(w, requestedIP, v), nil
+}
+
+// viewNames are, per collection, the objects a view must not miss our
+// writes to, and the ones observe keeps; none: any list r accepts.
+type viewNames struct {
+	lb                              string
+	rules, pools, firewalls, checks []string
+}
+
+func namesIn(n plan.Names) viewNames {
+	return viewNames{lb: n.LB, rules: n.Rules(), pools: n.Pools(), firewalls: []string{n.Firewall, n.LocalCheckFirewall, n.NodesCheckFirewall},
+		checks: []string{n.LocalCheck, n.NodesCheck}}
+}
+
+// views are one view of each collection an external load balancer is made
+// of.
+type views struct {
+	rules     map[string]*computepb.ForwardingRule
+	pools     map[string]*computepb.TargetPool
+	firewalls map[string]*computepb.Firewall
+	checks    map[string]*computev1.HttpHealthCheck
+	addresses map[string]*computepb.Address
+}
+
+// read views the five collections at once: of r, the addresses of ar.
+func (l *LoadBalancers) read(ctx context.Context, w viewNames, r, ar snapshot.Recency) (views, error) {
+	var v views
+	var addresses []string
+	if w.lb != "" {
+		addresses = []string{w.lb}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	snapshot.Go(g, gctx, l.rules, &v.rules, "forwarding rules", r, w.rules...)
+	snapshot.Go(g, gctx, l.pools, &v.pools, "target pools", r, w.pools...)
+	snapshot.Go(g, gctx, l.firewalls, &v.firewalls, "firewalls", r, w.firewalls...)
+	snapshot.Go(g, gctx, l.checks, &v.checks, "health checks", r, w.checks...)
+	snapshot.Go(g, gctx, l.addresses, &v.addresses, "addresses", ar, addresses...)
+	err := g.Wait()
+	return v, err
+}
+
+// seenOf keeps, of what was read, the objects under the load balancer's
+// names: the address <lb>, and any reserved address holding an IP
+// involved (the rules' and the requested one).
+func seenOf(w viewNames, requestedIP string, v views) plan.Seen {
+	s := plan.Seen{Rules: map[string]*computepb.ForwardingRule{}, Pools: map[string]*computepb.TargetPool{},
+		Firewalls: map[string]*computepb.Firewall{}, Checks: map[string]*computev1.HttpHealthCheck{}}
+	snapshot.Pick(s.Rules, v.rules, w.rules...)
+	snapshot.Pick(s.Pools, v.pools, w.pools...)
+	snapshot.Pick(s.Firewalls, v.firewalls, w.firewalls...)
+	snapshot.Pick(s.Checks, v.checks, w.checks...)
 	ips := map[string]bool{requestedIP: requestedIP != ""}
 	for _, r := range s.Rules {
 		ips[r.GetIPAddress()] = true
 	}
-	for name, a := range addresses {
-		if name == n.LB || ips[a.GetAddress()] {
+	for name, a := range v.addresses {
+		if name == w.lb || ips[a.GetAddress()] {
 			s.Addresses = append(s.Addresses, a)
 		}
 	}
 	sort.Slice(s.Addresses, func(i, j int) bool { return s.Addresses[i].GetName() < s.Addresses[j].GetName() })
-	return s, nil
-}
-
-// pick copies the named objects that exist.
-func pick[T any](dst, src map[string]T, names ...string) {
-	for _, n := range names {
-		if v, ok := src[n]; ok {
-			dst[n] = v
-		}
-	}
-}
-
-func wrapIf(err error, what string) error {
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
+	return s
 }
 
 // observeFor gathers everything the plan of a checked spec depends on:

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"golang.org/x/sync/errgroup"
 	v1 "k8s.io/api/core/v1"
 	cloudprovider "k8s.io/cloud-provider"
 
@@ -33,28 +32,7 @@ type Pass struct {
 // reads them (or a newer list where we wrote since).
 func (l *LoadBalancers) StartPass(ctx context.Context) (*Pass, error) {
 	since := time.Now()
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		_, err := l.rules.View(gctx, snapshot.Within(since))
-		return wrapIf(err, "listing forwarding rules")
-	})
-	g.Go(func() error {
-		_, err := l.pools.View(gctx, snapshot.Within(since))
-		return wrapIf(err, "listing target pools")
-	})
-	g.Go(func() error {
-		_, err := l.firewalls.View(gctx, snapshot.Within(since))
-		return wrapIf(err, "listing firewalls")
-	})
-	g.Go(func() error {
-		_, err := l.checks.View(gctx, snapshot.Within(since))
-		return wrapIf(err, "listing health checks")
-	})
-	g.Go(func() error {
-		_, err := l.addresses.View(gctx, snapshot.Within(since))
-		return wrapIf(err, "listing addresses")
-	})
-	if err := g.Wait(); err != nil {
+	if _, err := l.read(ctx, viewNames{}, snapshot.Within(since), snapshot.Within(since)); err != nil {
 		return nil, fmt.Errorf("reading the load balancers in GCE: %w", err)
 	}
 	return &Pass{l: l, since: since}, nil

@@ -162,3 +162,11 @@ func (c *Controller) subnetOf(name string) *snapshot.List[*computepb.Subnetwork]
 	l.subnets[name] = sn
 	return sn
 }
+
+// wrapIf wraps a list's error with what was listed; nil stays nil.
+func wrapIf(err error, what string) error {
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}

@@ -2,7 +2,6 @@ package ilb
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
@@ -22,59 +21,65 @@ import (
 // addresses afresh when the Service asks for an IP, whose holder is
 // decided before any write.
 func (c *Controller) observe(ctx context.Context, n Names, requestedIP string, r snapshot.Recency) (Seen, error) {
-	s := Seen{Groups: map[string]*Group{}, Backends: map[string]*computepb.BackendService{}, Checks: map[string]*computepb.HealthCheck{},
-		Firewalls: map[string]*computepb.Firewall{}, Rules: map[string]*computepb.ForwardingRule{},
-		CheckUsers: map[gceref.Key][]string{}, GroupUsers: map[gceref.Key][]string{}}
+	v, err := c.read(ctx, n, requestedIP, r)
+	if err != nil {
+		return Seen{}, err
+	}
+	return seenOf(n, requestedIP, v), nil
+}
+
+// views are what observe read, before seenOf sorts it.
+type views struct {
+	zones     []string
+	groups    []*Group // by zone (zones' order); nil: none there
+	backends  map[string]*computepb.BackendService
+	checks    map[string]*computepb.HealthCheck
+	firewalls map[string]*computepb.Firewall
+	rules     map[string]*computepb.ForwardingRule
+	addresses map[string]*computepb.Address
+}
+
+// read views every collection at once; n.LB "" (the shared objects
+// alone, DeleteShared) reads no rules and no addresses.
+func (c *Controller) read(ctx context.Context, n Names, requestedIP string, r snapshot.Recency) (views, error) {
 	l := c.lists()
-	var backends map[string]*computepb.BackendService
-	var checks map[string]*computepb.HealthCheck
-	var firewalls map[string]*computepb.Firewall
-	var rules map[string]*computepb.ForwardingRule
-	var addresses map[string]*computepb.Address
-	groups := make([]*Group, len(c.Zones))
+	v := views{zones: c.Zones, groups: make([]*Group, len(c.Zones))}
 	g, gctx := errgroup.WithContext(ctx)
 	for i, zone := range c.Zones {
 		g.Go(func() error {
 			seen, err := c.group(zone, n.Group).View(gctx, r, n.Group)
-			groups[i] = seen[n.Group]
+			v.groups[i] = seen[n.Group]
 			return err
 		})
 	}
-	g.Go(func() (err error) {
-		backends, err = l.backends.View(gctx, r, append(n.All(), anyBackend)...)
-		return wrapIf(err, "listing backend services")
-	})
-	g.Go(func() (err error) {
-		checks, err = l.checks.View(gctx, r, n.LocalCheck, n.SharedCheck)
-		return wrapIf(err, "listing health checks")
-	})
-	g.Go(func() (err error) {
-		firewalls, err = l.Firewalls.View(gctx, r, n.Firewall, n.LocalCheckFirewall, n.SharedCheckFirewall)
-		return wrapIf(err, "listing firewalls")
-	})
-	if n.LB != "" { // "": the shared objects alone (DeleteShared)
-		g.Go(func() (err error) {
-			rules, err = l.Rules.View(gctx, r, n.All()...)
-			return wrapIf(err, "listing forwarding rules")
-		})
-		g.Go(func() (err error) {
-			ar := r
-			if requestedIP != "" {
-				ar = snapshot.Fresh()
-			}
-			addresses, err = l.Addresses.View(gctx, ar, n.LB)
-			return wrapIf(err, "listing addresses")
-		})
+	snapshot.Go(g, gctx, l.backends, &v.backends, "backend services", r, append(n.All(), anyBackend)...)
+	snapshot.Go(g, gctx, l.checks, &v.checks, "health checks", r, n.LocalCheck, n.SharedCheck)
+	snapshot.Go(g, gctx, l.Firewalls, &v.firewalls, "firewalls", r, n.Firewall, n.LocalCheckFirewall, n.SharedCheckFirewall)
+	if n.LB != "" {
+		ar := r
+		if requestedIP != "" {
+			ar = snapshot.Fresh()
+		}
+		snapshot.Go(g, gctx, l.Rules, &v.rules, "forwarding rules", r, n.All()...)
+		snapshot.Go(g, gctx, l.Addresses, &v.addresses, "addresses", ar, n.LB)
 	}
-	if err := g.Wait(); err != nil {
-		return Seen{}, err
-	}
-	for i, zone := range c.Zones {
-		if groups[i] != nil {
-			s.Groups[zone] = groups[i]
+	err := g.Wait()
+	return v, err
+}
+
+// seenOf keeps, of what was read, the objects under the load balancer's
+// names, the other backend services' users of each check and group (by
+// identity), <lb> and the user's internal address holding requestedIP.
+func seenOf(n Names, requestedIP string, v views) Seen {
+	s := Seen{Groups: map[string]*Group{}, Backends: map[string]*computepb.BackendService{}, Checks: map[string]*computepb.HealthCheck{},
+		Firewalls: map[string]*computepb.Firewall{}, Rules: map[string]*computepb.ForwardingRule{},
+		CheckUsers: map[gceref.Key][]string{}, GroupUsers: map[gceref.Key][]string{}}
+	for i, zone := range v.zones {
+		if v.groups[i] != nil {
+			s.Groups[zone] = v.groups[i]
 		}
 	}
-	for _, b := range backends {
+	for _, b := range v.backends {
 		if slices.Contains(n.All(), b.GetName()) {
 			s.Backends[b.GetName()] = b
 			continue
@@ -91,10 +96,10 @@ func (c *Controller) observe(ctx context.Context, n Names, requestedIP string, r
 			}
 		}
 	}
-	pick(s.Checks, checks, n.LocalCheck, n.SharedCheck)
-	pick(s.Firewalls, firewalls, n.Firewall, n.LocalCheckFirewall, n.SharedCheckFirewall)
-	pick(s.Rules, rules, n.All()...)
-	for _, a := range addresses {
+	snapshot.Pick(s.Checks, v.checks, n.LocalCheck, n.SharedCheck)
+	snapshot.Pick(s.Firewalls, v.firewalls, n.Firewall, n.LocalCheckFirewall, n.SharedCheckFirewall)
+	snapshot.Pick(s.Rules, v.rules, n.All()...)
+	for _, a := range v.addresses {
 		switch {
 		case a.GetName() == n.LB:
 			s.Address = a
@@ -102,21 +107,5 @@ func (c *Controller) observe(ctx context.Context, n Names, requestedIP string, r
 			s.UserAddress = a
 		}
 	}
-	return s, nil
-}
-
-// pick copies the named objects that exist.
-func pick[T any](dst, src map[string]T, names ...string) {
-	for _, n := range names {
-		if v, ok := src[n]; ok {
-			dst[n] = v
-		}
-	}
-}
-
-func wrapIf(err error, what string) error {
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
+	return s
 }
