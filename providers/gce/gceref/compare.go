@@ -44,3 +44,28 @@ func Name(ref string) string {
 	}
 	return ref
 }
+
+// SameSet tells whether two lists of references of a collection name the
+// same resources, in any order, resolving partial forms against d. A list
+// holding a reference that does not parse is the same as no list.
+func SameSet(a, b []string, collection string, d Defaults) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	count := map[Key]int{}
+	for _, ref := range a {
+		k, err := ParseRef(ref, collection, d)
+		if err != nil {
+			return false
+		}
+		count[k]++
+	}
+	for _, ref := range b {
+		k, err := ParseRef(ref, collection, d)
+		if err != nil || count[k] == 0 {
+			return false
+		}
+		count[k]--
+	}
+	return true
+}

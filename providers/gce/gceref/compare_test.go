@@ -70,3 +70,33 @@ func TestName(t *testing.T) {
 		}
 	}
 }
+
+func TestSameSet(t *testing.T) {
+	d := Defaults{Project: "demo", Region: "us-central1"}
+	hc := base + "projects/demo/global/healthChecks/k8s-hc"
+	hc2 := base + "projects/demo/global/healthChecks/k8s-hc2"
+	for _, tc := range []struct {
+		name string
+		a, b []string
+		want bool
+	}{
+		{"both empty", nil, []string{}, true},
+		{"other order, other forms", []string{hc, hc2}, []string{"global/healthChecks/k8s-hc2", "projects/demo/global/healthChecks/k8s-hc"}, true},
+		{"bare name resolved in its bare scope", []string{hc}, []string{"k8s-hc"}, true},
+		{"same name in another project", []string{hc}, []string{base + "projects/other/global/healthChecks/k8s-hc"}, false},
+		{"same name, regional", []string{hc}, []string{base + "projects/demo/regions/us-central1/healthChecks/k8s-hc"}, false},
+		{"same name, another collection", []string{hc}, []string{base + "projects/demo/global/httpHealthChecks/k8s-hc"}, false},
+		{"one more", []string{hc}, []string{hc, hc2}, false},
+		{"a duplicate is not another", []string{hc, hc}, []string{hc, hc2}, false},
+		{"unparseable on both sides", []string{"a b"}, []string{"a b"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := SameSet(tc.a, tc.b, "healthChecks", d); got != tc.want {
+				t.Errorf("SameSet(%q, %q) = %v, want %v", tc.a, tc.b, got, tc.want)
+			}
+			if got := SameSet(tc.b, tc.a, "healthChecks", d); got != tc.want {
+				t.Errorf("SameSet(%q, %q) = %v, want %v", tc.b, tc.a, got, tc.want)
+			}
+		})
+	}
+}

@@ -66,3 +66,8 @@ func (in Input) regionalURL(collection, name string) string {
 }
 
 func (in Input) backendURL(name string) string { return in.regionalURL("backendServices", name) }
+
+// defaults resolve the partial references GCE objects of the region hold.
+func (in Input) defaults() gceref.Defaults {
+	return gceref.Defaults{Project: in.Project, Region: in.Region}
+}

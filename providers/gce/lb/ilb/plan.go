@@ -139,7 +139,7 @@ func (p *planner) planGroups() []string {
 		} else {
 			have = g.Members
 		}
-		add, remove := diff(have, hosts)
+		add, remove := plan.DiffMembers(have, hosts)
 		for _, b := range batches(remove) {
 			p.add(Action{Kind: RemoveMembers, Name: in.Names.Group, Zone: zone, Instances: b})
 		}
@@ -186,21 +186,6 @@ func batches(urls []string) [][]string {
 		out = append(out, urls)
 	}
 	return out
-}
-
-// diff: what to add to have to make want, and what to remove.
-func diff(have, want []string) (add, remove []string) {
-	for _, w := range want {
-		if !slices.Contains(have, w) {
-			add = append(add, w)
-		}
-	}
-	for _, h := range have {
-		if !slices.Contains(want, h) {
-			remove = append(remove, h)
-		}
-	}
-	return add, remove
 }
 
 // checkSpec is the health check the Service uses.
@@ -281,42 +266,38 @@ func (p *planner) planBackends(zones []string, c checkSpec) map[string]plan.Prot
 			}
 			p.add(Action{Kind: DeleteBackend, Name: name})
 			p.add(Action{Kind: CreateBackend, Name: name, Backend: want, Differs: []string{"protocol"}})
-		case len(backendDrift(have, want)) > 0:
+		case len(backendDrift(have, want, in.defaults())) > 0:
 			patch := &computepb.BackendService{Name: ptr(name), Fingerprint: ptr(have.GetFingerprint()),
 				SessionAffinity: want.SessionAffinity, HealthChecks: want.HealthChecks, Backends: want.Backends}
-			p.add(Action{Kind: PatchBackend, Name: name, Backend: patch, Differs: backendDrift(have, want)})
+			p.add(Action{Kind: PatchBackend, Name: name, Backend: patch, Differs: backendDrift(have, want, in.defaults())})
 		}
 	}
 	return wanted
 }
 
 // backendDrift names the patchable fields of a backend service that
-// differ from the plan's.
-func backendDrift(have, want *computepb.BackendService) []string {
-	var d []string
-	if !sameBackends(have, want) {
-		d = append(d, "backends")
+// differ from the plan's; groups and checks compare by identity (d
+// resolves partial references), in any order.
+func backendDrift(have, want *computepb.BackendService, d gceref.Defaults) []string {
+	var differs []string
+	if !gceref.SameSet(groupsOf(have), groupsOf(want), "instanceGroups", d) {
+		differs = append(differs, "backends")
 	}
 	if have.GetSessionAffinity() != want.GetSessionAffinity() {
-		d = append(d, "sessionAffinity")
+		differs = append(differs, "sessionAffinity")
 	}
-	if !slices.Equal(have.GetHealthChecks(), want.GetHealthChecks()) {
-		d = append(d, "healthChecks")
+	if !gceref.SameSet(have.GetHealthChecks(), want.GetHealthChecks(), "healthChecks", d) {
+		differs = append(differs, "healthChecks")
 	}
-	return d
+	return differs
 }
 
-func sameBackends(have, want *computepb.BackendService) bool {
-	var a, b []string
-	for _, x := range have.GetBackends() {
-		a = append(a, x.GetGroup())
+func groupsOf(b *computepb.BackendService) []string {
+	var out []string
+	for _, x := range b.GetBackends() {
+		out = append(out, x.GetGroup())
 	}
-	for _, x := range want.GetBackends() {
-		b = append(b, x.GetGroup())
-	}
-	slices.Sort(a)
-	slices.Sort(b)
-	return slices.Equal(a, b)
+	return out
 }
 
 // theIP is the load balancer's IP as far as the plan knows it: the
@@ -393,7 +374,7 @@ func (p *planner) planRules(wanted map[string]plan.ProtocolPorts) {
 			p.add(Action{Kind: CreateRule, Name: name, Rule: want})
 			continue
 		}
-		if have != nil && sameRule(have, want, ip) {
+		if have != nil && len(ruleDrift(have, want, ip, in.defaults())) == 0 {
 			if have.GetAllowGlobalAccess() != in.Spec.GlobalAccess {
 				// In place: the rule, its id and its IP stay, and
 				// traffic from the rule's region never stops.
@@ -405,20 +386,18 @@ func (p *planner) planRules(wanted map[string]plan.ProtocolPorts) {
 		var differs []string
 		if have != nil {
 			p.add(Action{Kind: DeleteRule, Name: name})
-			differs = ruleDrift(have, want, ip)
+			differs = ruleDrift(have, want, ip, in.defaults())
 		}
 		p.add(Action{Kind: CreateRule, Name: name, Rule: want, Differs: differs})
 	}
 }
 
-func sameRule(have, want *computepb.ForwardingRule, ip string) bool {
-	return len(ruleDrift(have, want, ip)) == 0
-}
-
 // ruleDrift names the fields of a rule that differ from the plan's (none
-// of them can be patched: the rule is made again); ip "" is any IP.
-func ruleDrift(have, want *computepb.ForwardingRule, ip string) []string {
-	var d []string
+// of them can be patched: the rule is made again); ip "" is any IP. The
+// backend service and subnetwork compare by identity (d resolves partial
+// references).
+func ruleDrift(have, want *computepb.ForwardingRule, ip string, d gceref.Defaults) []string {
+	var differs []string
 	for _, f := range []struct {
 		name string
 		same bool
@@ -426,15 +405,15 @@ func ruleDrift(have, want *computepb.ForwardingRule, ip string) []string {
 		{"loadBalancingScheme", have.GetLoadBalancingScheme() == "INTERNAL"},
 		{"IPProtocol", have.GetIPProtocol() == want.GetIPProtocol()},
 		{"ports", slices.Equal(have.GetPorts(), want.GetPorts()) && have.GetAllPorts() == want.GetAllPorts()},
-		{"backendService", have.GetBackendService() == want.GetBackendService()},
-		{"subnetwork", have.GetSubnetwork() == want.GetSubnetwork()},
+		{"backendService", gceref.Same(have.GetBackendService(), want.GetBackendService(), "backendServices", d)},
+		{"subnetwork", gceref.Same(have.GetSubnetwork(), want.GetSubnetwork(), "subnetworks", d)},
 		{"IPAddress", ip == "" || have.GetIPAddress() == ip},
 	} {
 		if !f.same {
-			d = append(d, f.name)
+			differs = append(differs, f.name)
 		}
 	}
-	return d
+	return differs
 }
 
 // planFirewalls: the traffic to the IP on the Service's ports, and GCE's
