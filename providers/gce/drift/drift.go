@@ -6,10 +6,9 @@
 package drift
 
 import (
-	"sync"
-
-	"k8s.io/component-base/metrics"
 	"k8s.io/component-base/metrics/legacyregistry"
+
+	"github.com/gce-ccm/gce-ccm/providers/gce/metricset"
 )
 
 // Kind is what was repaired or collected.
@@ -36,23 +35,18 @@ const (
 	ReasonOrphanCollected      = "OrphanCollected"
 )
 
+var set = metricset.New("", "gce_ccm")
+
 var (
-	repairs = metrics.NewCounterVec(&metrics.CounterOpts{
-		Subsystem: "gce_ccm", Name: "drift_repairs_total",
-		Help:           "Objects found changed or missing in GCE and repaired, by kind (route, rule, pool-members, pool-check, backend-service, group-members, firewall, check, address, ipforward).",
-		StabilityLevel: metrics.ALPHA,
-	}, []string{"kind"})
-	orphans = metrics.NewCounterVec(&metrics.CounterOpts{
-		Subsystem: "gce_ccm", Name: "orphans_collected_total",
-		Help:           "GCE objects of this cluster whose owner no longer wants them, deleted by the collector, by kind.",
-		StabilityLevel: metrics.ALPHA,
-	}, []string{"kind"})
-	registerOnce sync.Once
+	repairs = set.CounterVec("drift_repairs_total",
+		"Objects found changed or missing in GCE and repaired, by kind (route, rule, pool-members, pool-check, backend-service, group-members, firewall, check, address, ipforward).", "kind")
+	orphans = set.CounterVec("orphans_collected_total",
+		"GCE objects of this cluster whose owner no longer wants them, deleted by the collector, by kind.", "kind")
 )
 
 // Register adds the metrics to the legacy registry (the CCM's /metrics);
 // counting registers them too.
-func Register() { registerOnce.Do(func() { legacyregistry.MustRegister(repairs, orphans) }) }
+func Register() { set.Register() }
 
 // Repaired counts one repair.
 func Repaired(k Kind) {

@@ -2,15 +2,13 @@ package lb
 
 import (
 	"errors"
-	"sync"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
 	cloudprovider "k8s.io/cloud-provider"
-	"k8s.io/component-base/metrics"
-	"k8s.io/component-base/metrics/legacyregistry"
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
+	"github.com/gce-ccm/gce-ccm/providers/gce/metricset"
 )
 
 // Load-balancer metrics, one set for both kinds (label kind: external or
@@ -18,10 +16,7 @@ import (
 // count every GCE read and write by call): how many syncs of each entry
 // point ended how, and how long they took.
 
-const (
-	namespace = "gce_ccm"
-	subsystem = "loadbalancer"
-)
+var set = metricset.New("gce_ccm", "loadbalancer")
 
 // Results of a sync (the result label).
 const (
@@ -32,26 +27,18 @@ const (
 )
 
 var (
-	syncsTotal = metrics.NewCounterVec(&metrics.CounterOpts{
-		Namespace: namespace, Subsystem: subsystem, Name: "syncs_total",
-		Help:           "Load-balancer syncs by kind (external, internal), call (ensure, update, delete, repair: a periodic pass) and result (success, invalid, conflict, error).",
-		StabilityLevel: metrics.ALPHA,
-	}, []string{"kind", "call", "result"})
-	syncDuration = metrics.NewHistogramVec(&metrics.HistogramOpts{
-		Namespace: namespace, Subsystem: subsystem, Name: "sync_duration_seconds",
-		Help: "Duration of load-balancer syncs by kind and call, operation waits included.",
-		// A sync that writes waits for 1-4 operations of ~1-10 s each.
-		Buckets:        []float64{0.05, 0.25, 1, 2.5, 5, 10, 20, 40, 80, 160},
-		StabilityLevel: metrics.ALPHA,
-	}, []string{"kind", "call"})
+	syncsTotal = set.CounterVec("syncs_total",
+		"Load-balancer syncs by kind (external, internal), call (ensure, update, delete, repair: a periodic pass) and result (success, invalid, conflict, error).",
+		"kind", "call", "result")
+	// A sync that writes waits for 1-4 operations of ~1-10 s each.
+	syncDuration = set.HistogramVec("sync_duration_seconds", "Duration of load-balancer syncs by kind and call, operation waits included.",
+		[]float64{0.05, 0.25, 1, 2.5, 5, 10, 20, 40, 80, 160}, "kind", "call")
 )
-
-var registerOnce sync.Once
 
 // RegisterMetrics adds the load balancer's metrics to the legacy registry,
 // which the cloud-controller-manager serves on /metrics. New calls it.
 func RegisterMetrics() {
-	registerOnce.Do(func() { legacyregistry.MustRegister(syncsTotal, syncDuration) })
+	set.Register()
 }
 
 const (

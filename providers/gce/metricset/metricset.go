@@ -1,7 +1,8 @@
 // Package metricset declares a component's metrics under one namespace
 // and subsystem and registers them, once, in the legacy registry that the
-// cloud-controller-manager serves on /metrics. The API layer and each
-// controller of gce-ccm have one set.
+// cloud-controller-manager serves on /metrics. The API layer, the load
+// balancers, drift (repairs and orphans) and each controller of gce-ccm
+// have one set.
 package metricset
 
 import (
