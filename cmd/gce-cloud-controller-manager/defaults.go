@@ -101,7 +101,7 @@ func controllerInitializers(replaced, extra map[string]app.ControllerInitFuncCon
 func replacedControllers(o *gceCCMOptions) map[string]app.ControllerInitFuncConstructor {
 	return map[string]app.ControllerInitFuncConstructor{
 		routeController:   routeInitFuncConstructor(o),
-		serviceController: serviceInitFuncConstructor(),
+		serviceController: serviceInitFuncConstructor(o),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/pflag"
 	cliflag "k8s.io/component-base/cli/flag"
+	"k8s.io/utils/clock"
 
 	"github.com/gce-ccm/gce-ccm/controllers/ipforward"
 	"github.com/gce-ccm/gce-ccm/providers/gce"
@@ -22,10 +23,13 @@ type gceCCMOptions struct {
 	Compat compatOptions
 	// ResyncPeriod is --gce-resync-period; zero means gce.conf decides.
 	ResyncPeriod time.Duration
+	// clock times the framework controllers' node events
+	// (controllers/nodeevents); not a flag, a test's fake clock.
+	clock clock.WithDelayedExecution
 }
 
 func newGCECCMOptions() *gceCCMOptions {
-	return &gceCCMOptions{IPForwardResyncPeriod: ipforward.DefaultResyncPeriod}
+	return &gceCCMOptions{IPForwardResyncPeriod: ipforward.DefaultResyncPeriod, clock: clock.RealClock{}}
 }
 
 // flagSets returns our flags in a "gce-ccm" section, and the upstream GCE

@@ -60,7 +60,7 @@ func startRoutes(ctx context.Context, o *gceCCMOptions, initCtx app.ControllerIn
 	err := routes.Start(ctx, routes.Options{
 		Routes: gc, Client: cfg.ClientBuilder.ClientOrDie(initCtx.ClientName), Nodes: cfg.SharedInformers.Core().V1().Nodes(),
 		ClusterName: shared.ClusterName, ClusterCIDRs: shared.ClusterCIDR, ResyncPeriod: period,
-		SyncPeriod: shared.RouteReconciliationPeriod.Duration, Metrics: cctx.ControllerManagerMetrics,
+		SyncPeriod: shared.RouteReconciliationPeriod.Duration, Metrics: cctx.ControllerManagerMetrics, Clock: o.clock,
 	})
 	if err != nil {
 		return nil, false, err

@@ -12,24 +12,23 @@ import (
 	genericcontrollermanager "k8s.io/controller-manager/app"
 	"k8s.io/controller-manager/controller"
 	"k8s.io/klog/v2"
-	"k8s.io/utils/clock"
 
-	"github.com/gce-ccm/gce-ccm/controllers/nodesettle"
+	"github.com/gce-ccm/gce-ccm/controllers/nodeevents"
 )
 
 // serviceController is the framework's service controller's name (alias
 // "service"): gce-ccm runs the framework's controller as it is, fed node
 // additions and deletions coalesced over a settle window
-// (controllers/nodesettle says why).
+// (controllers/nodeevents' Services policy says why).
 const serviceController = names.ServiceLBController
 
-func serviceInitFuncConstructor() app.ControllerInitFuncConstructor {
+func serviceInitFuncConstructor(o *gceCCMOptions) app.ControllerInitFuncConstructor {
 	framework := app.DefaultInitFuncConstructors[serviceController]
 	return app.ControllerInitFuncConstructor{
 		InitContext: framework.InitContext,
 		Constructor: func(initCtx app.ControllerInitContext, cfg *config.CompletedConfig, cloud cloudprovider.Interface) app.InitFunc {
 			return func(ctx context.Context, cctx genericcontrollermanager.ControllerContext) (controller.Interface, bool, error) {
-				return startService(ctx, initCtx, cfg, cctx, cloud)
+				return o.startService(ctx, initCtx, cfg, cctx, cloud)
 			}
 		},
 	}
@@ -37,9 +36,9 @@ func serviceInitFuncConstructor() app.ControllerInitFuncConstructor {
 
 // startService is the framework's startServiceController with the node
 // informer wrapped.
-func startService(ctx context.Context, initCtx app.ControllerInitContext, cfg *config.CompletedConfig,
+func (o *gceCCMOptions) startService(ctx context.Context, initCtx app.ControllerInitContext, cfg *config.CompletedConfig,
 	cctx genericcontrollermanager.ControllerContext, cloud cloudprovider.Interface) (controller.Interface, bool, error) {
-	nodes := nodesettle.Informer(cfg.SharedInformers.Core().V1().Nodes(), nodesettle.Window, nodesettle.MaxDelay, clock.RealClock{})
+	nodes := nodeevents.Informer(cfg.SharedInformers.Core().V1().Nodes(), nodeevents.Services, o.clock)
 	sc, err := servicecontroller.New(cloud, cfg.ClientBuilder.ClientOrDie(initCtx.ClientName), cfg.SharedInformers.Core().V1().Services(),
 		nodes, cfg.ComponentConfig.KubeCloudShared.ClusterName, utilfeature.DefaultFeatureGate)
 	if err != nil {

@@ -5,7 +5,8 @@
 // bound). The framework reconciles in watch-based mode only on node events
 // and on the node informer's resync, which for the shared informer is 12-24
 // hours; here the controller's own handler on the shared informer resyncs at
-// the period, which costs no extra watch and no extra cache.
+// the period, which costs no extra watch and no extra cache. Its node
+// events come through controllers/nodeevents' Routes policy.
 package routes
 
 import (
@@ -17,10 +18,12 @@ import (
 
 	coreinformers "k8s.io/client-go/informers/core/v1"
 	clientset "k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/cache"
 	cloudprovider "k8s.io/cloud-provider"
 	routecontroller "k8s.io/cloud-provider/controllers/route"
 	controllersmetrics "k8s.io/component-base/metrics/prometheus/controllers"
+	"k8s.io/utils/clock"
+
+	"github.com/gce-ccm/gce-ccm/controllers/nodeevents"
 )
 
 // Options configure the route controller.
@@ -35,6 +38,8 @@ type Options struct {
 	// only when watch-based reconciliation is off.
 	SyncPeriod time.Duration
 	Metrics    *controllersmetrics.ControllerManagerMetrics
+	// Clock times the node events' policy (clock.RealClock when nil).
+	Clock clock.WithDelayedExecution
 }
 
 // Start builds the controller and runs it until ctx ends. The node informer
@@ -50,8 +55,10 @@ func Start(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	nodes := resyncingNodes{NodeInformer: o.Nodes, period: o.ResyncPeriod}
-	rc, err := routecontroller.New(o.Routes, o.Client, nodes, o.ClusterName, cidrs)
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	rc, err := routecontroller.New(o.Routes, o.Client, routeNodes(o.Nodes, o.ResyncPeriod, o.Clock), o.ClusterName, cidrs)
 	if err != nil {
 		return fmt.Errorf("route controller: %w", err)
 	}
@@ -85,24 +92,10 @@ func parseClusterCIDRs(spec string) ([]*net.IPNet, error) {
 	return out, nil
 }
 
-// resyncingNodes is the shared node informer with one difference: the
-// handlers added through it (the route controller's) also receive every
-// node again once per period, which the framework's controller treats as a
-// signal to reconcile.
-type resyncingNodes struct {
-	coreinformers.NodeInformer
-	period time.Duration
-}
-
-func (n resyncingNodes) Informer() cache.SharedIndexInformer {
-	return resyncingInformer{SharedIndexInformer: n.NodeInformer.Informer(), period: n.period}
-}
-
-type resyncingInformer struct {
-	cache.SharedIndexInformer
-	period time.Duration
-}
-
-func (i resyncingInformer) AddEventHandler(h cache.ResourceEventHandler) (cache.ResourceEventHandlerRegistration, error) {
-	return i.SharedIndexInformer.AddEventHandlerWithResyncPeriod(newRouteEvents(h), i.period)
+// routeNodes is the shared node informer with one difference: the
+// handlers added through it (the route controller's) receive node events
+// by the Routes policy, and every node again once per period, which the
+// framework's controller treats as a signal to reconcile.
+func routeNodes(nodes coreinformers.NodeInformer, period time.Duration, clk clock.WithDelayedExecution) coreinformers.NodeInformer {
+	return nodeevents.Informer(nodes, nodeevents.Routes(period), clk)
 }

@@ -1,4 +1,4 @@
-package nodesettle_test
+package nodeevents_test
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 	controllersmetrics "k8s.io/component-base/metrics/prometheus/controllers"
 	testingclock "k8s.io/utils/clock/testing"
 
-	"github.com/gce-ccm/gce-ccm/controllers/nodesettle"
+	"github.com/gce-ccm/gce-ccm/controllers/nodeevents"
 )
 
 // The framework's service controller, fed through the settled informer:
@@ -60,7 +60,7 @@ func TestFrameworkSyncsABurstOnce(t *testing.T) {
 	}
 	f := informers.NewSharedInformerFactory(kube, 0)
 	clk := testingclock.NewFakeClock(time.Now())
-	nodes := nodesettle.Informer(f.Core().V1().Nodes(), nodesettle.Window, nodesettle.MaxDelay, clk)
+	nodes := nodeevents.Informer(f.Core().V1().Nodes(), nodeevents.Services, clk)
 	sc, err := servicecontroller.New(cloud, kube, f.Core().V1().Services(), nodes, "test", utilfeature.DefaultFeatureGate)
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +88,7 @@ func TestFrameworkSyncsABurstOnce(t *testing.T) {
 	}
 	waitFor(t, "every node listed", listed(joining))
 	waitFor(t, "every load balancer updated with every node", func() bool {
-		clk.Step(nodesettle.Window)
+		clk.Step(nodeevents.Window)
 		u, _ := updated()
 		for i := range lbs {
 			c := u[fmt.Sprintf("lb-%d", i)]

@@ -1,4 +1,4 @@
-package nodesettle
+package nodeevents
 
 import (
 	"fmt"
@@ -29,10 +29,11 @@ func (r *recorder) OnDelete(obj any)      { r.add("delete " + obj.(*v1.Node).Nam
 func node(name string) *v1.Node           { return &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}} }
 func equal(a []string, b ...string) bool  { return fmt.Sprint(a) == fmt.Sprint(b) }
 
-func newCoalescer() (*coalescer, *recorder, *testingclock.FakeClock) {
+// newCoalescer is a gate with the service controller's policy.
+func newCoalescer() (*gate, *recorder, *testingclock.FakeClock) {
 	clk := testingclock.NewFakeClock(time.Unix(0, 0))
 	r := &recorder{}
-	return &coalescer{next: r, window: Window, maxDelay: MaxDelay, clock: clk}, r, clk
+	return newGate(r, Services, clk), r, clk
 }
 
 // A burst of additions and deletions is one event, the burst's last,

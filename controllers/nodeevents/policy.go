@@ -1,0 +1,140 @@
+package nodeevents
+
+import (
+	"slices"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+)
+
+// Policy says when a gate hands on what it holds: once no event came for
+// Quiet, or MaxDelay after the first held one, and never sooner than
+// Interval after the last delivery.
+type Policy struct {
+	Quiet    time.Duration
+	MaxDelay time.Duration // 0: no cap
+	Interval time.Duration
+	// ResyncPeriod is the resync handlers added without one get (0: the
+	// informer's).
+	ResyncPeriod time.Duration
+	// Update classes an update (nil: every update is handed on at once).
+	Update func(old, cur *v1.Node) Class
+}
+
+// Class is what a gate does with an update.
+type Class int
+
+const (
+	// Hold: held with additions and deletions.
+	Hold Class = iota
+	// Pass: handed on at once.
+	Pass
+	// Drop: never handed on.
+	Drop
+)
+
+// due is when the held events are handed on.
+func (p Policy) due(first, latest, delivered time.Time) time.Time {
+	t := latest.Add(p.Quiet)
+	if p.MaxDelay > 0 {
+		t = minTime(t, first.Add(p.MaxDelay))
+	}
+	if !delivered.IsZero() {
+		t = maxTime(t, delivered.Add(p.Interval))
+	}
+	return t
+}
+
+func (p Policy) class(old, cur any) Class {
+	o, oldOK := old.(*v1.Node)
+	n, newOK := cur.(*v1.Node)
+	if p.Update == nil || !oldOK || !newOK {
+		return Pass
+	}
+	return p.Update(o, n)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// Window and MaxDelay are the service controller's settle window. A wave
+// of nodes (an instance group resized, a node pool created) registers
+// within about a second (50 nodes took 0.3-0.8 s in make bench); 500 ms of
+// quiet ends a burst. MaxDelay bounds what a node waits behind a steady
+// stream of others: 2 s is the order of one GCE operation, which its pool
+// write waits anyway.
+const (
+	Window   = 500 * time.Millisecond
+	MaxDelay = 2 * time.Second
+)
+
+// Services is the framework's service controller's policy: additions and
+// deletions settled over Window (at most MaxDelay), updates at once.
+//
+// Why: the service controller (k8s.io/cloud-provider controllers/service,
+// v0.36) queues every node event under the node's name, and every queued
+// name runs one whole node sync: each LoadBalancer Service lists every node
+// again, compares it with the set of its last sync, and calls
+// UpdateLoadBalancer if it differs. The name itself is never read. So
+//   - 50 nodes registering over a second made two node syncs, each a write
+//     to every pool (200 pool writes for 100 load balancers instead of 100);
+//   - the informer's initial list at start (5,000 Add events at 5,000
+//     nodes) ran 5,000 node syncs of 500 Services each, every one building
+//     two maps of every node: half of the controller's CPU for minutes,
+//     and most of its allocations.
+//
+// Updates pass through at once: the controller acts on few of them (a
+// providerID set, the exclusion label changed) and decides which itself.
+var Services = Policy{Quiet: Window, MaxDelay: MaxDelay}
+
+// ReconcileInterval is the framework's shortest time between two route
+// reconciles in watch-based mode (KEP-5237: its queue's token bucket gives
+// one token per 10 s, and it waits at most 10 s for one).
+const ReconcileInterval = 10 * time.Second
+
+// Routes is the framework's route controller's policy: at most one event
+// per ReconcileInterval (the first after a quiet interval at once, the
+// others folded into one, passed when the interval ends); handlers added
+// without a resync period get resync (the periodic reconcile); updates that
+// cannot change a route are dropped.
+//
+// Why: the framework turns every such event into a reconcile of the whole
+// cluster, and its token bucket reserves a token per event, not per
+// reconcile: the route controller's resync of 1,000 nodes (1,000 events at
+// once) put it 10,000 s in debt, after which every event waited the full
+// 10 s cap. A node that registered into a quiet cluster got its route 12.1 s
+// later where its pools took 2.3 s (`make bench` reaction scenario, 100
+// nodes). One event per interval is all the framework can use, since every
+// event reconciles everything; the first after a quiet interval passes at
+// once, so a node joining a quiet cluster is routed one operation later.
+//
+// It also drops an update that changes a node's addresses and nothing else
+// the routes read, which the framework would act on: a GCE route's next hop
+// is the VM, not an address (the provider never sets
+// Route.EnableNodeAddresses, so the framework keeps a route whatever the
+// addresses are), and the cloud node controller writes a new node's
+// addresses a moment after it registers.
+func Routes(resync time.Duration) Policy {
+	return Policy{Interval: ReconcileInterval, ResyncPeriod: resync, Update: routeUpdate}
+}
+
+// routeUpdate: a resync (same resourceVersion) is the periodic reconcile;
+// a pod CIDR change is a route change; the framework ignores every other
+// change but addresses (see Routes).
+func routeUpdate(old, cur *v1.Node) Class {
+	if old.ResourceVersion != cur.ResourceVersion && slices.Equal(old.Spec.PodCIDRs, cur.Spec.PodCIDRs) {
+		return Drop
+	}
+	return Hold
+}

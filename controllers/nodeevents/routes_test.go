@@ -1,0 +1,83 @@
+package nodeevents
+
+import (
+	"testing"
+	"time"
+
+	v1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+	testingclock "k8s.io/utils/clock/testing"
+)
+
+func routeNode(rv string, cidrs []string, addr string) *v1.Node {
+	return &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1", ResourceVersion: rv}, Spec: v1.NodeSpec{PodCIDRs: cidrs},
+		Status: v1.NodeStatus{Addresses: []v1.NodeAddress{{Type: v1.NodeInternalIP, Address: addr}}}}
+}
+
+// routeGate is a gate with the route controller's policy on a fake clock.
+func routeGate(h cache.ResourceEventHandler) (*gate, *testingclock.FakeClock) {
+	clk := testingclock.NewFakeClock(time.Unix(1000, 0))
+	return newGate(h, Routes(time.Hour), clk), clk
+}
+
+func TestRouteEventsFilter(t *testing.T) {
+	a := []string{"10.4.0.0/24"}
+	for _, tc := range []struct {
+		name     string
+		old, new *v1.Node
+		passed   bool
+	}{
+		{"addresses written by the node controller: dropped", routeNode("1", a, ""), routeNode("2", a, "10.0.0.2"), false},
+		{"a condition written: dropped (the framework drops it too)", routeNode("1", a, "10.0.0.2"), routeNode("2", a, "10.0.0.2"), false},
+		{"pod CIDR assigned: passed", routeNode("1", nil, ""), routeNode("2", a, ""), true},
+		{"pod CIDR changed with the addresses: passed", routeNode("1", a, ""), routeNode("2", []string{"10.4.1.0/24"}, "10.0.0.2"), true},
+		{"resync (same resourceVersion): passed", routeNode("2", a, "10.0.0.2"), routeNode("2", a, "10.0.0.2"), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			updates := 0
+			g, _ := routeGate(cache.ResourceEventHandlerFuncs{UpdateFunc: func(_, _ interface{}) { updates++ }})
+			g.OnUpdate(tc.old, tc.new)
+			if (updates == 1) != tc.passed {
+				t.Errorf("update passed to the framework: %v, want %v", updates == 1, tc.passed)
+			}
+		})
+	}
+}
+
+// TestRouteEventsCoalesce: the first event passes at once; the events of
+// the next 10 s (a resync of every node) pass as one when the interval
+// ends; an event after a quiet interval passes at once again.
+func TestRouteEventsCoalesce(t *testing.T) {
+	var passed []string
+	h := cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj interface{}) { passed = append(passed, "add "+obj.(*v1.Node).ResourceVersion) },
+		UpdateFunc: func(_, obj interface{}) { passed = append(passed, "update "+obj.(*v1.Node).ResourceVersion) },
+		DeleteFunc: func(obj interface{}) { passed = append(passed, "delete "+obj.(*v1.Node).ResourceVersion) },
+	}
+	e, clock := routeGate(h)
+	a := []string{"10.4.0.0/24"}
+
+	e.OnAdd(routeNode("1", a, ""), false)
+	if len(passed) != 1 || clock.HasWaiters() {
+		t.Fatalf("first event: passed %v, timer set %v; want it passed at once", passed, clock.HasWaiters())
+	}
+	clock.Step(2 * time.Second)
+	for i := 0; i < 1000; i++ { // a resync of 1,000 nodes
+		e.OnUpdate(routeNode("5", a, ""), routeNode("5", a, ""))
+	}
+	e.OnDelete(routeNode("6", a, ""))
+	clock.Step(8*time.Second - time.Nanosecond)
+	if len(passed) != 1 || clock.Waiters() != 1 {
+		t.Fatalf("events within 10 s: passed %v, %d timers; want none passed, one timer in 8s", passed, clock.Waiters())
+	}
+	clock.Step(time.Nanosecond)
+	if want := []string{"add 1", "delete 6"}; len(passed) != 2 || passed[1] != want[1] {
+		t.Fatalf("after the interval: passed %v, want %v", passed, want)
+	}
+	clock.Step(10 * time.Second)
+	e.OnAdd(routeNode("7", a, ""), false)
+	if len(passed) != 3 || passed[2] != "add 7" || clock.HasWaiters() {
+		t.Errorf("after a quiet interval: passed %v, timer set %v; want add 7 passed at once", passed, clock.HasWaiters())
+	}
+}
