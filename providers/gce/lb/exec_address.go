@@ -29,9 +29,5 @@ func (l *LoadBalancers) reserveAddress(ctx context.Context, a *computepb.Address
 
 // releaseAddress deletes <lb>; a rule holding the IP keeps it as ephemeral.
 func (l *LoadBalancers) releaseAddress(ctx context.Context, name string) error {
-	defer l.addresses.Invalidate(name)
-	if err := l.api.DeleteAddress(ctx, l.region, name); err != nil && !gceapi.IsNotFound(err) {
-		return fmt.Errorf("releasing address %s: %w", name, err)
-	}
-	return nil
+	return wrote(l.addresses, "releasing address", name, gone(l.api.DeleteAddress(ctx, l.region, name)))
 }

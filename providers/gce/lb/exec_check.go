@@ -67,11 +67,7 @@ func (l *LoadBalancers) createCheck(ctx context.Context, hc *computev1.HttpHealt
 }
 
 func (l *LoadBalancers) updateCheck(ctx context.Context, hc *computev1.HttpHealthCheck) error {
-	defer l.checks.Invalidate(hc.Name)
-	if err := l.api.UpdateHTTPHealthCheck(ctx, hc); err != nil {
-		return fmt.Errorf("updating health check %s: %w", hc.Name, err)
-	}
-	return nil
+	return wrote(l.checks, "updating health check", hc.Name, l.api.UpdateHTTPHealthCheck(ctx, hc))
 }
 
 // deleteCheck deletes a check and then its firewall. GCE's "in use"

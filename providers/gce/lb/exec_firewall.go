@@ -28,24 +28,16 @@ func (l *LoadBalancers) createFirewall(ctx context.Context, fw *computepb.Firewa
 // patchFirewall sends only the fields we manage: a user's logging or
 // disabled flag stays as it is.
 func (l *LoadBalancers) patchFirewall(ctx context.Context, fw *computepb.Firewall) error {
-	defer l.firewalls.Invalidate(fw.GetName())
 	p := &computepb.Firewall{Name: fw.Name, Description: fw.Description, Allowed: fw.Allowed, SourceRanges: fw.SourceRanges,
 		DestinationRanges: fw.DestinationRanges, TargetTags: fw.TargetTags, Priority: fw.Priority}
-	if err := l.api.PatchFirewall(ctx, fw.GetName(), p); err != nil {
-		return fmt.Errorf("patching firewall %s: %w", fw.GetName(), err)
-	}
-	return nil
+	return wrote(l.firewalls, "patching firewall", fw.GetName(), l.api.PatchFirewall(ctx, fw.GetName(), p))
 }
 
 func (l *LoadBalancers) deleteFirewall(ctx context.Context, name string) error {
 	if name == "" {
 		return nil
 	}
-	defer l.firewalls.Invalidate(name)
-	if err := l.api.DeleteFirewall(ctx, name); err != nil && !gceapi.IsNotFound(err) {
-		return fmt.Errorf("deleting firewall %s: %w", name, err)
-	}
-	return nil
+	return wrote(l.firewalls, "deleting firewall", name, gone(l.api.DeleteFirewall(ctx, name)))
 }
 
 // execFirewall creates or patches a rule, pinned to the load balancer's

@@ -6,24 +6,15 @@ import (
 
 	"cloud.google.com/go/compute/apiv1/computepb"
 
-	"github.com/gce-ccm/gce-ccm/providers/gce/gceapi"
 	"github.com/gce-ccm/gce-ccm/providers/gce/lb/plan"
 )
 
 func (l *LoadBalancers) createPool(ctx context.Context, tp *computepb.TargetPool) error {
-	defer l.pools.Invalidate(tp.GetName())
-	if err := l.api.InsertTargetPool(ctx, l.region, tp); err != nil {
-		return fmt.Errorf("creating target pool %s: %w", tp.GetName(), err)
-	}
-	return nil
+	return wrote(l.pools, "creating target pool", tp.GetName(), l.api.InsertTargetPool(ctx, l.region, tp))
 }
 
 func (l *LoadBalancers) deletePool(ctx context.Context, name string) error {
-	defer l.pools.Invalidate(name)
-	if err := l.api.DeleteTargetPool(ctx, l.region, name); err != nil && !gceapi.IsNotFound(err) {
-		return fmt.Errorf("deleting target pool %s: %w", name, err)
-	}
-	return nil
+	return wrote(l.pools, "deleting target pool", name, gone(l.api.DeleteTargetPool(ctx, l.region, name)))
 }
 
 // changePool runs one write to a pool's members or health check.

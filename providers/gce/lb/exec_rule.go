@@ -29,11 +29,7 @@ func (l *LoadBalancers) createRule(ctx context.Context, r *computepb.ForwardingR
 }
 
 func (l *LoadBalancers) deleteRule(ctx context.Context, name string) error {
-	defer l.rules.Invalidate(name)
-	if err := l.api.DeleteForwardingRule(ctx, l.region, name); err != nil && !gceapi.IsNotFound(err) {
-		return fmt.Errorf("deleting forwarding rule %s: %w", name, err)
-	}
-	return nil
+	return wrote(l.rules, "deleting forwarding rule", name, gone(l.api.DeleteForwardingRule(ctx, l.region, name)))
 }
 
 func (l *LoadBalancers) setTarget(ctx context.Context, name, pool string) error {
