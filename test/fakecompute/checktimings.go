@@ -11,6 +11,17 @@ type checkTiming[T any] struct {
 	get      func(*T) *int64
 }
 
+// timings are the tunables every kind of check has, with GCE's defaults
+// and bounds, given where a kind keeps each.
+func timings[T any](interval, timeout, healthy, unhealthy func(*T) *int64) []checkTiming[T] {
+	return []checkTiming[T]{
+		{"checkIntervalSec", 5, 1, 300, interval},
+		{"timeoutSec", 5, 1, 300, timeout},
+		{"healthyThreshold", 2, 1, 10, healthy},
+		{"unhealthyThreshold", 2, 1, 10, unhealthy},
+	}
+}
+
 // normaliseTimings checks a check's name and fills its absent tunables
 // with their defaults, then checks their bounds. A zero the body states
 // explicitly is an error, not a default.

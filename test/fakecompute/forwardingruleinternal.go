@@ -126,22 +126,15 @@ func ruleSubnet(t *tx, k Key, fr *compute.ForwardingRule, refs ruleRefs) (*compu
 
 // bindInternalIP decides the rule's IP in the subnetwork.
 func bindInternalIP(t *tx, k Key, fr *compute.ForwardingRule, sn *compute.Subnetwork, addrKey Key) (string, error) {
-	ip := fr.IPAddress
-	var addr *compute.Address
-	switch {
-	case addrKey != (Key{}):
-		a, err := getAs[compute.Address](t, addrKey)
-		if err != nil {
-			return "", err
-		}
-		if a.AddressType != "INTERNAL" {
-			return "", errInvalid("Invalid value for field 'resource.IPAddress': '%s'. An EXTERNAL address cannot serve an INTERNAL forwarding rule.", fr.IPAddress)
-		}
-		addr, ip = a, a.Address
-	case ip == "":
+	if addrKey == (Key{}) && fr.IPAddress == "" {
 		return allocateInternalIP(t, sn, k.Project)
-	default:
-		addr = internalAddress(t, k.Project, sn.SelfLink, ip)
+	}
+	addr, ip, err := ruleAddress(t, fr.IPAddress, addrKey, func(ip string) *compute.Address { return internalAddress(t, k.Project, sn.SelfLink, ip) })
+	if err != nil {
+		return "", err
+	}
+	if addrKey != (Key{}) && addr.AddressType != "INTERNAL" {
+		return "", errInvalid("Invalid value for field 'resource.IPAddress': '%s'. An EXTERNAL address cannot serve an INTERNAL forwarding rule.", fr.IPAddress)
 	}
 	rng, err := netip.ParsePrefix(sn.IpCidrRange)
 	if err != nil || !rng.Contains(netip.MustParseAddr(ip)) {

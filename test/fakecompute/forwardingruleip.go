@@ -9,19 +9,12 @@ import (
 // rules share an IP only through one reserved address and only when their
 // protocols differ or their ports do not overlap.
 func bindRuleIP(t *tx, k Key, fr *compute.ForwardingRule, addrKey Key) (string, error) {
-	ip := fr.IPAddress
-	var addr *compute.Address
-	switch {
-	case addrKey != (Key{}):
-		a, err := getAs[compute.Address](t, addrKey)
-		if err != nil {
-			return "", err
-		}
-		addr, ip = a, a.Address
-	case ip == "":
+	if addrKey == (Key{}) && fr.IPAddress == "" {
 		return allocateExternalIP(t, k.Project, k.Location, fr.NetworkTier)
-	default:
-		addr = reservedAddress(t, k.Project, k.Location, ip)
+	}
+	addr, ip, err := ruleAddress(t, fr.IPAddress, addrKey, func(ip string) *compute.Address { return reservedAddress(t, k.Project, k.Location, ip) })
+	if err != nil {
+		return "", err
 	}
 	switch {
 	case addr == nil && externalInUse(t, k.Project)[ip]:
@@ -54,6 +47,19 @@ func bindRuleIP(t *tx, k Key, fr *compute.ForwardingRule, addrKey Key) (string, 
 		return "", errRuleIPConflict(ip)
 	}
 	return ip, nil
+}
+
+// ruleAddress is where a rule's IP comes from: the address it names
+// (addrKey), else the address found holding the IP it gives (nil: none).
+func ruleAddress(t *tx, ip string, addrKey Key, holding func(ip string) *compute.Address) (*compute.Address, string, error) {
+	if addrKey == (Key{}) {
+		return holding(ip), ip, nil
+	}
+	a, err := getAs[compute.Address](t, addrKey)
+	if err != nil {
+		return nil, "", err
+	}
+	return a, a.Address, nil
 }
 
 // ruleIPs are the IPs the region's forwarding rules hold.

@@ -8,13 +8,12 @@ import (
 // accepts. Global.
 
 // httpHealthCheckFields are the tunables with GCE's defaults and bounds.
-var httpHealthCheckFields = []checkTiming[compute.HttpHealthCheck]{
-	{"port", 80, 1, 65535, func(h *compute.HttpHealthCheck) *int64 { return &h.Port }},
-	{"checkIntervalSec", 5, 1, 300, func(h *compute.HttpHealthCheck) *int64 { return &h.CheckIntervalSec }},
-	{"timeoutSec", 5, 1, 300, func(h *compute.HttpHealthCheck) *int64 { return &h.TimeoutSec }},
-	{"healthyThreshold", 2, 1, 10, func(h *compute.HttpHealthCheck) *int64 { return &h.HealthyThreshold }},
-	{"unhealthyThreshold", 2, 1, 10, func(h *compute.HttpHealthCheck) *int64 { return &h.UnhealthyThreshold }},
-}
+var httpHealthCheckFields = append([]checkTiming[compute.HttpHealthCheck]{
+	{"port", 80, 1, 65535, func(h *compute.HttpHealthCheck) *int64 { return &h.Port }}},
+	timings(func(h *compute.HttpHealthCheck) *int64 { return &h.CheckIntervalSec },
+		func(h *compute.HttpHealthCheck) *int64 { return &h.TimeoutSec },
+		func(h *compute.HttpHealthCheck) *int64 { return &h.HealthyThreshold },
+		func(h *compute.HttpHealthCheck) *int64 { return &h.UnhealthyThreshold })...)
 
 // normaliseHTTPHealthCheck fills absent fields with GCE's defaults and checks
 // the result. A zero the body states explicitly is an error, not a default.

@@ -9,14 +9,11 @@ import (
 // region), the only kind a backend service accepts. The emulator serves
 // the TCP, HTTP and HTTPS types.
 
-// healthCheckTimings are the tunables shared by every type, with GCE's
-// defaults and bounds.
-var healthCheckTimings = []checkTiming[compute.HealthCheck]{
-	{"checkIntervalSec", 5, 1, 300, func(h *compute.HealthCheck) *int64 { return &h.CheckIntervalSec }},
-	{"timeoutSec", 5, 1, 300, func(h *compute.HealthCheck) *int64 { return &h.TimeoutSec }},
-	{"healthyThreshold", 2, 1, 10, func(h *compute.HealthCheck) *int64 { return &h.HealthyThreshold }},
-	{"unhealthyThreshold", 2, 1, 10, func(h *compute.HealthCheck) *int64 { return &h.UnhealthyThreshold }},
-}
+// healthCheckTimings are the tunables shared by every type.
+var healthCheckTimings = timings(func(h *compute.HealthCheck) *int64 { return &h.CheckIntervalSec },
+	func(h *compute.HealthCheck) *int64 { return &h.TimeoutSec },
+	func(h *compute.HealthCheck) *int64 { return &h.HealthyThreshold },
+	func(h *compute.HealthCheck) *int64 { return &h.UnhealthyThreshold })
 
 // normaliseHealthCheck fills absent fields with GCE's defaults and checks
 // the result: the type's own block (and no other) with its default port.

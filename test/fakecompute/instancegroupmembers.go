@@ -71,15 +71,11 @@ var removeGroupInstances = memberVerb("removeInstances",
 	},
 	func(c *call, t *tx, ig *compute.InstanceGroup, iks []Key) error {
 		gk := c.key()
-		members := groupMembers(t, gk)
-		drop := map[string]bool{}
-		for _, ik := range iks {
-			if !slices.Contains(members, ik.SelfLink()) {
-				return errNotMember(ik.SelfLink(), gk)
-			}
-			drop[ik.SelfLink()] = true
+		members, err := detachLinks(groupMembers(t, gk), iks, func(link string) error { return errNotMember(link, gk) })
+		if err != nil {
+			return err
 		}
-		setGroupMembers(t, gk, removeLinks(members, drop))
+		setGroupMembers(t, gk, members)
 		ig.Fingerprint = t.fingerprint()
 		return nil
 	})

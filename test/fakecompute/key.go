@@ -20,12 +20,13 @@ const (
 )
 
 var (
-	GlobalKey   = gceref.GlobalKey
-	RegionalKey = gceref.RegionalKey
-	ZonalKey    = gceref.ZonalKey
-	ParseRef    = gceref.ParseRef
-	ScopeLink   = gceref.ScopeLink
-	lastSegment = gceref.Name
+	GlobalKey    = gceref.GlobalKey
+	RegionalKey  = gceref.RegionalKey
+	ZonalKey     = gceref.ZonalKey
+	ParseRef     = gceref.ParseRef
+	ScopeLink    = gceref.ScopeLink
+	lastSegment  = gceref.Name
+	regionOfZone = gceref.RegionOfZone
 )
 
 // scopeOf is the scope of each collection the emulator stores or serves.

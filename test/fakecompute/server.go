@@ -127,12 +127,8 @@ func (c *call) key() Key {
 
 // ref is the context against which references in the body are resolved.
 func (c *call) ref() Ref {
-	r := Ref{Project: c.project}
-	switch c.kind {
-	case Regional:
-		r.Region = c.location
-	case Zonal:
-		r.Zone = c.location
+	r := c.key().Defaults()
+	if c.kind == Zonal {
 		r.Region = regionOfZone(c.location)
 	}
 	return r
@@ -314,11 +310,4 @@ func (s *Server) SetOperationLatency(d time.Duration) {
 	s.mu.Lock()
 	s.latency = d
 	s.mu.Unlock()
-}
-
-func regionOfZone(zone string) string {
-	if i := strings.LastIndex(zone, "-"); i > 0 {
-		return zone[:i]
-	}
-	return zone
 }

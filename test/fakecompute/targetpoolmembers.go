@@ -27,7 +27,7 @@ var removePoolInstances = memberVerb("removeInstance",
 		return c.poolUpdate(req.Instances)
 	},
 	func(_ *call, _ *tx, tp *compute.TargetPool, iks []Key) (err error) {
-		tp.Instances, err = detachLinks(tp.Instances, iks, "instance", "Instance")
+		tp.Instances, err = detachLinks(tp.Instances, iks, notAttached("instance", "Instance"))
 		return err
 	})
 
@@ -67,17 +67,22 @@ func linkSet(links []string) map[string]bool {
 	return in
 }
 
-// detachLinks removes the objects' links; the request fails as a whole if
-// one is not attached.
-func detachLinks(have []string, keys []Key, field, what string) ([]string, error) {
+// detachLinks removes the objects' links; the request fails as a whole
+// (absent) if one is not attached.
+func detachLinks(have []string, keys []Key, absent func(link string) error) ([]string, error) {
 	drop, in := map[string]bool{}, linkSet(have)
 	for _, k := range keys {
 		if !in[k.SelfLink()] {
-			return nil, errNotAttached(field, k.SelfLink(), what)
+			return nil, absent(k.SelfLink())
 		}
 		drop[k.SelfLink()] = true
 	}
 	return removeLinks(have, drop), nil
+}
+
+// notAttached is errNotAttached of a field, for detachLinks.
+func notAttached(field, what string) func(link string) error {
+	return func(link string) error { return errNotAttached(field, link, what) }
 }
 
 func errNotAttached(field, link, what string) *apiError {
@@ -106,7 +111,7 @@ var removePoolHealthCheck = memberVerb("removeHealthCheck",
 		return c.poolHealthChecks(req.HealthChecks)
 	},
 	func(_ *call, _ *tx, tp *compute.TargetPool, hks []Key) (err error) {
-		tp.HealthChecks, err = detachLinks(tp.HealthChecks, hks, "healthCheck", "Health check")
+		tp.HealthChecks, err = detachLinks(tp.HealthChecks, hks, notAttached("healthCheck", "Health check"))
 		return err
 	})
 
