@@ -45,14 +45,10 @@ func (c *call) prepareInternalRule(fr *compute.ForwardingRule) (ruleRefs, error)
 	if err := normaliseRulePorts(fr); err != nil {
 		return refs, err
 	}
-	if fr.BackendService == "" {
-		return refs, errRequired("resource.backendService")
-	}
 	var err error
-	if refs.backend, err = c.regionalRef("resource.backendService", fr.BackendService, "backendServices"); err != nil {
+	if refs.backend, err = c.linkRegional("resource.backendService", &fr.BackendService, "backendServices"); err != nil {
 		return refs, err
 	}
-	fr.BackendService = refs.backend.SelfLink()
 	if fr.Subnetwork != "" {
 		if refs.subnet, err = c.regionalRef("resource.subnetwork", fr.Subnetwork, "subnetworks"); err != nil {
 			return refs, err

@@ -102,14 +102,10 @@ func (c *call) prepareForwardingRule(fr *compute.ForwardingRule) (ruleRefs, erro
 	if err := normaliseRulePorts(fr); err != nil {
 		return refs, err
 	}
-	if fr.Target == "" {
-		return refs, errRequired("resource.target")
-	}
 	var err error
-	if refs.target, err = c.regionalRef("resource.target", fr.Target, "targetPools"); err != nil {
+	if refs.target, err = c.linkRegional("resource.target", &fr.Target, "targetPools"); err != nil {
 		return refs, err
 	}
-	fr.Target = refs.target.SelfLink()
 	return refs, c.ruleNetworkAndIP(fr, &refs)
 }
 
@@ -151,6 +147,20 @@ func (c *call) regionalRef(field, ref, collection string) (Key, error) {
 	if k.Location != c.location {
 		return Key{}, errInvalid("Invalid value for field '%s': '%s'. The resource must be in region '%s'.", field, ref, c.location)
 	}
+	return k, nil
+}
+
+// linkRegional reads a required reference to an object of the call's
+// region and rewrites it as its selfLink, as GCE stores it.
+func (c *call) linkRegional(field string, ref *string, collection string) (Key, error) {
+	if *ref == "" {
+		return Key{}, errRequired(field)
+	}
+	k, err := c.regionalRef(field, *ref, collection)
+	if err != nil {
+		return Key{}, err
+	}
+	*ref = k.SelfLink()
 	return k, nil
 }
 

@@ -42,28 +42,30 @@ func normaliseHealthCheck(hc *compute.HealthCheck, body []byte) error {
 	}
 	switch hc.Type {
 	case "TCP":
-		if hc.TcpHealthCheck == nil {
-			hc.TcpHealthCheck = &compute.TCPHealthCheck{}
-		}
-		return normaliseCheckPort("tcpHealthCheck", &hc.TcpHealthCheck.Port, &hc.TcpHealthCheck.PortSpecification, 80)
+		h := orNew(&hc.TcpHealthCheck)
+		return normaliseCheckPort("tcpHealthCheck", &h.Port, &h.PortSpecification, 80)
 	case "HTTP":
-		if hc.HttpHealthCheck == nil {
-			hc.HttpHealthCheck = &compute.HTTPHealthCheck{}
-		}
-		h := hc.HttpHealthCheck
-		if err := normaliseRequestPath("httpHealthCheck", &h.RequestPath); err != nil {
-			return err
-		}
-		return normaliseCheckPort("httpHealthCheck", &h.Port, &h.PortSpecification, 80)
+		h := orNew(&hc.HttpHealthCheck)
+		return normaliseHTTPBlock("httpHealthCheck", &h.RequestPath, &h.Port, &h.PortSpecification, 80)
 	}
-	if hc.HttpsHealthCheck == nil {
-		hc.HttpsHealthCheck = &compute.HTTPSHealthCheck{}
+	h := orNew(&hc.HttpsHealthCheck)
+	return normaliseHTTPBlock("httpsHealthCheck", &h.RequestPath, &h.Port, &h.PortSpecification, 443)
+}
+
+// orNew is the type's block, made empty if the body had none.
+func orNew[T any](block **T) *T {
+	if *block == nil {
+		*block = new(T)
 	}
-	h := hc.HttpsHealthCheck
-	if err := normaliseRequestPath("httpsHealthCheck", &h.RequestPath); err != nil {
+	return *block
+}
+
+// normaliseHTTPBlock: an HTTP or HTTPS block's request path and port.
+func normaliseHTTPBlock(block string, path *string, port *int64, spec *string, def int64) error {
+	if err := normaliseRequestPath(block, path); err != nil {
 		return err
 	}
-	return normaliseCheckPort("httpsHealthCheck", &h.Port, &h.PortSpecification, 443)
+	return normaliseCheckPort(block, port, spec, def)
 }
 
 // normaliseCheckPort: USE_FIXED_PORT (the default) with the type's
