@@ -1,6 +1,7 @@
 package nodeevents
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -36,8 +37,9 @@ func TestRouteEventsFilter(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			updates := 0
-			g, _ := routeGate(cache.ResourceEventHandlerFuncs{UpdateFunc: func(_, _ interface{}) { updates++ }})
+			g, clk := routeGate(cache.ResourceEventHandlerFuncs{UpdateFunc: func(_, _ interface{}) { updates++ }})
 			g.OnUpdate(tc.old, tc.new)
+			clk.Step(Window)
 			if (updates == 1) != tc.passed {
 				t.Errorf("update passed to the framework: %v, want %v", updates == 1, tc.passed)
 			}
@@ -45,9 +47,10 @@ func TestRouteEventsFilter(t *testing.T) {
 	}
 }
 
-// TestRouteEventsCoalesce: the first event passes at once; the events of
-// the next 10 s (a resync of every node) pass as one when the interval
-// ends; an event after a quiet interval passes at once again.
+// TestRouteEventsCoalesce: the first event passes once quiet for the
+// window; the events of the next 10 s (a resync of every node) pass as one
+// when the interval ends; an event after a quiet interval passes once
+// quiet for the window again.
 func TestRouteEventsCoalesce(t *testing.T) {
 	var passed []string
 	h := cache.ResourceEventHandlerFuncs{
@@ -59,8 +62,13 @@ func TestRouteEventsCoalesce(t *testing.T) {
 	a := []string{"10.4.0.0/24"}
 
 	e.OnAdd(routeNode("1", a, ""), false)
+	clock.Step(Window - time.Nanosecond)
+	if len(passed) != 0 {
+		t.Fatalf("first event: passed %v before the window; want it held", passed)
+	}
+	clock.Step(time.Nanosecond)
 	if len(passed) != 1 || clock.HasWaiters() {
-		t.Fatalf("first event: passed %v, timer set %v; want it passed at once", passed, clock.HasWaiters())
+		t.Fatalf("first event: passed %v, timer set %v; want it passed once the window was quiet", passed, clock.HasWaiters())
 	}
 	clock.Step(2 * time.Second)
 	for i := 0; i < 1000; i++ { // a resync of 1,000 nodes
@@ -77,7 +85,40 @@ func TestRouteEventsCoalesce(t *testing.T) {
 	}
 	clock.Step(10 * time.Second)
 	e.OnAdd(routeNode("7", a, ""), false)
+	clock.Step(Window)
 	if len(passed) != 3 || passed[2] != "add 7" || clock.HasWaiters() {
-		t.Errorf("after a quiet interval: passed %v, timer set %v; want add 7 passed at once", passed, clock.HasWaiters())
+		t.Errorf("after a quiet interval: passed %v, timer set %v; want add 7 passed after the window", passed, clock.HasWaiters())
+	}
+}
+
+// TestRouteEventsSettleABurst: 50 nodes registering over half a second,
+// and a node whose pod CIDR the IPAM controller writes a moment after it
+// registered, are one reconcile each, with the whole burst: handed on at
+// once, the first node's event would spend the framework's interval on a
+// reconcile without the others (or without the pod CIDR).
+func TestRouteEventsSettleABurst(t *testing.T) {
+	var passed []*v1.Node
+	h := cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj interface{}) { passed = append(passed, obj.(*v1.Node)) },
+		UpdateFunc: func(_, obj interface{}) { passed = append(passed, obj.(*v1.Node)) },
+	}
+	e, clock := routeGate(h)
+	for i := range 50 {
+		e.OnAdd(routeNode(fmt.Sprint(i), []string{fmt.Sprintf("10.4.%d.0/24", i)}, ""), false)
+		clock.Step(10 * time.Millisecond)
+	}
+	clock.Step(Window)
+	if len(passed) != 1 || passed[0].ResourceVersion != "49" {
+		t.Fatalf("a burst of 50 additions: passed %d events, want one, the last", len(passed))
+	}
+
+	clock.Step(ReconcileInterval)
+	passed = nil
+	e.OnAdd(routeNode("100", nil, ""), false)
+	clock.Step(50 * time.Millisecond)
+	e.OnUpdate(routeNode("100", nil, ""), routeNode("101", []string{"10.4.100.0/24"}, ""))
+	clock.Step(Window)
+	if len(passed) != 1 || len(passed[0].Spec.PodCIDRs) != 1 {
+		t.Fatalf("a node and its pod CIDR: passed %v, want one event, the pod CIDR's", passed)
 	}
 }

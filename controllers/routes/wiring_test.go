@@ -45,7 +45,7 @@ func TestResyncingNodesPassEventsThroughRouteEvents(t *testing.T) {
 	factory.Start(ctx.Done())
 	factory.WaitForCacheSync(ctx.Done())
 	count := func() (int, int) { mu.Lock(); defer mu.Unlock(); return adds, len(updates) }
-	waitFor(t, "the initial add passed", func() bool { a, _ := count(); return a == 1 })
+	waitFor(t, "the initial add passed", func() bool { clk.Step(nodeevents.Window); a, _ := count(); return a == 1 })
 
 	n, err := kube.CoreV1().Nodes().Get(ctx, "n1", metav1.GetOptions{})
 	if err != nil {

@@ -269,8 +269,16 @@ func (b *bench) nodeChurn(nodes, churn, services int) []result {
 			Services: services, MinWrites: minW, measure: true, BoundS: float64(minW)/b.writeRate() + b.p.latency.Seconds()}
 		total := phase.total
 		limit := timeout(r.BoundS)
+		var routed, pooled time.Duration // when each half was done, to say which one the wall time waited for
+		done := func(at *time.Duration, ok bool) bool {
+			if ok && *at == 0 {
+				*at = time.Since(start)
+			}
+			return ok
+		}
 		_, ok := b.converge(start, 1, limit, func() int {
-			if b.gceCount("routes") == total && b.poolMembers() == services*total && (phase.label == "removed" || b.routesReady() == total) {
+			routesDone := done(&routed, b.gceCount("routes") == total && (phase.label == "removed" || b.routesReady() == total))
+			if poolsDone := done(&pooled, b.poolMembers() == services*total); routesDone && poolsDone {
 				return 1
 			}
 			return 0
@@ -278,7 +286,8 @@ func (b *bench) nodeChurn(nodes, churn, services int) []result {
 		b.fill(&r, start)
 		r.Converged = ok
 		r.timedOut(limit)
-		fmt.Printf("    %s: %.1f s (bound %.1f s), %d writes (min %d), %d reads\n", phase.label, r.WallS, r.BoundS, r.Writes, minW, r.Reads)
+		fmt.Printf("    %s: %.1f s (bound %.1f s; routes done at %.1f s, pools at %.1f s), %d writes (min %d), %d reads\n",
+			phase.label, r.WallS, r.BoundS, routed.Seconds(), pooled.Seconds(), r.Writes, minW, r.Reads)
 		out = append(out, r)
 	}
 	b.teardown()
