@@ -3,7 +3,6 @@ package gceapi
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 
@@ -23,9 +22,6 @@ const (
 	// wave: the waiter wakes them within microseconds of each other; 50 ms
 	// is a fortieth of an operation's latency.
 	addressGather = 50 * time.Millisecond
-	// maxAddressBatch bounds the filter's length, as maxNamesPerPoll does
-	// for operation polls.
-	maxAddressBatch = 100
 )
 
 type addressBatches struct {
@@ -49,10 +45,13 @@ func (c *Client) getAddress(ctx context.Context, region, name string) (*computep
 		ab.next, ab.running = map[string]*addressBatch{}, map[string]chan struct{}{}
 	}
 	b := ab.next[region]
-	if b == nil || len(b.names) >= maxAddressBatch {
+	if b == nil || len(b.names) >= maxNamesPerList {
 		b = &addressBatch{names: map[string]bool{}, done: make(chan struct{})}
+		if !c.waiter.background(context.WithoutCancel(ctx), func(ctx context.Context) { c.runAddressBatch(ctx, region, b) }) {
+			ab.mu.Unlock()
+			return nil, fmt.Errorf("gce addresses.get %s: %w", regional(region, "addresses", name), errClosed)
+		}
 		ab.next[region] = b
-		go c.runAddressBatch(context.WithoutCancel(ctx), region, b)
 	}
 	b.names[name] = true
 	ab.mu.Unlock()
@@ -103,9 +102,7 @@ func (c *Client) runAddressBatch(ctx context.Context, region string, b *addressB
 		ab.mu.Unlock()
 		close(mine)
 	}()
-	// Names are RFC 1035 labels: nothing in them is special to the
-	// filter's regular expression.
-	filter := fmt.Sprintf(`name eq "(%s)"`, strings.Join(names, "|"))
+	filter := NamesFilter(names)
 	list, err := readOne(c, ctx, "addresses.list", regional(region, "addresses", ""), func(ctx context.Context) ([]*computepb.Address, error) {
 		return collect(c.addresses.List(ctx, &computepb.ListAddressesRequest{Project: c.Project, Region: region,
 			MaxResults: proto.Uint32(pageSize), Filter: &filter}, noRetry))

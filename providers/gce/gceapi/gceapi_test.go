@@ -143,42 +143,37 @@ func TestRetryReusesRequestID(t *testing.T) {
 	}
 }
 
-func TestClientRateLimitKeepsUnderServerBudget(t *testing.T) {
-	// The emulator allows 600 mutations/min (10/s, burst 10). 30 concurrent
-	// inserts at a client budget of 8/s are never refused; without a client
-	// budget some are.
-	for _, tc := range []struct {
-		name     string
-		perSec   float64
-		refusals bool
-	}{{"limited", 8, false}, {"unlimited", 10000, true}} {
-		t.Run(tc.name, func(t *testing.T) {
-			ts := fakecompute.NewTestServer(t, fakecompute.Options{})
-			ts.SetRateLimits(fakecompute.RateLimits{MutationsPerMinute: 600})
-			c := newClient(t, ts, func(c *gceapi.Config) {
-				c.MutationsPerSecond = tc.perSec
-				c.MaxAttempts, c.BaseBackoff, c.MaxBackoff = 20, 100*time.Millisecond, 2*time.Second
-			})
-			var wg sync.WaitGroup
-			errs := make(chan error, 30)
-			for i := 0; i < 30; i++ {
-				wg.Add(1)
-				go func(i int) {
-					defer wg.Done()
-					errs <- c.InsertRoute(context.Background(), route(fmt.Sprintf("r%d", i), fmt.Sprintf("10.0.%d.0/24", i)))
-				}(i)
-			}
-			wg.Wait()
-			close(errs)
-			for err := range errs {
-				if err != nil {
-					t.Fatal(err)
-				}
-			}
-			if got := ts.Stats().RateLimited > 0; got != tc.refusals {
-				t.Errorf("rate-limited answers: %d", ts.Stats().RateLimited)
-			}
-		})
+// TestServerRateLimitIsRetried: the emulator allows 600 mutations/min (10/s,
+// burst 10); 60 concurrent inserts with no client budget to speak of are
+// refused in part (403 rateLimitExceeded) and every one still succeeds on
+// its retries. (That the client's budget keeps under the server's is a
+// property of its sends, TestBudgetPacesEveryWindow: over HTTP the emulator
+// measures at arrival, where a loaded machine bunches them.)
+func TestServerRateLimitIsRetried(t *testing.T) {
+	ts := fakecompute.NewTestServer(t, fakecompute.Options{})
+	ts.SetRateLimits(fakecompute.RateLimits{MutationsPerMinute: 600})
+	c := newClient(t, ts, func(c *gceapi.Config) {
+		c.MutationsPerSecond = 10000
+		c.MaxAttempts, c.BaseBackoff, c.MaxBackoff = 30, 100*time.Millisecond, 2*time.Second
+	})
+	var wg sync.WaitGroup
+	errs := make(chan error, 60)
+	for i := 0; i < 60; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs <- c.InsertRoute(context.Background(), route(fmt.Sprintf("r%d", i), fmt.Sprintf("10.0.%d.0/24", i)))
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ts.Stats().RateLimited == 0 {
+		t.Errorf("no rate-limited answer to 60 concurrent inserts against a burst of 10")
 	}
 }
 

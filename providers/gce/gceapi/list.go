@@ -3,6 +3,8 @@ package gceapi
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 
 	"google.golang.org/api/iterator"
 )
@@ -52,4 +54,16 @@ func optional(filter string) *string {
 		return nil
 	}
 	return &filter
+}
+
+// maxNamesPerList bounds the names of one NamesFilter list (an operations
+// poll, a batch of address reads): 100 names keep the URL well under
+// GCE's limits.
+const maxNamesPerList = 100
+
+// NamesFilter is a list filter that matches exactly the given names (RFC
+// 1035 labels: nothing in them is special to the filter's regular
+// expression).
+func NamesFilter(names []string) string {
+	return fmt.Sprintf(`name eq "(%s)"`, strings.Join(names, "|"))
 }

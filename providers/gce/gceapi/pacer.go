@@ -82,7 +82,9 @@ func (b *budget) take(now time.Time) time.Duration {
 		b.tokens--
 		return 0
 	}
-	return time.Duration((1 - b.tokens) / b.state.perSecond * float64(time.Second))
+	// At least a nanosecond: a deficit too small to round to one would
+	// read as "spent" to the caller while no token was taken.
+	return max(time.Nanosecond, time.Duration((1-b.tokens)/b.state.perSecond*float64(time.Second)))
 }
 
 // fill adds the tokens earned since the last fill, at the current rate.
@@ -102,11 +104,15 @@ func (b *budget) fill(now time.Time) {
 // a failure without an answer from GCE (transport, the caller's context)
 // says nothing about the quota.
 func (b *budget) observe(ctx context.Context, call string, sent time.Time, waited bool, err error) {
+	b.observeAt(ctx, time.Now(), call, sent, waited, err)
+}
+
+// observeAt is observe of an answer that came at now.
+func (b *budget) observeAt(ctx context.Context, now time.Time, call string, sent time.Time, waited bool, err error) {
 	limited := KindOf(err) == KindRateLimited
 	if err != nil && !limited && !answeredByGCE(err) {
 		return
 	}
-	now := time.Now()
 	b.mu.Lock()
 	b.fill(now) // tokens earned so far at the old rate
 	before := b.state.perSecond

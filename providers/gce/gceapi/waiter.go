@@ -2,9 +2,9 @@ package gceapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -13,10 +13,6 @@ import (
 
 	"github.com/gce-ccm/gce-ccm/providers/gce/gceref"
 )
-
-// maxNamesPerPoll bounds the filter of one operations.list poll; 100 names
-// keep the URL well under GCE's limits.
-const maxNamesPerPoll = 100
 
 // waiter waits for operations without a read per operation per second.
 // Each scope (global, a region, a zone) has at most one polling loop. With
@@ -32,7 +28,9 @@ type waiter struct {
 	mu      sync.Mutex
 	pending map[opScope]map[string]*pendingOp
 	running map[opScope]bool
-	latency time.Duration // moving estimate of submit-to-DONE time
+	closed  bool
+	bg      sync.WaitGroup // the loops and the client's other background reads
+	latency time.Duration  // moving estimate of submit-to-DONE time
 }
 
 // opScope is where an operation lives: its project (routes of a Shared
@@ -64,9 +62,50 @@ func newWaiter(parent context.Context, c *Client) *waiter {
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
 	w := &waiter{c: c, ctx: ctx, cancel: cancel, pending: map[opScope]map[string]*pendingOp{},
 		running: map[opScope]bool{}, latency: c.cfg.PollInterval}
-	c.closers = append(c.closers, func() error { cancel(); return nil })
+	// Stopped before the REST clients close: a loop's read in flight must
+	// end before the client it uses is closed under it.
+	c.closers = append([]func() error{w.close}, c.closers...)
 	return w
 }
+
+// close stops the loops and background reads and waits for them.
+func (w *waiter) close() error {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	w.cancel()
+	w.bg.Wait()
+	return nil
+}
+
+// background runs f in a goroutine that Close waits for, with a context
+// that keeps ctx's values and ends when ctx does or the client closes. It
+// reports false (and runs nothing) once the client is closed.
+func (w *waiter) background(ctx context.Context, f func(ctx context.Context)) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.backgroundLocked(ctx, f)
+}
+
+// backgroundLocked is background for a caller holding w.mu.
+func (w *waiter) backgroundLocked(ctx context.Context, f func(ctx context.Context)) bool {
+	if w.closed {
+		return false
+	}
+	w.bg.Add(1)
+	go func() {
+		defer w.bg.Done()
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		stop := context.AfterFunc(w.ctx, cancel)
+		defer stop()
+		f(ctx)
+	}()
+	return true
+}
+
+// errClosed: the Client was closed.
+var errClosed = errors.New("client closed")
 
 func scopeOfOp(project string, op *computepb.Operation) opScope {
 	return opScope{project: project, region: gceref.Name(op.GetRegion()), zone: gceref.Name(op.GetZone())}
@@ -86,8 +125,12 @@ func (w *waiter) wait(ctx context.Context, project, call, target string, op *com
 	}
 	w.pending[sc][p.name] = p
 	if !w.running[sc] {
+		if !w.backgroundLocked(context.WithoutCancel(ctx), func(context.Context) { w.loop(sc) }) {
+			delete(w.pending[sc], p.name)
+			w.mu.Unlock()
+			return fmt.Errorf("gce %s %s: waiting for operation %s: %w", call, target, p.name, errClosed)
+		}
 		w.running[sc] = true
-		go w.loop(sc)
 	}
 	w.mu.Unlock()
 	bound := time.NewTimer(w.c.cfg.OperationTimeout)
@@ -166,7 +209,7 @@ func (w *waiter) resolve(sc opScope, p *pendingOp, op *computepb.Operation, err 
 func (w *waiter) loop(sc opScope) {
 	var lastPoll time.Time
 	for {
-		ops := w.oldest(sc, maxNamesPerPoll)
+		ops := w.oldest(sc, maxNamesPerList)
 		if ops == nil {
 			return
 		}
@@ -177,10 +220,10 @@ func (w *waiter) loop(sc opScope) {
 		}
 		w.mu.Lock()
 		due := ops[0].submitted.Add(w.latency)
-		w.mu.Unlock()
 		if min := lastPoll.Add(w.c.cfg.PollInterval); due.Before(min) {
 			due = min
 		}
+		w.mu.Unlock()
 		if !w.sleepUntil(due) {
 			w.failAll(sc, w.ctx.Err())
 			return
@@ -263,7 +306,7 @@ func (w *waiter) listDone(sc opScope, ops []*pendingOp) (map[string]*computepb.O
 	for i, p := range ops {
 		names[i] = p.name
 	}
-	filter := proto.String(fmt.Sprintf(`(name eq "(%s)")(status eq "DONE")`, strings.Join(names, "|")))
+	filter := proto.String("(" + NamesFilter(names) + `)(status eq "DONE")`)
 	max := proto.Uint32(500)
 	out := map[string]*computepb.Operation{}
 	opPolls.WithLabelValues("list").Inc()

@@ -11,7 +11,6 @@ package lb
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 
 	"cloud.google.com/go/compute/apiv1/computepb"
@@ -49,12 +48,6 @@ type ClusterIDSource interface {
 // poolsNarrowAbove is two pages of pools (gceapi's 50,000-member pages),
 // about 10 MB of JSON a list.
 const poolsNarrowAbove = 100_000
-
-// namesFilter matches exactly the given names (RFC 1035 labels: nothing in
-// them is special to the filter's regular expression).
-func namesFilter(names []string) string {
-	return fmt.Sprintf(`name eq "(%s)"`, strings.Join(names, "|"))
-}
 
 // LoadBalancers implements cloudprovider.LoadBalancer.
 type LoadBalancers struct {
@@ -122,7 +115,7 @@ func New(d Deps) *LoadBalancers {
 // narrowPools reads pools by name above that many members (see New).
 func (l *LoadBalancers) narrowPools(above int) {
 	l.pools.Narrow(func(ctx context.Context, names []string) ([]*computepb.TargetPool, error) {
-		return l.api.ListTargetPools(ctx, l.region, namesFilter(names))
+		return l.api.ListTargetPools(ctx, l.region, gceapi.NamesFilter(names))
 	}, func(tp *computepb.TargetPool) int { return len(tp.GetInstances()) }, above)
 }
 
