@@ -22,8 +22,10 @@ type gate struct {
 
 	mu            sync.Mutex
 	pending       func()      // the last held event
+	pendingResync bool        // every held event was a resync
 	first, latest time.Time   // when the first and the last held event came
 	delivered     time.Time   // when an event was last handed on
+	lastResync    bool        // it stood for resyncs only
 	armed         bool        // a timer is (being) armed for due
 	timer         clock.Timer // that timer, once AfterFunc returned it
 	due           time.Time
@@ -35,9 +37,9 @@ func newGate(next cache.ResourceEventHandler, p Policy, clk clock.WithDelayedExe
 	return &gate{next: next, policy: p, clock: clk}
 }
 
-func (g *gate) OnAdd(obj any, initial bool) { g.hold(func() { g.next.OnAdd(obj, initial) }) }
+func (g *gate) OnAdd(obj any, initial bool) { g.hold(func() { g.next.OnAdd(obj, initial) }, false) }
 
-func (g *gate) OnDelete(obj any) { g.hold(func() { g.next.OnDelete(obj) }) }
+func (g *gate) OnDelete(obj any) { g.hold(func() { g.next.OnDelete(obj) }, false) }
 
 func (g *gate) OnUpdate(old, cur any) {
 	event := func() { g.next.OnUpdate(old, cur) }
@@ -47,19 +49,26 @@ func (g *gate) OnUpdate(old, cur any) {
 		g.deliver.Lock()
 		defer g.deliver.Unlock()
 		event()
+	case Resync:
+		g.hold(event, true)
 	default:
-		g.hold(event)
+		g.hold(event, false)
 	}
 }
 
 // hold makes event the one to hand on, and hands it on now if it is due.
-func (g *gate) hold(event func()) {
+func (g *gate) hold(event func(), resync bool) {
 	now := g.clock.Now()
 	g.mu.Lock()
+	if resync && g.covered(now) {
+		g.mu.Unlock()
+		return
+	}
 	if g.pending == nil {
-		g.first = now
+		g.first, g.pendingResync = now, true
 	}
 	g.pending, g.latest = event, now
+	g.pendingResync = g.pendingResync && resync
 	due := g.policy.due(g.first, g.latest, g.delivered)
 	if !due.After(now) {
 		if old := g.handOn(now); old != nil { // unlocks mu
@@ -90,6 +99,16 @@ func (g *gate) hold(event func()) {
 	}
 }
 
+// covered says whether a resync needs no delivery of its own: an event is
+// held, which will be handed on after it, or resyncs were handed on within
+// the interval (this one is of the same burst).
+func (g *gate) covered(now time.Time) bool {
+	if g.pending != nil {
+		return true
+	}
+	return g.lastResync && now.Sub(g.delivered) < g.policy.Interval
+}
+
 // fire hands on the held event when its timer is still the armed one. It
 // calls no clock method (see gate); the delivery time is the due time.
 func (g *gate) fire(gen uint64) {
@@ -107,7 +126,7 @@ func (g *gate) fire(gen uint64) {
 // decided in.
 func (g *gate) handOn(at time.Time) clock.Timer {
 	event, armed := g.pending, g.timer
-	g.delivered = at
+	g.delivered, g.lastResync = at, g.pendingResync
 	g.pending, g.armed, g.timer = nil, false, nil
 	g.gen++
 	g.deliver.Lock()

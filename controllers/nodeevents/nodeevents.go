@@ -11,8 +11,8 @@
 // node set) in one run.
 //
 // A gate hands on the last event it holds: additions and deletions are
-// held, updates as the policy classes them (held, handed on at once, or
-// dropped). Deliveries
+// held, updates as the policy classes them (held, handed on at once,
+// dropped, or held as a resync that another delivery covers). Deliveries
 // to one handler never overlap and keep their order, as an informer's do.
 package nodeevents
 

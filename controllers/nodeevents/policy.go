@@ -31,6 +31,11 @@ const (
 	Pass
 	// Drop: never handed on.
 	Drop
+	// Resync: the informer's periodic resync, which asks for a run and
+	// says nothing changed. Held as Hold is, but dropped when an event is
+	// already held (its delivery comes later) or resyncs were handed on
+	// within Interval (this one is of the same burst).
+	Resync
 )
 
 // due is when the held events are handed on.
@@ -129,6 +134,15 @@ const ReconcileInterval = 10 * time.Second
 // gave it one, its route 10 s later. The cost: a node joining a quiet
 // cluster waits Window before the reconcile that routes it.
 //
+// The periodic resync asks for one reconcile and says nothing changed: a
+// resync is dropped when an event is already held (its delivery comes
+// later) or resyncs were handed on within the interval (the rest of a
+// burst that outlasted MaxDelay), and it never extends a held event's
+// quiet window. So a resync of every node spends the framework's interval
+// once, not twice; a node that joins within 10 s of that reconcile still
+// waits for the interval's end (the framework's bucket holds no token for
+// it, whatever is handed on).
+//
 // It also drops an update that changes a node's addresses and nothing else
 // the routes read, which the framework would act on: a GCE route's next hop
 // is the VM, not an address (the provider never sets
@@ -143,7 +157,10 @@ func Routes(resync time.Duration) Policy {
 // a pod CIDR change is a route change; the framework ignores every other
 // change but addresses (see Routes).
 func routeUpdate(old, cur *v1.Node) Class {
-	if old.ResourceVersion != cur.ResourceVersion && slices.Equal(old.Spec.PodCIDRs, cur.Spec.PodCIDRs) {
+	switch {
+	case old.ResourceVersion == cur.ResourceVersion:
+		return Resync
+	case slices.Equal(old.Spec.PodCIDRs, cur.Spec.PodCIDRs):
 		return Drop
 	}
 	return Hold

@@ -122,3 +122,58 @@ func TestRouteEventsSettleABurst(t *testing.T) {
 		t.Fatalf("a node and its pod CIDR: passed %v, want one event, the pod CIDR's", passed)
 	}
 }
+
+// TestRouteEventsResyncs: the periodic resync asks for one reconcile, and
+// never spends the framework's interval twice or holds a real change back.
+func TestRouteEventsResyncs(t *testing.T) {
+	var passed []string
+	h := cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj interface{}) { passed = append(passed, "add "+obj.(*v1.Node).Name) },
+		UpdateFunc: func(_, obj interface{}) { passed = append(passed, "resync "+obj.(*v1.Node).Name) },
+	}
+	resync := func(e *gate, name string) {
+		n := routeNode("7", []string{"10.4.0.0/24"}, "")
+		n.Name = name
+		e.OnUpdate(n, n)
+	}
+	t.Run("a resync burst longer than MaxDelay is one event", func(t *testing.T) {
+		passed = nil
+		e, clock := routeGate(h)
+		for i := range 1000 { // 3 s of resyncs
+			resync(e, fmt.Sprint(i))
+			clock.Step(3 * time.Millisecond)
+		}
+		clock.Step(time.Minute)
+		if len(passed) != 1 || passed[0] != "resync 0" {
+			t.Fatalf("passed %v, want the burst's first resync only (handed on once the window was quiet)", passed)
+		}
+	})
+	t.Run("resyncs do not push a held addition back", func(t *testing.T) {
+		passed = nil
+		e, clock := routeGate(h)
+		e.OnAdd(routeNode("1", nil, ""), false)
+		clock.Step(400 * time.Millisecond)
+		resync(e, "n2")
+		clock.Step(100 * time.Millisecond)
+		if len(passed) != 1 || passed[0] != "add n1" {
+			t.Fatalf("passed %v, want the addition after its window, the resync dropped", passed)
+		}
+	})
+	t.Run("a resync after a real change's reconcile still gets one", func(t *testing.T) {
+		passed = nil
+		e, clock := routeGate(h)
+		e.OnAdd(routeNode("1", nil, ""), false)
+		clock.Step(Window + 3*time.Second)
+		resync(e, "n2")
+		clock.Step(ReconcileInterval)
+		if len(passed) != 2 || passed[1] != "resync n2" {
+			t.Fatalf("passed %v, want the addition, then the resync at the interval's end", passed)
+		}
+		clock.Step(time.Minute)
+		resync(e, "n3") // the next period's
+		clock.Step(Window)
+		if len(passed) != 3 || passed[2] != "resync n3" {
+			t.Fatalf("passed %v, want the next period's resync too", passed)
+		}
+	})
+}
