@@ -64,7 +64,7 @@ func (b *bench) driftRepair(nodes, services, rules int) result {
 	for deadline := time.Now().Add(time.Minute); !gone() && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 	}
 	minW := int64(routes + 4*rules)
-	r := result{Name: name, Kind: "drift", Nodes: nodes, Services: services, MinWrites: minW, measure: true,
+	r := result{Name: name, Kind: "drift", Nodes: nodes, Services: services, MinWrites: minW,
 		BoundS: resyncFor(b.p).Seconds() + float64(minW)/b.writeRate() + b.p.latency.Seconds()}
 	limit := timeout(r.BoundS)
 	_, ok := b.converge(start, 1, limit, func() int {

@@ -75,9 +75,17 @@ func main() {
 	flag.DurationVar(&p.idleFor, "idle", p.idleFor, "length of the idle steady-state measurement")
 	flag.IntVar(&p.idleNodes, "idle-nodes", p.idleNodes, "nodes of the idle (memory) scenario")
 	flag.IntVar(&p.idleServices, "idle-services", p.idleServices, "LoadBalancer Services of the idle (memory) scenario")
+	merge := flag.String("merge", "", "comma-separated result directories of one run's processes: write their merged report to --out and exit; no run")
 	readme := flag.String("readme", "", "regenerate this README's benchmark block from --out's results.md (a path relative to the README) and exit; no run")
 	only := flag.String("scenarios", "routes,ipam,lb,tcpudp,churn,idle,drift,quota,reaction", "scenarios to run (comma-separated)")
 	flag.Parse()
+	if *merge != "" {
+		if err := writeMerged(p, strings.Split(*merge, ","), *out); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *readme != "" {
 		if err := writeReadme(*readme, *out); err != nil {
 			fmt.Fprintln(os.Stderr, "bench:", err)

@@ -22,6 +22,7 @@ type report struct {
 	Params   string   `json:"params"`
 	Settings []string `json:"settings"`
 	Total    string   `json:"total"`
+	Parts    string   `json:"parts,omitempty"` // a run merged from processes side by side (--merge)
 	Results  []result `json:"results"`
 	Goals    []goal   `json:"goals"`
 }
@@ -46,7 +47,7 @@ func checkGoals(p params, rs []result) []goal {
 		}
 	}
 	for _, r := range rs {
-		if r.CCM != "gce-ccm" || !r.ranOK() || !r.measure {
+		if r.CCM != "gce-ccm" || !r.ranOK() || !r.measured() {
 			continue
 		}
 		add("converges: "+r.Name, fmt.Sprint(r.Converged), r.Converged, false)
@@ -68,7 +69,7 @@ func checkGoals(p params, rs []result) []goal {
 		if r.Kind != "quota" { // its own goal: at most 1% of its writes
 			add("no rateLimitExceeded: "+r.Name, fmt.Sprint(r.RateLimited), r.RateLimited == 0, false)
 		}
-		if r.idle {
+		if r.idle() {
 			add("idle <= 60 reads/min and no writes", fmt.Sprintf("%.1f reads/min, %.1f writes/min", r.ReadsPerMin, r.WritesPerMin),
 				r.ReadsPerMin <= 60 && r.Writes == 0, false)
 			add(fmt.Sprintf("CCM peak RSS <= 150 MiB (%d nodes, %d Services)", r.Nodes, r.Services), fmt.Sprintf("%.0f MiB", r.PeakRSSMiB),
@@ -84,7 +85,7 @@ func (r result) outcome() string {
 	switch {
 	case r.Note != "":
 		return r.Note + r.details()
-	case r.idle:
+	case r.idle():
 		return "steady"
 	case r.Converged:
 		return "converged" + r.details()
@@ -109,6 +110,9 @@ func (rep report) markdown() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### Scale benchmark, gce-ccm beside the upstream GCE CCM (%s)\n\nMachine: %s; load average %s. %s. Total run time %s.\n\n",
 		rep.Date, rep.Machine, rep.Load, rep.Params, rep.Total)
+	if rep.Parts != "" {
+		fmt.Fprintf(&b, "%s.\n\n", rep.Parts)
+	}
 	for _, s := range rep.Settings {
 		fmt.Fprintf(&b, "- %s\n", s)
 	}
@@ -130,7 +134,7 @@ func (rep report) markdown() string {
 		if r.MinWrites > 0 {
 			minw = fmt.Sprintf(" (%d)", r.MinWrites)
 		}
-		if r.idle {
+		if r.idle() {
 			idleR, idleW = fmt.Sprintf("%.1f", r.ReadsPerMin), fmt.Sprintf("%.1f", r.WritesPerMin)
 		}
 		if r.PeakRSSMiB > 0 {
@@ -185,7 +189,7 @@ func (rep report) ratios() string {
 			continue
 		}
 		wall := div(u.WallS, o.WallS)
-		if !u.Converged && !u.idle {
+		if !u.Converged && !u.idle() {
 			wall = "> " + wall
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", u.Name, wall, div(float64(u.Writes), float64(o.Writes)),

@@ -29,7 +29,7 @@ func TestReportRowsAndExit(t *testing.T) {
 		t.Errorf("1,000 nodes: skip = %q", why)
 	}
 
-	ours := result{Name: "lb", CCM: "gce-ccm", Kind: "lb", Converged: true, WallS: 10, BoundS: 9, Ratio: 1.1, Writes: 52, MinWrites: 52, Reads: 5, measure: true}
+	ours := result{Name: "lb", CCM: "gce-ccm", Kind: "lb", Converged: true, WallS: 10, BoundS: 9, Ratio: 1.1, Writes: 52, MinWrites: 52, Reads: 5}
 	slow := result{Name: "lb", CCM: "upstream", Kind: "lb", WallS: 90, BoundS: 9, Ratio: 10, Writes: 60, Reads: 500, RateLimited: 20, Conflicts: 2}
 	slow.timedOut(timeout(9))
 	rep := report{Results: []result{ours, slow, {Name: "tcp+udp", CCM: "upstream", Note: up.skip("tcpudp", 10)}}}
