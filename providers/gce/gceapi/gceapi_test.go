@@ -238,3 +238,39 @@ func TestMetricsAreRecorded(t *testing.T) {
 		}
 	}
 }
+
+// TestOperationPollsSpacedByLatency: a stream of inserts (one every 50 ms
+// for 2 s) at an operation latency of 1 s, with a poll interval of 50 ms:
+// the scope's operations.list polls are at least one latency apart (GCE's
+// own insert-to-end time, learnt from the operations), so there are at most
+// one per second of the stream plus one, not one per new operation.
+func TestOperationPollsSpacedByLatency(t *testing.T) {
+	ts := fakecompute.NewTestServer(t, fakecompute.Options{OperationLatency: time.Second})
+	c := newClient(t, ts, func(c *gceapi.Config) { c.PollInterval = 50 * time.Millisecond })
+	// One operation first, so the waiter has learnt the latency.
+	if err := c.InsertRoute(context.Background(), route("r-first", "10.2.255.0/24")); err != nil {
+		t.Fatal(err)
+	}
+	ts.ResetStats()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			if err := c.InsertRoute(context.Background(), route(fmt.Sprintf("r%d", i), fmt.Sprintf("10.2.%d.0/24", i))); err != nil {
+				t.Error(err)
+			}
+		}(i)
+		time.Sleep(50 * time.Millisecond)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	st := ts.Stats()
+	lists := st.Calls["compute.globalOperations.list"]
+	// The bound is a count over the time the stream took, whatever the
+	// machine's load made of it: polls one latency apart.
+	if max := int64(elapsed/time.Second) + 1; lists > max {
+		t.Errorf("%d operations.list polls in %v at a latency of 1 s; want at most %d (%v)", lists, elapsed, max, st.Calls)
+	}
+}

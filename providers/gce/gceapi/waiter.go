@@ -19,8 +19,13 @@ import (
 // one operation pending the loop uses operations.wait, which GCE answers
 // when the operation is DONE. With several it polls them together with one
 // operations.list filtered by name, timed for when the oldest should be
-// done (a running estimate of operation latency), at most once per
-// PollInterval.
+// done, and no sooner after the scope's last poll than PollInterval or the
+// operations' latency, whichever is longer: a poll sooner than one latency
+// after the last would find only what was submitted before it and not DONE
+// then, a few operations for a whole read. The latency is a running
+// estimate of GCE's own insert-to-end time (the operation's insertTime and
+// endTime), not of how long a waiter waited: that includes the poll's
+// spacing and would stretch itself.
 type waiter struct {
 	c       *Client
 	ctx     context.Context // lives as long as the Client
@@ -30,7 +35,8 @@ type waiter struct {
 	running map[opScope]bool
 	closed  bool
 	bg      sync.WaitGroup // the loops and the client's other background reads
-	latency time.Duration  // moving estimate of submit-to-DONE time
+	latency time.Duration  // moving estimate of GCE's insert-to-DONE time
+	learnt  bool           // latency is from operations, not the initial guess
 }
 
 // opScope is where an operation lives: its project (routes of a Shared
@@ -197,9 +203,14 @@ func (w *waiter) resolve(sc opScope, p *pendingOp, op *computepb.Operation, err 
 		return
 	}
 	delete(w.pending[sc], p.name)
-	if err == nil {
+	switch {
+	case err != nil:
+	case !w.learnt:
+		// The first sample replaces the guess (PollInterval).
+		w.latency, w.learnt = opLatency(op, p.submitted), true
+	default:
 		// Exponential moving average, weight 1/8 for the newest sample.
-		w.latency += (time.Since(p.submitted) - w.latency) / 8
+		w.latency += (opLatency(op, p.submitted) - w.latency) / 8
 	}
 	w.mu.Unlock()
 	p.result, p.err = op, err
@@ -220,7 +231,7 @@ func (w *waiter) loop(sc opScope) {
 		}
 		w.mu.Lock()
 		due := ops[0].submitted.Add(w.latency)
-		if min := lastPoll.Add(w.c.cfg.PollInterval); due.Before(min) {
+		if min := lastPoll.Add(max(w.c.cfg.PollInterval, w.latency)); due.Before(min) {
 			due = min
 		}
 		w.mu.Unlock()
@@ -241,6 +252,17 @@ func (w *waiter) loop(sc opScope) {
 			}
 		}
 	}
+}
+
+// opLatency is how long GCE took: the DONE operation's endTime minus its
+// insertTime, or the time since it was submitted when either is missing.
+func opLatency(op *computepb.Operation, submitted time.Time) time.Duration {
+	ins, err1 := time.Parse(time.RFC3339Nano, op.GetInsertTime())
+	end, err2 := time.Parse(time.RFC3339Nano, op.GetEndTime())
+	if err1 != nil || err2 != nil || end.Before(ins) {
+		return time.Since(submitted)
+	}
+	return end.Sub(ins)
 }
 
 // handle resolves an operation after operations.wait.
