@@ -32,25 +32,39 @@ func (l *LoadBalancers) execCheck(ctx context.Context, a plan.Action) error {
 	return l.updateCheck(ctx, a.Check)
 }
 
-// writeSharedCheck re-reads the shared check and writes what the plan
+// writeSharedCheck re-reads the shared check (or takes what the last
+// recheck read or wrote, recheck_memo.go) and writes what the plan
 // decides. One writer at a time: a burst of new Services would otherwise
 // all find it missing and all insert it.
 func (l *LoadBalancers) writeSharedCheck(ctx context.Context, want *computev1.HttpHealthCheck) error {
 	defer l.sharedCreate.Lock(want.Name)()
-	have, err := l.api.GetHTTPHealthCheck(ctx, want.Name)
-	if gceapi.IsNotFound(err) {
-		have, err = nil, nil
+	have, fromMemo := l.checkMemo.get(want.Name)
+	if !fromMemo {
+		var err error
+		have, err = l.api.GetHTTPHealthCheck(ctx, want.Name)
+		if gceapi.IsNotFound(err) {
+			have, err = nil, nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading health check %s: %w", want.Name, err)
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("reading health check %s: %w", want.Name, err)
-	}
-	switch op, hc := plan.SharedCheckWrite(have, want); op {
+	var err error
+	op, hc := plan.SharedCheckWrite(have, want)
+	switch op {
 	case plan.OpCreateCheck:
-		return l.createCheck(ctx, hc)
+		err = l.createCheck(ctx, hc)
 	case plan.OpUpdateCheck:
-		return l.updateCheck(ctx, hc)
+		err = l.updateCheck(ctx, hc)
 	}
-	return nil
+	switch {
+	case err != nil:
+	case op != "":
+		l.checkMemo.put(want.Name, hc) // what the write made
+	case !fromMemo:
+		l.checkMemo.put(want.Name, have) // what the read found
+	}
+	return err
 }
 
 // createCheck inserts a check; one that appeared meanwhile is updated.

@@ -42,25 +42,44 @@ func (l *LoadBalancers) deleteFirewall(ctx context.Context, name string) error {
 
 // execFirewall creates or patches a rule, pinned to the load balancer's
 // IP if the plan left it to the apply (FillIP). The shared check's rule
-// (RecheckCurrent) is read afresh, one writer at a time, and written as
+// (RecheckCurrent) is read afresh (or taken from what the last recheck
+// read or wrote, recheck_memo.go), one writer at a time, and written as
 // plan.SharedFirewallWrite decides.
 func (l *LoadBalancers) execFirewall(ctx context.Context, a plan.Action, ip string) error {
 	fw := a.Firewall
 	if a.FillIP {
 		fw = plan.PinnedTo(fw, ip)
 	}
-	op := a.Kind
-	if a.Recheck == plan.RecheckCurrent {
-		defer l.sharedCreate.Lock(fw.GetName())()
-		have, err := l.api.GetFirewall(ctx, fw.GetName())
+	if a.Recheck != plan.RecheckCurrent {
+		return l.writeFirewall(ctx, a.Kind, fw)
+	}
+	defer l.sharedCreate.Lock(fw.GetName())()
+	have, fromMemo := l.firewallMemo.get(fw.GetName())
+	if !fromMemo {
+		var err error
+		have, err = l.api.GetFirewall(ctx, fw.GetName())
 		if gceapi.IsNotFound(err) {
 			have, err = nil, nil
 		}
 		if err != nil {
 			return fmt.Errorf("reading firewall %s: %w", fw.GetName(), err)
 		}
-		op = plan.SharedFirewallWrite(have, fw)
 	}
+	op := plan.SharedFirewallWrite(have, fw)
+	err := l.writeFirewall(ctx, op, fw)
+	switch {
+	case err != nil:
+	case op != "":
+		l.firewallMemo.put(fw.GetName(), fw) // what the write made
+	case !fromMemo:
+		l.firewallMemo.put(fw.GetName(), have) // what the read found
+	}
+	return err
+}
+
+// writeFirewall creates or patches a rule as op says; any other op writes
+// nothing.
+func (l *LoadBalancers) writeFirewall(ctx context.Context, op plan.Op, fw *computepb.Firewall) error {
 	switch op {
 	case plan.OpCreateFirewall:
 		return l.createFirewall(ctx, fw)

@@ -60,6 +60,10 @@ type LoadBalancers struct {
 	// pulls it from under them.
 	shared       sharedCheckUsers
 	sharedCreate keylock.Locks // one writer of the shared check, one of its firewall
+	// What the last recheck of the shared check and of its firewall read
+	// or wrote (recheck_memo.go).
+	checkMemo    recheckMemo[*computev1.HttpHealthCheck]
+	firewallMemo recheckMemo[*computepb.Firewall]
 	// What exists, one list per collection shared by all Services.
 	rules     *snapshot.Cache[*computepb.ForwardingRule]
 	pools     *snapshot.Cache[*computepb.TargetPool]
@@ -109,6 +113,7 @@ func New(d Deps) *LoadBalancers {
 	// any name.
 	l.addresses = snapshot.New(snapshot.TTL, (*computepb.Address).GetName,
 		func(ctx context.Context) ([]*computepb.Address, error) { return api.ListAddresses(ctx, region, "") })
+	l.checkMemo.writes, l.firewallMemo.writes = l.checks, l.firewalls
 	return l
 }
 

@@ -139,6 +139,14 @@ func (c *Cache[T]) writtenSince(start uint64, names []string) bool {
 	return false
 }
 
+// LastWrite is a mark of our last write to an object (Invalidate): a
+// memo of the object taken at one mark holds while the mark is the same.
+func (c *Cache[T]) LastWrite(name string) uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.touched[name]
+}
+
 // Invalidate records a write of ours to an object (made or attempted).
 func (c *Cache[T]) Invalidate(name string) {
 	c.mu.Lock()
