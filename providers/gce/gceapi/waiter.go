@@ -23,9 +23,11 @@ import (
 // operations' latency, whichever is longer: a poll sooner than one latency
 // after the last would find only what was submitted before it and not DONE
 // then, a few operations for a whole read. The latency is a running
-// estimate of GCE's own insert-to-end time (the operation's insertTime and
-// endTime), not of how long a waiter waited: that includes the poll's
-// spacing and would stretch itself.
+// estimate, per scope, of GCE's own insert-to-end time (the operation's
+// insertTime and endTime), not of how long a waiter waited: that includes
+// the poll's spacing and would stretch itself. Per scope, because what
+// lives in one scope takes its own time: a zone's instance updates take
+// tens of seconds, and must not space the polls of global routes.
 type waiter struct {
 	c       *Client
 	ctx     context.Context // lives as long as the Client
@@ -34,9 +36,8 @@ type waiter struct {
 	pending map[opScope]map[string]*pendingOp
 	running map[opScope]bool
 	closed  bool
-	bg      sync.WaitGroup // the loops and the client's other background reads
-	latency time.Duration  // moving estimate of GCE's insert-to-DONE time
-	learnt  bool           // latency is from operations, not the initial guess
+	bg      sync.WaitGroup            // the loops and the client's other background reads
+	latency map[opScope]time.Duration // moving estimates of GCE's insert-to-DONE time
 }
 
 // opScope is where an operation lives: its project (routes of a Shared
@@ -67,7 +68,7 @@ func newWaiter(parent context.Context, c *Client) *waiter {
 	// cancellation, and Close stops them.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
 	w := &waiter{c: c, ctx: ctx, cancel: cancel, pending: map[opScope]map[string]*pendingOp{},
-		running: map[opScope]bool{}, latency: c.cfg.PollInterval}
+		running: map[opScope]bool{}, latency: map[opScope]time.Duration{}}
 	// Stopped before the REST clients close: a loop's read in flight must
 	// end before the client it uses is closed under it.
 	c.closers = append([]func() error{w.close}, c.closers...)
@@ -203,14 +204,13 @@ func (w *waiter) resolve(sc opScope, p *pendingOp, op *computepb.Operation, err 
 		return
 	}
 	delete(w.pending[sc], p.name)
-	switch {
-	case err != nil:
-	case !w.learnt:
-		// The first sample replaces the guess (PollInterval).
-		w.latency, w.learnt = opLatency(op, p.submitted), true
-	default:
-		// Exponential moving average, weight 1/8 for the newest sample.
-		w.latency += (opLatency(op, p.submitted) - w.latency) / 8
+	if err == nil {
+		sample := opLatency(op, p.submitted)
+		if l, ok := w.latency[sc]; ok {
+			// Exponential moving average, weight 1/8 for the newest sample.
+			sample = l + (sample-l)/8
+		}
+		w.latency[sc] = sample
 	}
 	w.mu.Unlock()
 	p.result, p.err = op, err
@@ -230,8 +230,12 @@ func (w *waiter) loop(sc opScope) {
 			continue
 		}
 		w.mu.Lock()
-		due := ops[0].submitted.Add(w.latency)
-		if min := lastPoll.Add(max(w.c.cfg.PollInterval, w.latency)); due.Before(min) {
+		latency, ok := w.latency[sc]
+		if !ok {
+			latency = w.c.cfg.PollInterval // a guess until the scope's first operation ends
+		}
+		due := ops[0].submitted.Add(latency)
+		if min := lastPoll.Add(max(w.c.cfg.PollInterval, latency)); due.Before(min) {
 			due = min
 		}
 		w.mu.Unlock()
