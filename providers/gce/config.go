@@ -158,28 +158,8 @@ func buildConfig(f *ConfigFile, warnings []string, md MetadataDefaults) (*Config
 		Regional: g.Regional, Multizone: g.Multizone, TokenBody: g.TokenBody, LocalZone: strings.TrimSpace(g.LocalZone),
 		Warnings: warnings,
 	}
-	if c.ProjectID == "" || c.LocalZone == "" {
-		if md == nil {
-			missing := "project-id"
-			if c.ProjectID != "" {
-				missing = "local-zone"
-			}
-			return nil, &ConfigError{Key: missing, Reason: "not set, and no metadata server to read it from (set it, or run on GCE / set GCE_METADATA_HOST)"}
-		}
-		if c.ProjectID == "" {
-			p, err := md.ProjectID()
-			if err != nil {
-				return nil, &ConfigError{Key: "project-id", Reason: fmt.Sprintf("not set, and the metadata server did not answer: %v", err)}
-			}
-			c.ProjectID = p
-		}
-		if c.LocalZone == "" {
-			z, err := md.Zone()
-			if err != nil {
-				return nil, &ConfigError{Key: "local-zone", Reason: fmt.Sprintf("not set, and the metadata server did not answer: %v", err)}
-			}
-			c.LocalZone = z
-		}
+	if err := c.defaultFrom(md); err != nil {
+		return nil, err
 	}
 	if !gceref.ValidName(c.ProjectID) && !isNumber(c.ProjectID) {
 		return nil, &ConfigError{Key: "project-id", Reason: fmt.Sprintf("%q is not a project id (6-30 lowercase letters, digits, hyphens)", c.ProjectID)}
@@ -223,13 +203,50 @@ func buildConfig(f *ConfigFile, warnings []string, md MetadataDefaults) (*Config
 	if c.ResyncPeriod, err = positiveDuration("gce-ccm-resync-period", g.ResyncPeriod, DefaultResyncPeriod); err != nil {
 		return nil, err
 	}
+	c.warnIgnored(f)
+	return c, nil
+}
+
+// warnIgnored warns of upstream keys gce.conf may hold that gce-ccm does
+// not use.
+func (c *Config) warnIgnored(f *ConfigFile) {
+	g := f.Global
 	if len(g.AlphaFeatures) > 0 {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("gce.conf: alpha-features %v have no effect in gce-ccm: ignored", g.AlphaFeatures))
 	}
 	if g.SecondaryRangeName != "" || g.ContainerEndpoint != "" {
 		c.Warnings = append(c.Warnings, "gce.conf: secondary-range-name and container-api-endpoint are upstream keys gce-ccm does not use: ignored")
 	}
-	return c, nil
+}
+
+// defaultFrom fills the project and the local zone, when gce.conf leaves
+// them out, from the metadata server (nil: none).
+func (c *Config) defaultFrom(md MetadataDefaults) error {
+	if c.ProjectID != "" && c.LocalZone != "" {
+		return nil
+	}
+	if md == nil {
+		missing := "project-id"
+		if c.ProjectID != "" {
+			missing = "local-zone"
+		}
+		return &ConfigError{Key: missing, Reason: "not set, and no metadata server to read it from (set it, or run on GCE / set GCE_METADATA_HOST)"}
+	}
+	if c.ProjectID == "" {
+		p, err := md.ProjectID()
+		if err != nil {
+			return &ConfigError{Key: "project-id", Reason: fmt.Sprintf("not set, and the metadata server did not answer: %v", err)}
+		}
+		c.ProjectID = p
+	}
+	if c.LocalZone == "" {
+		z, err := md.Zone()
+		if err != nil {
+			return &ConfigError{Key: "local-zone", Reason: fmt.Sprintf("not set, and the metadata server did not answer: %v", err)}
+		}
+		c.LocalZone = z
+	}
+	return nil
 }
 
 // Region is the region of the local zone.
