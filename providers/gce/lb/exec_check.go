@@ -69,15 +69,11 @@ func (l *LoadBalancers) writeSharedCheck(ctx context.Context, want *computev1.Ht
 
 // createCheck inserts a check; one that appeared meanwhile is updated.
 func (l *LoadBalancers) createCheck(ctx context.Context, hc *computev1.HttpHealthCheck) error {
-	defer l.checks.Invalidate(hc.Name)
 	err := l.api.InsertHTTPHealthCheck(ctx, hc)
 	if gceapi.IsAlreadyExists(err) {
 		return l.updateCheck(ctx, hc)
 	}
-	if err != nil {
-		return fmt.Errorf("creating health check %s: %w", hc.Name, err)
-	}
-	return nil
+	return wrote(l.checks, "creating health check", hc.Name, err)
 }
 
 func (l *LoadBalancers) updateCheck(ctx context.Context, hc *computev1.HttpHealthCheck) error {

@@ -14,15 +14,11 @@ import (
 // observed (a lost answer, or a sibling Service creating the shared one)
 // is patched to what we want instead.
 func (l *LoadBalancers) createFirewall(ctx context.Context, fw *computepb.Firewall) error {
-	defer l.firewalls.Invalidate(fw.GetName())
 	err := l.api.InsertFirewall(ctx, fw)
 	if gceapi.IsAlreadyExists(err) {
 		return l.patchFirewall(ctx, fw)
 	}
-	if err != nil {
-		return fmt.Errorf("creating firewall %s: %w", fw.GetName(), err)
-	}
-	return nil
+	return wrote(l.firewalls, "creating firewall", fw.GetName(), err)
 }
 
 // patchFirewall sends only the fields we manage: a user's logging or

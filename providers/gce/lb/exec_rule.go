@@ -14,18 +14,14 @@ import (
 // createRule inserts a rule; one that already exists as wanted (a lost
 // answer) is success.
 func (l *LoadBalancers) createRule(ctx context.Context, r *computepb.ForwardingRule) error {
-	defer l.rules.Invalidate(r.GetName())
 	err := l.api.InsertForwardingRule(ctx, l.region, r)
 	if gceapi.IsAlreadyExists(err) {
 		have, gerr := l.api.GetForwardingRule(ctx, l.region, r.GetName())
 		if gerr == nil && plan.RuleFits(have, r) && plan.SameTarget(have, r) {
-			return nil
+			err = nil
 		}
 	}
-	if err != nil {
-		return fmt.Errorf("creating forwarding rule %s: %w", r.GetName(), err)
-	}
-	return nil
+	return wrote(l.rules, "creating forwarding rule", r.GetName(), err)
 }
 
 func (l *LoadBalancers) deleteRule(ctx context.Context, name string) error {
