@@ -75,7 +75,7 @@ type LoadBalancers struct {
 	// hostURLs interns each node VM's URL (providerID -> URL): every sync
 	// of every Service names every node, and 50 concurrent syncs of a
 	// 5,000-node cluster would otherwise build a quarter million strings.
-	hostURLs sync.Map
+	hostURLs hostURLs
 	// ilb builds internal Services' load balancers (internal.go).
 	ilb internalLB
 }

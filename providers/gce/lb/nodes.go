@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "k8s.io/api/core/v1"
@@ -21,28 +22,32 @@ import (
 
 // hostsOf maps nodes to the URLs of their VMs in the region, sorted. A
 // node without a providerID yet is looked up by name in the managed zones.
+// Every sync of every Service names every node: the URLs are built once
+// per providerID (hostURLs) and collected in a slice, not a set.
 func (l *LoadBalancers) hostsOf(ctx context.Context, nodes []*v1.Node) ([]string, error) {
 	log := klog.FromContext(ctx)
-	urls := map[string]bool{}
+	urls := make([]string, 0, len(nodes))
 	var unnamed []string
 	for _, n := range nodes {
 		if n.Spec.ProviderID == "" {
 			unnamed = append(unnamed, gceref.NodeInstanceName(n.Name))
 			continue
 		}
-		vm, err := gceref.ParseProviderID(n.Spec.ProviderID)
-		if err != nil {
-			log.Info("Node left out of load balancers: bad providerID", "node", n.Name, "err", err)
-			continue
+		if u := l.hostURLs.of(log, n.Name, n.Spec.ProviderID, l.inRegion); u != "" {
+			urls = append(urls, u)
 		}
-		l.addHost(log, urls, n.Name, vm)
 	}
 	if len(unnamed) > 0 {
-		if err := l.addUnnamed(ctx, urls, unnamed); err != nil {
+		set := map[string]bool{}
+		if err := l.addUnnamed(ctx, set, unnamed); err != nil {
 			return nil, err
 		}
+		for u := range set {
+			urls = append(urls, u)
+		}
 	}
-	return slices.Sorted(maps.Keys(urls)), nil
+	slices.Sort(urls)
+	return slices.Compact(urls), nil
 }
 
 // addUnnamed finds VMs by name in the managed zones: in the VM
@@ -78,20 +83,49 @@ func (l *LoadBalancers) addUnnamed(ctx context.Context, urls map[string]bool, na
 
 // addHost keeps VMs of the region: a target pool is regional.
 func (l *LoadBalancers) addHost(log klog.Logger, urls map[string]bool, node string, vm gceref.Key) {
-	if gceref.RegionOfZone(vm.Location) != l.region {
-		log.Info("Node left out of load balancers: its VM is outside the region", "node", node, "vm", vm.String(), "region", l.region)
-		return
+	if l.inRegion(log, node, vm) {
+		urls[vm.SelfLink()] = true
 	}
-	urls[l.hostURL(vm)] = true
 }
 
-// hostURL is the VM's URL, built once per VM.
-func (l *LoadBalancers) hostURL(vm gceref.Key) string {
-	if u, ok := l.hostURLs.Load(vm); ok {
-		return u.(string)
+func (l *LoadBalancers) inRegion(log klog.Logger, node string, vm gceref.Key) bool {
+	if gceref.RegionOfZone(vm.Location) != l.region {
+		log.Info("Node left out of load balancers: its VM is outside the region", "node", node, "vm", vm.String(), "region", l.region)
+		return false
 	}
-	u := vm.SelfLink()
-	l.hostURLs.Store(vm, u)
+	return true
+}
+
+// hostURLs is each node VM's URL by providerID, built once.
+type hostURLs struct {
+	mu   sync.RWMutex
+	urls map[string]string // providerID -> URL
+}
+
+// of is the URL of the VM providerID names if inRegion keeps it, else ""
+// (logged each time, as are bad providerIDs).
+func (h *hostURLs) of(log klog.Logger, node, providerID string, inRegion func(klog.Logger, string, gceref.Key) bool) string {
+	h.mu.RLock()
+	u, ok := h.urls[providerID]
+	h.mu.RUnlock()
+	if ok {
+		return u
+	}
+	vm, err := gceref.ParseProviderID(providerID)
+	if err != nil {
+		log.Info("Node left out of load balancers: bad providerID", "node", node, "err", err)
+		return ""
+	}
+	if !inRegion(log, node, vm) {
+		return ""
+	}
+	u = vm.SelfLink()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.urls == nil {
+		h.urls = map[string]string{}
+	}
+	h.urls[providerID] = u
 	return u
 }
 
