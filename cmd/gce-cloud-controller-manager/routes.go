@@ -57,8 +57,12 @@ func startRoutes(ctx context.Context, o *gceCCMOptions, initCtx app.ControllerIn
 	}
 	period := o.resyncPeriod(gc.Config())
 	gc.SetResyncPeriod(period)
-	err := routes.Start(ctx, routes.Options{
-		Routes: gc, Client: cfg.ClientBuilder.ClientOrDie(initCtx.ClientName), Nodes: cfg.SharedInformers.Core().V1().Nodes(),
+	client, err := boundedClient(cfg.ClientBuilder, initCtx.ClientName)
+	if err != nil {
+		return nil, false, err
+	}
+	err = routes.Start(ctx, routes.Options{
+		Routes: gc, Client: client, Nodes: cfg.SharedInformers.Core().V1().Nodes(),
 		ClusterName: shared.ClusterName, ClusterCIDRs: shared.ClusterCIDR, ResyncPeriod: period,
 		SyncPeriod: shared.RouteReconciliationPeriod.Duration, Metrics: cctx.ControllerManagerMetrics, Clock: o.clock,
 	})
