@@ -147,7 +147,7 @@ func hasFinalizer(svc *v1.Service, f string) bool {
 func (c *Controller) repair(ctx context.Context, pass *lb.Pass, svc *v1.Service, nodes []*v1.Node) {
 	log := klog.FromContext(ctx).WithValues("service", klog.KObj(svc))
 	ctx = klog.NewContext(ctx, log)
-	status, findings, err := pass.Repair(ctx, c.o.ClusterName, svc, nodes, c.confirm(svc))
+	status, findings, err := pass.Repair(ctx, c.o.ClusterName, svc, nodes, c.confirm(svc, nodes))
 	if err != nil {
 		if isChanged(err) {
 			log.V(2).Info("Not repairing the load balancer", "why", err)

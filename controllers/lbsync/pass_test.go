@@ -105,3 +105,52 @@ func (e *env) update(svc *v1.Service, f func(*v1.Service)) {
 		e.t.Fatal(err)
 	}
 }
+
+// A node that joined or left after the pass listed the nodes is left to
+// the service controller: the pass neither removes the member it added
+// nor puts back the one it removed (repair is what Pass runs per Service,
+// with the nodes it listed before reading GCE).
+func TestNodesChangedSinceTheListingAreNotRepaired(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		change      func(e *env, svc *v1.Service) (listed []*v1.Node)
+		wantMembers int
+	}{
+		{"joined", func(e *env, svc *v1.Service) []*v1.Node {
+			// The service controller added node-2 to the pool; the pass
+			// had listed the nodes before it registered.
+			return e.nodes[:2]
+		}, 3},
+		{"left", func(e *env, svc *v1.Service) []*v1.Node {
+			if err := e.kube.CoreV1().Nodes().Delete(e.ctx, "node-2", metav1.DeleteOptions{}); err != nil {
+				e.t.Fatal(err)
+			}
+			e.waitFor("node-2 gone from the cache", func() bool {
+				_, err := e.ctrl.o.Nodes.Get("node-2")
+				return err != nil
+			})
+			if err := e.lbs.UpdateLoadBalancer(e.ctx, "prod", svc, e.nodes[:2]); err != nil {
+				e.t.Fatal(err)
+			}
+			return e.nodes
+		}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			svc := e.service(lbtest.Service("web"))
+			listed := tc.change(e, svc)
+			pass, err := e.lbs.StartPass(e.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before := e.writes()
+			e.ctrl.repair(e.ctx, pass, svc, listed)
+			if err := poolHas(e, cloudprovider.DefaultLoadBalancerName(svc), tc.wantMembers); err != nil {
+				t.Error(err)
+			}
+			if n := e.writes() - before; n != 0 {
+				t.Errorf("%d writes by a pass whose node list is stale", n)
+			}
+		})
+	}
+}
