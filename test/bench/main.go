@@ -239,7 +239,18 @@ func run(ctx context.Context, p params, k8sBin string, ctls []controller, out st
 				results = append(results, skipped...)
 				continue
 			}
-			results = append(results, s.run(b)...)
+			rows := s.run(b)
+			if ctx.Err() != nil {
+				// Figures of a scenario the run was stopped in are not
+				// its figures (a row another run has can replace it,
+				// see --merge).
+				for i := range rows {
+					if rows[i].ranOK() {
+						rows[i] = result{Name: rows[i].Name, CCM: rows[i].CCM, Kind: rows[i].Kind, Note: "error: the run was stopped during this scenario"}
+					}
+				}
+			}
+			results = append(results, rows...)
 		}
 	}
 	b.teardown()

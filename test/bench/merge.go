@@ -5,16 +5,19 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
 // mergeRuns makes one report of several processes of one run, started
 // side by side on the same machine with the same settings but different
 // --scenarios (a full run is longer than one sitting: the upstream's
-// did-not-converge timeouts alone are about 45 minutes). Each row is taken
-// from the first part that ran it (an error row, such as "context
-// canceled" from a part stopped early, gives way to a part that has
-// figures); the header names every part, its start, load and length.
+// did-not-converge timeouts alone are about 45 minutes). Parts are given
+// in order of precedence: each row is taken from the first part that ran
+// it (an error row, such as "context canceled" from a part stopped early,
+// gives way to a later part that has figures). Rows stand in the order of
+// the part that lists the most (a stopped run still lists every scenario);
+// the header names every part, its start, load and length.
 func mergeRuns(p params, parts []report, names []string) (report, error) {
 	if len(parts) == 0 {
 		return report{}, fmt.Errorf("merge: no results to merge")
@@ -44,6 +47,24 @@ func mergeRuns(p params, parts []report, names []string) (report, error) {
 			}
 		}
 	}
+	order := map[string]int{}
+	longest := slices.MaxFunc(parts, func(a, b report) int { return len(a.Results) - len(b.Results) })
+	for i, r := range longest.Results {
+		order[r.Name+"\x00"+r.CCM] = i
+	}
+	slices.SortStableFunc(merged.Results, func(a, b result) int {
+		ia, oka := order[a.Name+"\x00"+a.CCM]
+		ib, okb := order[b.Name+"\x00"+b.CCM]
+		switch {
+		case oka && okb:
+			return ia - ib
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
+		return 0
+	})
 	merged.Date = strings.Join(dates, " and ")
 	merged.Load = strings.Join(loads, "; ")
 	merged.Total = strings.Join(totals, ", ")
