@@ -131,6 +131,7 @@ soak: build
 ## (tools/build-upstream-gce-ccm.sh) on the same emulator settings
 ## (BENCH_QUICK=1 for a small smoke run). Results in bench-results/.
 bench: build
+	@command -v nft >/dev/null || { echo "make bench: nft is not installed (Debian package nftables; the dataplane benchmarks load their rules with it; .ci/run installs it)" >&2; exit 1; }
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./providers/...
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./test/fakecompute/
 	$(GO) test -run '^$$' -bench . -benchtime 5x -timeout 10m ./test/dataplane/
