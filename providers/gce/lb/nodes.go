@@ -46,6 +46,7 @@ func (l *LoadBalancers) hostsOf(ctx context.Context, nodes []*v1.Node) ([]string
 			urls = append(urls, u)
 		}
 	}
+	l.hostURLs.forget(len(nodes))
 	slices.Sort(urls)
 	return slices.Compact(urls), nil
 }
@@ -96,7 +97,9 @@ func (l *LoadBalancers) inRegion(log klog.Logger, node string, vm gceref.Key) bo
 	return true
 }
 
-// hostURLs is each node VM's URL by providerID, built once.
+// hostURLs is each node VM's URL by providerID, built once. Nodes come
+// and go (autoscaling, upgrades replace every VM), so entries of nodes
+// gone are dropped: see forget.
 type hostURLs struct {
 	mu   sync.RWMutex
 	urls map[string]string // providerID -> URL
@@ -197,4 +200,16 @@ func (l *LoadBalancers) listVMs(ctx context.Context, fresh bool) error {
 func (l *LoadBalancers) vm(vm gceref.Key) *inventory.VM {
 	rec, _ := l.deps.VMs.Lookup(vm, time.Time{})
 	return rec
+}
+
+// forget drops every entry when the map holds more than twice the nodes
+// of a sync (plus 64, so a small cluster is not rebuilt at each change):
+// most entries are then of nodes gone. The next syncs build the URLs of
+// the nodes there are again, once.
+func (h *hostURLs) forget(nodes int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.urls) > 2*nodes+64 {
+		h.urls = nil
+	}
 }

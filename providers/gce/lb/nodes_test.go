@@ -50,3 +50,26 @@ func TestHostsOfBuildsEachURLOnce(t *testing.T) {
 		t.Errorf("hostsOf of 5,000 nodes: %.0f allocations; want at most 50", allocs)
 	}
 }
+
+// The URLs of nodes gone do not stay for the life of the process: a
+// cluster whose VMs were all replaced many times holds those of about the
+// nodes it has.
+func TestHostURLsForgetNodesGone(t *testing.T) {
+	e := newLBTestEnv(t, fakecompute.Options{}, nil)
+	ctx := context.Background()
+	for gen := range 10 {
+		var nodes []*v1.Node
+		for i := range 100 {
+			name := fmt.Sprintf("node-%d-%03d", gen, i)
+			nodes = append(nodes, &v1.Node{ObjectMeta: metav1.ObjectMeta{Name: name},
+				Spec: v1.NodeSpec{ProviderID: "gce://demo/us-central1-a/" + name}})
+		}
+		got, err := e.lb.hostsOf(ctx, nodes)
+		if err != nil || len(got) != 100 {
+			t.Fatalf("generation %d: %d URLs, %v; want 100", gen, len(got), err)
+		}
+	}
+	if n := len(e.lb.hostURLs.urls); n > 2*100+64 {
+		t.Errorf("%d URLs kept after 10 generations of 100 nodes, want at most %d", n, 2*100+64)
+	}
+}
